@@ -1,0 +1,109 @@
+// The event-store port: every adapter (PostgreSQL server, PGlite, KurrentDB) implements it
+// and passes test/event-store/conformance.ts.
+
+/** Position in the global log. Strictly increasing in the order readers must see events. */
+export type GlobalPosition = bigint;
+
+export interface NewEvent {
+  type: string;
+  data: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+}
+
+export interface RecordedEvent {
+  streamId: string;
+  /** 1-based version of this event inside its stream. */
+  streamVersion: number;
+  globalPosition: GlobalPosition;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  recordedAt: Date;
+}
+
+/** `number` = the stream's current version (0 = the stream must not exist yet). */
+export type ExpectedVersion = number | 'any';
+
+/**
+ * A key that may be written once only (for usage: `source` + `id`), stored in the same
+ * transaction as the append. `fingerprint` is a digest of the body that carried it: the same
+ * key with another fingerprint is a conflict, never a duplicate.
+ */
+export interface DedupeKey {
+  key: string;
+  fingerprint: string;
+}
+
+export interface StreamAppend {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  events: NewEvent[];
+  dedupe?: DedupeKey[];
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** Version of the stream after the append. */
+  nextVersion: number;
+  /** Global position of the last event written (undefined when `events` was empty). */
+  lastPosition?: GlobalPosition;
+}
+
+export interface DedupeRecord {
+  key: string;
+  fingerprint: string;
+  /** Stream the key was written with. */
+  streamId: string;
+}
+
+export class WrongExpectedVersion extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+  ) {
+    super(`stream ${streamId}: expected version ${expected}, actual ${actual}`);
+    this.name = 'WrongExpectedVersion';
+  }
+}
+
+/** A dedupe key was already written (by this or a concurrent append). Nothing was stored. */
+export class DuplicateKey extends Error {
+  constructor(readonly keys: string[]) {
+    super(`already recorded: ${keys.join(', ')}`);
+    this.name = 'DuplicateKey';
+  }
+}
+
+export interface EventStore {
+  /**
+   * Appends to one or more streams in one transaction: all or nothing.
+   * Throws WrongExpectedVersion or DuplicateKey and then stores nothing.
+   */
+  append(appends: StreamAppend[]): Promise<AppendResult[]>;
+
+  /** Events of one stream, oldest first, from `fromVersion` (1-based, inclusive). */
+  readStream(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
+
+  /**
+   * The global log after `after` (exclusive), oldest first, at most `maxCount` events.
+   * Never returns an event at a position lower than one it returned before to any reader:
+   * an event that commits late is never skipped.
+   */
+  readAll(after: GlobalPosition, maxCount: number): Promise<RecordedEvent[]>;
+
+  /** Position of the newest event readers may see (0n when the log is empty). */
+  headPosition(): Promise<GlobalPosition>;
+
+  /** Which of these dedupe keys are already recorded. */
+  findDedupe(keys: string[]): Promise<Map<string, DedupeRecord>>;
+
+  /** Durable named checkpoints for subscriptions (0n when never stored). */
+  loadCheckpoint(name: string): Promise<GlobalPosition>;
+  storeCheckpoint(name: string, position: GlobalPosition): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** DI token of the event store. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
