@@ -1,0 +1,154 @@
+import { formatCredits } from '../credits/credits';
+import { balanceAt } from './balance';
+import { isRejection } from './commands';
+import { at, chargeCmd, ofType, open, Scenario } from './scenario';
+
+const credits = (x: bigint) => formatCredits(x);
+
+describe('an account opens on api_free', () => {
+  it('grants 10 free credits that expire 30 days later, with no invoice', () => {
+    const s = new Scenario();
+    const events = s.when(open('acct_f', '2026-01-01T00:00:00Z'));
+    const [grant] = ofType(events, 'CreditsGranted');
+    expect(credits(grant.data.credits)).toBe('10');
+    expect(grant.data.expiresAt).toBe('2026-01-31T00:00:00.000Z');
+    expect(ofType(events, 'InvoiceIssued')).toHaveLength(0);
+  });
+});
+
+describe('a Pro account in January', () => {
+  const pro = () => new Scenario().given(
+    open('acct_pro', '2026-01-01T00:00:00Z'),
+    { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') },
+  );
+
+  it('is invoiced $99 and granted 100 credits; the free grant is forfeited', () => {
+    const s = pro();
+    const inv = ofType(s.history, 'InvoiceIssued');
+    expect(inv.map((e) => [e.data.invoice.kind, e.data.invoice.totalCents])).toEqual([['plan', 9900n]]);
+    expect(ofType(s.history, 'LotForfeited').map((e) => credits(e.data.credits))).toEqual(['10']);
+    expect(credits(balanceAt('acct_pro', s.history, at('2026-01-01T00:00:01Z')).wallets.api.available)).toBe('100');
+  });
+
+  it('charges a 1:43 unlimited video 2 credits', () => {
+    const s = pro();
+    const [charged] = ofType(s.when(chargeCmd('avatar_video.unlimited', 103_000, '2026-01-05T10:00:00Z')), 'UsageCharged');
+    expect(credits(charged.data.priced.credits)).toBe('2');
+    expect(credits(balanceAt('acct_pro', s.history, at('2026-01-05T10:00:00Z')).wallets.api.available)).toBe('98');
+  });
+
+  it("loses what is left of January's grant on 31 January, a day before February's grant", () => {
+    const s = pro();
+    s.given(chargeCmd('avatar_video.unlimited', 103_000, '2026-01-05T10:00:00Z'));
+    const expired = ofType(s.when({ type: 'Advance', now: at('2026-01-31T12:00:00Z') }), 'LotExpired');
+    expect(expired.map((e) => [credits(e.data.credits), e.data.at])).toEqual([['98', '2026-01-31T00:00:00.000Z']]);
+    const gap = balanceAt('acct_pro', s.history, at('2026-01-31T12:00:00Z'));
+    expect(credits(gap.wallets.api.available)).toBe('0');
+    s.given({ type: 'Advance', now: at('2026-02-01T00:00:00Z') });
+    expect(credits(balanceAt('acct_pro', s.history, at('2026-02-01T00:00:00Z')).wallets.api.available)).toBe('100');
+    expect(ofType(s.history, 'InvoiceIssued')).toHaveLength(2);
+  });
+
+  it('shows the lot unspendable after its expiry even before any timer recorded it', () => {
+    const s = pro();
+    expect(credits(balanceAt('acct_pro', s.history, at('2026-01-31T00:00:00Z')).wallets.api.available)).toBe('0');
+    expect(credits(balanceAt('acct_pro', s.history, at('2026-01-30T23:59:59.999Z')).wallets.api.available)).toBe('100');
+  });
+
+  it('records usage beyond the credits as uncovered and exhausts the wallet (overage off)', () => {
+    const s = pro();
+    // 30 min of Avatar IV = 61 blocks x 3 = 183 credits
+    const [c] = ofType(s.when(chargeCmd('avatar_video.avatar_iv', 1_800_000, '2026-01-10T00:00:00Z')), 'UsageCharged');
+    expect([credits(c.data.uncovered), credits(c.data.overage)]).toEqual(['83', '0']);
+    expect(balanceAt('acct_pro', s.history, at('2026-01-10T00:00:00Z')).wallets.api.exhausted).toBe(true);
+  });
+
+  it('flags a translation on Pro for review, and still charges it', () => {
+    const s = pro();
+    const [c] = ofType(s.when(chargeCmd('video_translation', 60_000, '2026-01-03T00:00:00Z')), 'UsageCharged');
+    expect(c.data.flags).toEqual(['feature_not_in_plan']);
+    expect(credits(c.data.priced.credits)).toBe('4.5');
+  });
+
+  it('refuses a second paid plan on the same wallet', () => {
+    const out = pro().when({ type: 'StartPlan', plan: 'api_scale', now: at('2026-01-02T00:00:00Z') });
+    expect(isRejection(out) && out.error).toBe('plan_active');
+  });
+
+  it('on cancellation returns to api_free and keeps the Pro credits until they expire', () => {
+    const s = pro();
+    s.given({ type: 'CancelPlan', wallet: 'api', now: at('2026-01-10T00:00:00Z') });
+    const b = balanceAt('acct_pro', s.history, at('2026-01-10T00:00:00Z'));
+    expect(b.wallets.api.plan).toBe('api_free');
+    expect(credits(b.wallets.api.available)).toBe('110');
+  });
+});
+
+describe('a late usage record', () => {
+  it('draws from a lot that was spendable at its time, correcting the recorded expiry', () => {
+    const s = new Scenario().given(open('acct_late', '2026-01-01T00:00:00Z'), { type: 'Advance', now: at('2026-02-05T00:00:00Z') });
+    const [expiry] = ofType(s.history, 'LotExpired');
+    expect(credits(expiry.data.credits)).toBe('10');
+    const out = s.when(chargeCmd('avatar_video.unlimited', 10_000, '2026-01-20T00:00:00Z'));
+    expect(ofType(out, 'UsageCharged')[0].data.draws.map((d) => credits(d.credits))).toEqual(['0.5']);
+    expect(ofType(out, 'LotClosureCorrected').map((e) => [e.data.closure, credits(e.data.credits)])).toEqual([['expiry', '0.5']]);
+    expect(credits(balanceAt('acct_late', s.history, at('2026-01-20T00:00:00Z')).wallets.api.available)).toBe('9.5');
+  });
+});
+
+describe('LiveAvatar with overage', () => {
+  it('invoices the overage once when the period ends, one line per usage kind at $0.10 a credit', () => {
+    const s = new Scenario().given(
+      open('acct_live', '2026-03-01T00:00:00Z'),
+      { type: 'StartPlan', plan: 'live_avatar', allowOverage: true, now: at('2026-03-01T00:00:00Z') },
+      chargeCmd('streaming.live_avatar_full', 520 * 60_000, '2026-03-10T00:00:00Z'), // 1040 credits
+      chargeCmd('streaming.live_avatar_custom', 10 * 60_000 + 30_000, '2026-03-11T00:00:00Z'), // 10.5 credits
+    );
+    const out = s.when({ type: 'Advance', now: at('2026-04-01T00:00:00Z') });
+    const overage = ofType(out, 'InvoiceIssued').filter((e) => e.data.invoice.kind === 'overage').map((e) => e.data.invoice);
+    expect(overage).toHaveLength(1);
+    expect(overage[0].lines.map((l) => [l.usageKind, credits(l.quantity), l.amountCents])).toEqual([
+      ['streaming.live_avatar_custom', '10.5', 105n],
+      ['streaming.live_avatar_full', '40', 400n],
+    ]);
+    expect(overage[0].totalCents).toBe(505n);
+    expect(ofType(s.when({ type: 'Advance', now: at('2026-04-02T00:00:00Z') }), 'InvoiceIssued')).toHaveLength(0);
+  });
+});
+
+describe('Scale with auto-renew', () => {
+  const scale = () => new Scenario().given(
+    open('acct_scale', '2026-05-01T00:00:00Z'),
+    { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-05-01T00:00:00Z') },
+  );
+
+  it('renews exactly once when 90 % of the grant is used, forfeiting the rest', () => {
+    const s = scale();
+    // 183 credits each (30-min Avatar IV): 549 (83 %), then 732 -> crosses 594 (90 %)
+    for (const day of ['02', '03', '04']) s.given(chargeCmd('avatar_video.avatar_iv', 1_800_000, `2026-05-${day}T00:00:00Z`));
+    expect(ofType(s.history, 'PeriodEnded').filter((e) => e.data.reason === 'renewal')).toHaveLength(0);
+    const out = s.when(chargeCmd('avatar_video.unlimited', 1_800_000, '2026-05-05T00:00:00Z')); // 30.5 -> 579.5: 87.8 %
+    expect(ofType(out, 'PeriodEnded')).toHaveLength(0);
+    const crossing = s.when(chargeCmd('avatar_video.unlimited', 1_000_000, '2026-05-05T01:00:00Z')); // 17 -> 596.5
+    expect(ofType(crossing, 'PeriodEnded').map((e) => e.data.reason)).toEqual(['renewal']);
+    expect(ofType(crossing, 'LotForfeited').map((e) => credits(e.data.credits))).toEqual(['63.5']);
+    expect(ofType(crossing, 'InvoiceIssued').map((e) => e.data.invoice.totalCents)).toEqual([33000n]);
+    expect(credits(balanceAt('acct_scale', s.history, at('2026-05-05T01:00:00Z')).wallets.api.available)).toBe('660');
+    // a late record for the old period does not renew it again
+    const late = s.when(chargeCmd('avatar_video.unlimited', 1_000, '2026-05-04T12:00:00Z'));
+    expect(ofType(late, 'PeriodEnded')).toHaveLength(0);
+  });
+
+  it('stops renewing after 5 renewals in a calendar month and says so once', () => {
+    const s = scale();
+    let renewals = 0;
+    let caps = 0;
+    for (let i = 0; i < 8; i++) {
+      const out = s.when(chargeCmd('avatar_video.avatar_iv', 3 * 60 * 60_000, `2026-05-10T0${i}:00:00Z`)); // 1083 credits
+      renewals += ofType(out, 'PeriodEnded').filter((e) => e.data.reason === 'renewal').length;
+      caps += ofType(out, 'AutoRenewCapReached').length;
+    }
+    expect(renewals).toBe(5);
+    expect(caps).toBe(1);
+  });
+});

@@ -1,0 +1,260 @@
+// The account decider: decide(command, state) -> events. Pure: the clock and the catalog are
+// arguments. Each step records an event and folds it at once, so later steps see its effect.
+import { CatalogBook, catalogAt, catalogVersion, PlanTerms, planTerms, RESOLUTIONS, WalletId, WALLETS } from '../catalog/catalog';
+import { price } from '../pricing/price';
+import { Usage, walletOfKind } from '../pricing/usage';
+import { addDays, addMonths, Instant, latest, monthOf } from '../time/instant';
+import { AccountCommand, reject, Rejection } from './commands';
+import { AccountEvent, PeriodEndReason, PeriodStartReason, ReviewFlag } from './events';
+import { overageInvoice, planInvoice } from './invoices';
+import { burn, drawableAt, lotClosesAt, spendableLots } from './lots';
+import { AccountState, cloneAccountState, evolve, findLot, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
+
+export interface DecideContext {
+  book: CatalogBook;
+}
+
+class Recorder {
+  readonly events: AccountEvent[] = [];
+  constructor(public state: AccountState, readonly ctx: DecideContext) {}
+  record(e: AccountEvent): void {
+    this.events.push(e);
+    this.state = evolve(this.state, e);
+  }
+  get accountId(): string {
+    return this.state.accountId!;
+  }
+  get settings() {
+    return this.ctx.book[this.ctx.book.length - 1].settings;
+  }
+}
+
+export function decide(cmd: AccountCommand, state: AccountState, ctx: DecideContext): AccountEvent[] | Rejection {
+  if (cmd.type === 'OpenAccount') {
+    if (state.accountId) return reject('account_exists', `account ${cmd.accountId} already exists`, 'accountId');
+    const rec = new Recorder(cloneAccountState(state), ctx);
+    rec.record({ type: 'AccountOpened', data: { accountId: cmd.accountId, name: cmd.name, at: cmd.now } });
+    const free = planTerms(catalogAt(ctx.book, cmd.now), 'api_free', {}) as PlanTerms;
+    startPeriod(rec, 'api', free, cmd.now, 'opened');
+    return rec.events;
+  }
+  if (!state.accountId) return reject('account_not_found', 'unknown account', 'accountId');
+  const rec = new Recorder(cloneAccountState(state), ctx);
+  const result = decideFor(cmd, rec);
+  return result ?? rec.events;
+}
+
+function decideFor(cmd: Exclude<AccountCommand, { type: 'OpenAccount' }>, rec: Recorder): Rejection | void {
+  switch (cmd.type) {
+    case 'Advance':
+      return catchUp(rec, cmd.now);
+    case 'StartPlan':
+      return startPlan(rec, cmd);
+    case 'ChangePlanSettings': {
+      catchUp(rec, cmd.now);
+      const p = openPeriod(rec.state.wallets[cmd.wallet]);
+      if (!p) return reject('no_plan', `no plan runs on wallet ${cmd.wallet}`, 'wallet');
+      const spec = catalogVersion(rec.ctx.book, p.terms.catalogVersion).plans[p.terms.plan];
+      if (cmd.autoRenew && !spec.autoRenewAllowed) return reject('auto_renew_not_allowed', `auto-renew cannot be switched on for plan ${p.terms.plan}`, 'autoRenew');
+      if (cmd.allowOverage && !spec.overageAllowed) return reject('overage_not_allowed', `overage cannot be switched on for plan ${p.terms.plan}`, 'allowOverage');
+      rec.record({ type: 'PlanSettingsChanged', data: {
+        wallet: cmd.wallet, periodId: p.periodId, autoRenew: cmd.autoRenew ?? p.terms.autoRenew,
+        allowOverage: cmd.allowOverage ?? p.terms.allowOverage, at: cmd.now,
+      } });
+      return;
+    }
+    case 'CancelPlan': {
+      catchUp(rec, cmd.now);
+      const p = openPeriod(rec.state.wallets[cmd.wallet]);
+      if (!p || p.terms.plan === 'api_free') return reject('no_plan', `no paid plan runs on wallet ${cmd.wallet}`, 'wallet');
+      endPeriod(rec, p, cmd.now, 'cancelled');
+      rec.record({ type: 'PlanCancelled', data: { wallet: cmd.wallet, plan: p.terms.plan, at: cmd.now } });
+      // Every account is on api_free unless it has another API plan.
+      if (cmd.wallet === 'api') startPeriod(rec, 'api', freeTerms(rec, cmd.now), cmd.now, 'free_resumed');
+      return;
+    }
+    case 'NoteRenderFailed':
+      rec.record({ type: 'RenderFailed', data: { ref: cmd.ref, jobId: cmd.jobId, at: cmd.at } });
+      return;
+    case 'ChargeUsage':
+      return charge(rec, cmd.usage);
+  }
+}
+
+const freeTerms = (rec: Recorder, at: Instant): PlanTerms => planTerms(catalogAt(rec.ctx.book, at), 'api_free', {}) as PlanTerms;
+
+function startPlan(rec: Recorder, cmd: Extract<AccountCommand, { type: 'StartPlan' }>): Rejection | void {
+  const startsAt = cmd.startsAt ?? cmd.now;
+  if (startsAt < rec.state.openedAt!) return reject('invalid', 'startsAt is before the account was opened', 'startsAt');
+  if (startsAt > cmd.now) return reject('invalid', 'startsAt is in the future', 'startsAt');
+  const terms = planTerms(catalogAt(rec.ctx.book, startsAt), cmd.plan, cmd);
+  if ('error' in terms) return reject(terms.error, terms.message, terms.error === 'contract_required' ? 'contract' : terms.error === 'auto_renew_not_allowed' ? 'autoRenew' : 'allowOverage');
+  catchUp(rec, startsAt);
+  const w = rec.state.wallets[terms.wallet];
+  const current = openPeriod(w);
+  if (current && startsAt < current.startsAt) return reject('invalid', `startsAt is before the current period began (${current.startsAt})`, 'startsAt');
+  if (current && current.terms.plan !== 'api_free') return reject('plan_active', `plan ${current.terms.plan} runs on wallet ${terms.wallet}: cancel it first`, 'plan');
+  if (current) {
+    if (terms.plan === 'api_free') return reject('plan_active', 'the account is already on api_free', 'plan');
+    endPeriod(rec, current, startsAt, 'replaced');
+    // What is left of the free grant is forfeited when a paid plan replaces api_free.
+    for (const lot of w.lots) {
+      const left = drawableAt(lot, startsAt) > 0n ? lotRemaining(lot) : 0n;
+      if (left > 0n) rec.record({ type: 'LotForfeited', data: { wallet: w.wallet, lotId: lot.lotId, credits: left, reason: 'replaced_free', at: startsAt } });
+    }
+  }
+  startPeriod(rec, terms.wallet, terms, startsAt, 'plan_started');
+}
+
+/** Starts a period: the period, its grant as a lot that expires 30 days later, its invoice. */
+function startPeriod(rec: Recorder, wallet: WalletId, terms: PlanTerms, at: Instant, reason: PeriodStartReason): void {
+  const s = rec.state;
+  const periodId = `${wallet}-p${s.periodCount + 1}`;
+  rec.record({ type: 'PeriodStarted', data: { wallet, periodId, terms, startsAt: at, endsAt: addMonths(at, 1), reason, at } });
+  if (terms.monthlyCredits > 0n) {
+    rec.record({ type: 'CreditsGranted', data: {
+      wallet, lotId: `${wallet}-l${s.lotCount + 1}`, periodId, credits: terms.monthlyCredits, at,
+      expiresAt: addDays(at, rec.settings.lotLifetimeDays),
+    } });
+  }
+  const p = openPeriod(rec.state.wallets[wallet])!;
+  const invoice = planInvoice(rec.accountId, rec.state.invoiceCount + 1, p, at);
+  if (invoice) rec.record({ type: 'InvoiceIssued', data: { invoice, at } });
+}
+
+/** Ends a period; its overage, if any, is invoiced once, at that moment. */
+function endPeriod(rec: Recorder, p: Period, at: Instant, reason: PeriodEndReason): void {
+  rec.record({ type: 'PeriodEnded', data: { wallet: p.wallet, periodId: p.periodId, reason, at } });
+  invoiceOverage(rec, p, p.overageByKind, at);
+}
+
+function invoiceOverage(rec: Recorder, p: Period, overage: Period['overageByKind'], at: Instant): void {
+  const period = rec.state.wallets[p.wallet].periods.find((x) => x.periodId === p.periodId)!;
+  const invoice = overageInvoice(rec.accountId, rec.state.invoiceCount + 1, period, overage, at);
+  if (invoice) rec.record({ type: 'InvoiceIssued', data: { invoice, at } });
+}
+
+/**
+ * Records, in time order, every expiry and period end due by `until`. Charges call it too, so a
+ * balance never depends on whether a timer already ran: the same events, decided once.
+ */
+function catchUp(rec: Recorder, until: Instant): void {
+  for (;;) {
+    const next = nextDue(rec.state, until);
+    if (!next) return;
+    const w = rec.state.wallets[next.wallet];
+    if (next.kind === 'expiry') {
+      const lot = findLot(w, next.id);
+      rec.record({ type: 'LotExpired', data: { wallet: w.wallet, lotId: lot.lotId, credits: lotRemaining(lot), at: lot.expiresAt } });
+    } else {
+      const p = openPeriod(w)!;
+      endPeriod(rec, p, p.endsAt, 'boundary');
+      startPeriod(rec, w.wallet, nextTerms(rec, p, p.endsAt), p.endsAt, 'boundary');
+    }
+  }
+}
+
+/** The next period keeps its plan and settings, priced by the catalog in force then (enterprise keeps its contract). */
+function nextTerms(rec: Recorder, p: Period, at: Instant): PlanTerms {
+  if (p.terms.plan === 'api_enterprise') return p.terms;
+  const terms = planTerms(catalogAt(rec.ctx.book, at), p.terms.plan, { autoRenew: p.terms.autoRenew, allowOverage: p.terms.allowOverage });
+  return 'error' in terms ? p.terms : terms;
+}
+
+export interface Deadline {
+  wallet: WalletId;
+  kind: 'expiry' | 'period_end';
+  id: string;
+  at: Instant;
+}
+
+/** The earliest expiry or period end of the account not yet recorded, if due by `until`. */
+export function nextDue(s: AccountState, until: Instant): Deadline | undefined {
+  const d = nextDeadline(s);
+  return d && d.at <= until ? d : undefined;
+}
+
+/** The account's earliest pending deadline: what the process manager schedules. */
+export function nextDeadline(s: AccountState): Deadline | undefined {
+  let best: Deadline | undefined;
+  const consider = (d: Deadline) => {
+    // At the same instant an expiry goes first: the next grant must not be burnt by it.
+    if (!best || d.at < best.at || (d.at === best.at && d.kind === 'expiry' && best.kind !== 'expiry')) best = d;
+  };
+  for (const wallet of WALLETS) {
+    const w = s.wallets[wallet];
+    for (const lot of w.lots) if (!lot.closure && lotRemaining(lot) > 0n) consider({ wallet, kind: 'expiry', id: lot.lotId, at: lot.expiresAt });
+    const p = openPeriod(w);
+    if (p) consider({ wallet, kind: 'period_end', id: p.periodId, at: p.endsAt });
+  }
+  return best;
+}
+
+function reviewFlags(usage: Usage, p: Period | undefined): ReviewFlag[] {
+  if (!p) return ['no_plan'];
+  const flags: ReviewFlag[] = [];
+  const rate = usage.kind;
+  const t = p.terms;
+  if ((rate === 'video_translation' && !t.features.includes('video_translation')) || (rate === 'proofreading' && !t.features.includes('proofreading')))
+    flags.push('feature_not_in_plan');
+  if (!rate.startsWith('streaming.')) {
+    if (t.maxVideoLengthMs !== null && usage.durationMs > t.maxVideoLengthMs) flags.push('video_too_long');
+    if (usage.resolution && t.maxResolution && RESOLUTIONS.indexOf(usage.resolution) > RESOLUTIONS.indexOf(t.maxResolution)) flags.push('resolution_above_plan');
+    if (t.watermark && usage.watermarked === false) flags.push('watermark_missing');
+  }
+  return flags;
+}
+
+/** Charges one usage record as of its own time, against the lots spendable then. */
+function charge(rec: Recorder, usage: Usage): Rejection | void {
+  if (usage.at < rec.state.openedAt!) return reject('invalid', 'time is before the account was opened', 'time');
+  catchUp(rec, usage.at);
+  const w = rec.state.wallets[walletOfKind(usage.kind)];
+  const p = periodAt(w, usage.at);
+  const catalog = p ? catalogVersion(rec.ctx.book, p.terms.catalogVersion) : catalogAt(rec.ctx.book, usage.at);
+  const priced = price(usage.kind, usage.durationMs, catalog);
+  const { draws, rest } = burn(spendableLots(w, usage.at), usage.at, priced.credits);
+  const overage = p?.terms.allowOverage ? rest : 0n;
+  rec.record({ type: 'UsageCharged', data: {
+    wallet: w.wallet, periodId: p?.periodId ?? null, usage, priced, draws, overage, uncovered: rest - overage,
+    flags: reviewFlags(usage, p), at: usage.at,
+  } });
+  correctClosures(rec, w, draws, usage);
+  if (p && overage > 0n && p.endedAt) {
+    // The period's overage was already settled: a late record gets a supplementary invoice.
+    invoiceOverage(rec, p, { [usage.kind]: overage }, latest(usage.at, p.endedAt));
+  }
+  if (p) autoRenew(rec, w, p.periodId, usage.at);
+}
+
+function correctClosures(rec: Recorder, w: Wallet, draws: { lotId: string; credits: bigint }[], usage: Usage): void {
+  for (const d of draws) {
+    const lot = findLot(w, d.lotId);
+    if (!lot.closure) continue;
+    rec.record({ type: 'LotClosureCorrected', data: {
+      wallet: w.wallet, lotId: lot.lotId, credits: d.credits, closure: lot.closure.kind, usage: usage.ref, at: lotClosesAt(lot),
+    } });
+  }
+}
+
+/** Renews at once when the period's own grant is 90 % used; once per period, capped per month. */
+function autoRenew(rec: Recorder, w: Wallet, periodId: string, at: Instant): void {
+  const p = w.periods.find((x) => x.periodId === periodId)!;
+  const settings = rec.settings;
+  if (p.endedAt || p.renewed || !p.terms.autoRenew || p.terms.monthlyCredits === 0n) return;
+  if (p.used * 100n < p.terms.monthlyCredits * BigInt(settings.autoRenewThresholdPercent)) return;
+  // A late record must not start the new period before charges already recorded.
+  const renewAt = latest(at, w.lastChargeAt ?? at);
+  const month = monthOf(renewAt);
+  if ((w.renewalsByMonth[month] ?? 0) >= settings.autoRenewCapPerMonth) {
+    if (!w.capReachedMonths.includes(month))
+      rec.record({ type: 'AutoRenewCapReached', data: { wallet: w.wallet, month, cap: settings.autoRenewCapPerMonth, at: renewAt } });
+    return;
+  }
+  endPeriod(rec, p, renewAt, 'renewal');
+  const lot = p.lotId ? findLot(w, p.lotId) : undefined;
+  const left = lot && !lot.closure ? lotRemaining(lot) : 0n;
+  if (lot && left > 0n && settings.renewalRemainder === 'forfeit')
+    rec.record({ type: 'LotForfeited', data: { wallet: w.wallet, lotId: lot.lotId, credits: left, reason: 'renewal', at: renewAt } });
+  startPeriod(rec, w.wallet, p.terms, renewAt, 'renewal');
+}
