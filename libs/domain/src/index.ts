@@ -10,3 +10,5 @@ export * from './account/lots';
 export * from './account/invoices';
 export * from './account/decide';
 export * from './account/balance';
+export * from './account/codec';
+export * from './account/authorize';

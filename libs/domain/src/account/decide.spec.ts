@@ -1,3 +1,5 @@
+import { DEFAULT_BOOK } from '../catalog/catalog';
+import { authorize } from './authorize';
 import { formatCredits } from '../credits/credits';
 import { balanceAt } from './balance';
 import { isRejection } from './commands';
@@ -150,5 +152,21 @@ describe('Scale with auto-renew', () => {
     }
     expect(renewals).toBe(5);
     expect(caps).toBe(1);
+  });
+});
+
+describe('may it run?', () => {
+  it('refuses translation on Pro, a 4K render on Pro, and a render the credits cannot cover', () => {
+    const s = new Scenario().given(open('acct_a', '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
+    const now = at('2026-01-02T00:00:00Z');
+    expect(authorize(s.state, { kind: 'video_translation', estimatedDurationMs: 60_000 }, now, DEFAULT_BOOK).reasons).toEqual(['feature_not_in_plan']);
+    expect(authorize(s.state, { kind: 'avatar_video.unlimited', estimatedDurationMs: 60_000, resolution: '4k' }, now, DEFAULT_BOOK).reasons).toEqual(['resolution_above_plan']);
+    expect(authorize(s.state, { kind: 'avatar_video.avatar_iv', estimatedDurationMs: 20 * 60_000 }, now, DEFAULT_BOOK).reasons).toEqual(['insufficient_credits']);
+    expect(authorize(s.state, { kind: 'avatar_video.unlimited', estimatedDurationMs: 60_000 }, now, DEFAULT_BOOK).allowed).toBe(true);
+  });
+
+  it('refuses LiveAvatar without a LiveAvatar plan', () => {
+    const s = new Scenario().given(open('acct_b', '2026-01-01T00:00:00Z'));
+    expect(authorize(s.state, { kind: 'streaming.live_avatar_full', estimatedDurationMs: 60_000 }, at('2026-01-02T00:00:00Z'), DEFAULT_BOOK).reasons).toEqual(['no_plan']);
   });
 });
