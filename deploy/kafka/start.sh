@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Starts a single-node Apache Kafka broker in KRaft mode (broker + controller in one JVM)
+# for development, tests and benchmarks, and creates the topics of our contract.
+#
+#   deploy/kafka/start.sh            # fetches the jars first if needed (fetch.sh)
+#   export "$(deploy/kafka/start.sh)" # stdout is exactly one line: KAFKA_BROKERS=127.0.0.1:<port>
+#   deploy/kafka/stop.sh
+#
+# Progress goes to stderr; the last line printed is KAFKA_BROKERS=127.0.0.1:<port>.
+# Idempotent: when a broker already answers on the port, it only creates missing topics.
+#
+# Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (port+1), KAFKA_PARTITIONS (6: usage.renders,
+# usage.streaming), KAFKA_DEAD_LETTER_PARTITIONS (1: usage.dead-letter),
+# KAFKA_NOTIFICATIONS_PARTITIONS (1: ledger.notifications), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m),
+# KAFKA_START_TIMEOUT (seconds, 90), KAFKA_LOG_LEVEL (INFO), KAFKA_CACHE_DIR, KAFKA_VERSION.
+# Broker log: <cache>/run/<port>/broker.log; data: a temp dir, removed by stop.sh.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-6}
+KAFKA_DEAD_LETTER_PARTITIONS=${KAFKA_DEAD_LETTER_PARTITIONS:-1}
+KAFKA_NOTIFICATIONS_PARTITIONS=${KAFKA_NOTIFICATIONS_PARTITIONS:-1}
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
+BOOTSTRAP=$KAFKA_HOST:$KAFKA_PORT
+TOPICS=(
+  "usage.renders:$KAFKA_PARTITIONS"
+  "usage.streaming:$KAFKA_PARTITIONS"
+  "usage.dead-letter:$KAFKA_DEAD_LETTER_PARTITIONS"
+  "ledger.notifications:$KAFKA_NOTIFICATIONS_PARTITIONS"
+)
+
+ensure_topics() { # $1 = timeout in seconds
+  java -Xmx128m -Dlog4j2.configurationFile="$KAFKA_DEPLOY_DIR/log4j2.properties" -Dkafka.log.level=ERROR \
+    -cp "$KAFKA_LIBS_DIR/*:$KAFKA_TOOLS_DIR" EnsureTopics "$BOOTSTRAP" "$(($1 * 1000))" "${TOPICS[@]}" \
+    | sed 's/^/kafka: /' >&2
+}
+
+"$KAFKA_DEPLOY_DIR/fetch.sh"
+
+if kafka_port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+  if pid=$(kafka_running_pid); then
+    kafka_log "already running (pid $pid, log $KAFKA_RUN_DIR/broker.log); ensuring topics"
+  else
+    kafka_log "a broker (not started by this script) already answers on $BOOTSTRAP; ensuring topics"
+  fi
+  ensure_topics 30
+  echo "KAFKA_BROKERS=$BOOTSTRAP"
+  exit 0
+fi
+
+if kafka_port_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"; then
+  kafka_log "the controller port $KAFKA_CONTROLLER_PORT is taken; set KAFKA_CONTROLLER_PORT"
+  exit 1
+fi
+
+# A broker of ours that died (or a pid file left behind): clear it up first.
+if [ -f "$KAFKA_PID_FILE" ]; then
+  "$KAFKA_DEPLOY_DIR/stop.sh" >&2 || true
+fi
+
+mkdir -p "$KAFKA_RUN_DIR"
+DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kafka-$KAFKA_PORT.XXXXXX")
+echo "$DATA_DIR" >"$KAFKA_RUN_DIR/data-dir"
+CONFIG=$KAFKA_RUN_DIR/server.properties
+LOG=$KAFKA_RUN_DIR/broker.log
+
+cat >"$CONFIG" <<PROPS
+# written by deploy/kafka/start.sh: one node, broker and controller (KRaft)
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DATA_DIR/logs
+metadata.log.dir=$DATA_DIR/metadata
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+num.network.threads=2
+num.io.threads=4
+PROPS
+
+read -r -a HEAP_OPTS <<<"$KAFKA_HEAP_OPTS"
+JAVA_OPTS=(
+  -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+  -Djava.awt.headless=true
+  -Dlog4j2.configurationFile="$KAFKA_DEPLOY_DIR/log4j2.properties"
+  -Dkafka.log.level="${KAFKA_LOG_LEVEL:-INFO}"
+  -Dkafka.logs.dir="$KAFKA_RUN_DIR"
+)
+
+# a 22-character base64url cluster id, as `kafka-storage random-uuid` makes (not starting with '-')
+cluster_id=-
+while [ "${cluster_id:0:1}" = - ]; do
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+done
+
+started_ms=$(($(date +%s%N) / 1000000))
+kafka_log "formatting storage in $DATA_DIR"
+if ! java -Xmx256m "${JAVA_OPTS[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool \
+    format -t "$cluster_id" -c "$CONFIG" >"$LOG" 2>&1; then
+  cat "$LOG" >&2
+  kafka_log "formatting failed"
+  exit 1
+fi
+
+kafka_log "starting the broker on $BOOTSTRAP (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT), log $LOG"
+# setsid: its own session, so it outlives this shell and a CI step's process group;
+# the inner shell writes its pid, then becomes the JVM.
+setsid bash -c 'echo $$ >"$0"; exec "$@"' "$KAFKA_PID_FILE" \
+  java "${HEAP_OPTS[@]}" "${JAVA_OPTS[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.Kafka "$CONFIG" >>"$LOG" 2>&1 </dev/null &
+
+deadline=$(($(date +%s) + KAFKA_START_TIMEOUT))
+until kafka_port_open "$KAFKA_HOST" "$KAFKA_PORT"; do
+  pid=$(cat "$KAFKA_PID_FILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+    tail -n 40 "$LOG" >&2
+    kafka_log "the broker exited during start-up (log $LOG)"
+    exit 1
+  fi
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    tail -n 40 "$LOG" >&2
+    kafka_log "no answer on $BOOTSTRAP after ${KAFKA_START_TIMEOUT}s; stopping it"
+    "$KAFKA_DEPLOY_DIR/stop.sh" >&2 || true
+    exit 1
+  fi
+  sleep 0.2
+done
+
+remaining=$((deadline - $(date +%s)))
+if ! ensure_topics $((remaining > 10 ? remaining : 10)); then
+  tail -n 40 "$LOG" >&2
+  kafka_log "the broker does not serve requests; stopping it"
+  "$KAFKA_DEPLOY_DIR/stop.sh" >&2 || true
+  exit 1
+fi
+kafka_log "up (pid $(cat "$KAFKA_PID_FILE"), Kafka $(ls "$KAFKA_LIBS_DIR" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')) in $(( $(date +%s%N) / 1000000 - started_ms )) ms"
+echo "KAFKA_BROKERS=$BOOTSTRAP"
