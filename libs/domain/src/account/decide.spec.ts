@@ -84,6 +84,15 @@ describe('a Pro account in January', () => {
     expect(b.wallets.api.plan).toBe('api_free');
     expect(credits(b.wallets.api.available)).toBe('110');
   });
+
+  it('a new paid plan after cancellation forfeits only the free grant, not the cancelled plan\'s credits', () => {
+    // Found by invariants.spec.ts: starting a plan forfeited every lot still open, as if all were free.
+    const s = pro();
+    s.given({ type: 'CancelPlan', wallet: 'api', now: at('2026-01-10T00:00:00Z') });
+    const out = s.when({ type: 'StartPlan', plan: 'api_scale', now: at('2026-01-11T00:00:00Z') });
+    expect(ofType(out, 'LotForfeited').map((e) => [e.data.reason, credits(e.data.credits)])).toEqual([['replaced_free', '10']]);
+    expect(credits(balanceAt('acct_pro', s.history, at('2026-01-11T00:00:00Z')).wallets.api.available)).toBe('760');
+  });
 });
 
 describe('a late usage record', () => {

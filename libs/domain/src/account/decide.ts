@@ -8,7 +8,7 @@ import { AccountCommand, reject, Rejection } from './commands';
 import { AccountEvent, PeriodEndReason, PeriodStartReason, ReviewFlag } from './events';
 import { overageInvoice, planInvoice } from './invoices';
 import { burn, drawableAt, lotClosesAt, spendableLots } from './lots';
-import { AccountState, cloneAccountState, evolve, findLot, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
+import { AccountState, cloneAccountState, evolve, findLot, findPeriod, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
 
 export interface DecideContext {
   book: CatalogBook;
@@ -99,6 +99,8 @@ function startPlan(rec: Recorder, cmd: Extract<AccountCommand, { type: 'StartPla
     endPeriod(rec, current, startsAt, 'replaced');
     // What is left of the free grant is forfeited when a paid plan replaces api_free.
     for (const lot of w.lots) {
+      // Only free grants: a cancelled paid plan's credits stay spendable until they expire.
+      if (findPeriod(w, lot.periodId).terms.plan !== 'api_free') continue;
       const left = drawableAt(lot, startsAt) > 0n ? lotRemaining(lot) : 0n;
       if (left > 0n) rec.record({ type: 'LotForfeited', data: { wallet: w.wallet, lotId: lot.lotId, credits: left, reason: 'replaced_free', at: startsAt } });
     }

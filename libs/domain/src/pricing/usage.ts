@@ -20,6 +20,6 @@ export interface Usage {
   watermarked?: boolean;
 }
 
-export const usageKey = (ref: UsageRef): string => `${ref.source}\u0000${ref.id}`;
+
 export const walletOfKind = (kind: UsageKind): WalletId =>
   kind.startsWith('streaming.live_avatar') ? 'live_avatar' : 'api';

@@ -1,0 +1,155 @@
+// Load -> decide -> append for accounts, with optimistic concurrency and retry. Usage dedupe
+// keys (source + id) are written in the same transaction as the events they caused.
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  AccountCommand, AccountEvent, AccountState, decide, decodeAccountEvent, encodeAccountEventData, evolve,
+  initialAccountState, isRejection, Rejection,
+} from '@ledger/domain';
+import { DedupeKey, DuplicateKey, EVENT_STORE, EventStore, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
+import { DeadlineSchedule } from '../process/deadline-schedule';
+import { KeyedLock } from './keyed-lock';
+import { LEDGER_CONFIG, LedgerConfig } from '../config/ledger-config';
+
+export const accountStream = (accountId: string): string => `account-${accountId}`;
+export const accountOfStream = (streamId: string): string | undefined =>
+  streamId.startsWith('account-') ? streamId.slice('account-'.length) : undefined;
+
+/** Where a command came from, stored with every event it caused (shown as an entry's provenance). */
+export type Provenance = Record<string, unknown>;
+
+export interface LedgerItem {
+  accountId: string;
+  command: AccountCommand;
+  dedupe?: DedupeKey;
+  provenance?: Provenance;
+}
+
+export type ItemOutcome =
+  | { status: 'accepted'; events: AccountEvent[] }
+  | { status: 'rejected'; rejection: Rejection }
+  | { status: 'duplicate' }
+  | { status: 'conflict' };
+
+interface Loaded {
+  state: AccountState;
+  version: number;
+}
+
+const MAX_ATTEMPTS = 20;
+
+@Injectable()
+export class AccountLedger {
+  private readonly log = new Logger('AccountLedger');
+  /** Recently used account states; a stale one is caught by the expected version and refreshed. */
+  private readonly cache = new Map<string, Loaded>();
+  private readonly locks = new KeyedLock();
+  private readonly cacheLimit = Number(process.env.LEDGER_ACCOUNT_CACHE ?? 50_000);
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
+    private readonly schedule: DeadlineSchedule,
+  ) {}
+
+  /** The account's current state, folded from its whole stream (for reading; never cached). */
+  async read(accountId: string): Promise<Loaded> {
+    let state = initialAccountState();
+    const recorded = await this.store.readStream(accountStream(accountId));
+    for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
+    return { state, version: recorded.length };
+  }
+
+  /** Every event of an account, oldest first, with its metadata. */
+  async history(accountId: string) {
+    const recorded = await this.store.readStream(accountStream(accountId));
+    return recorded.map((r) => ({ event: decodeAccountEvent(r.type, r.data), recorded: r }));
+  }
+
+  /** Decides and appends a batch of items in one transaction; retries on concurrent writers. */
+  async submit(items: LedgerItem[]): Promise<ItemOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.locks.withKeys(items.map((i) => i.accountId), async () => {
+          try {
+            return await this.attempt(items);
+          } catch (err) {
+            // States were folded ahead of an append that did not happen: forget them.
+            for (const item of items) this.cache.delete(item.accountId);
+            throw err;
+          }
+        });
+      } catch (err) {
+        if (!(err instanceof WrongExpectedVersion || err instanceof DuplicateKey) || attempt >= MAX_ATTEMPTS) throw err;
+        this.log.debug(`retrying after ${err.name}: ${err.message}`);
+      }
+    }
+  }
+
+  /** A writer's state: cached, or read once; a stale cache is caught by the expected version. */
+  private async loadForWrite(accountId: string): Promise<Loaded> {
+    const cached = this.cache.get(accountId);
+    if (cached) return cached;
+    const loaded = await this.read(accountId);
+    this.remember(accountId, loaded);
+    return loaded;
+  }
+
+  private async attempt(items: LedgerItem[]): Promise<ItemOutcome[]> {
+    const outcomes: ItemOutcome[] = new Array(items.length);
+    const keys = items.flatMap((i) => (i.dedupe ? [i.dedupe.key] : []));
+    const known = keys.length ? await this.store.findDedupe(keys) : new Map();
+    const seen = new Map<string, string>(); // key -> fingerprint, within this batch
+    const byAccount = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const d = item.dedupe;
+      if (d) {
+        const prior = known.get(d.key)?.fingerprint ?? seen.get(d.key);
+        if (prior !== undefined) {
+          outcomes[i] = prior === d.fingerprint ? { status: 'duplicate' } : { status: 'conflict' };
+          return;
+        }
+        seen.set(d.key, d.fingerprint);
+      }
+      byAccount.set(item.accountId, [...(byAccount.get(item.accountId) ?? []), i]);
+    });
+
+    const appends: StreamAppend[] = [];
+    const after = new Map<string, Loaded>();
+    for (const [accountId, indexes] of byAccount) {
+      const loaded = await this.loadForWrite(accountId);
+      let state = loaded.state;
+      const append: StreamAppend = { streamId: accountStream(accountId), expectedVersion: loaded.version, events: [], dedupe: [] };
+      for (const i of indexes) {
+        const item = items[i];
+        const out = decide(item.command, state, { book: this.config.book });
+        if (isRejection(out)) {
+          outcomes[i] = { status: 'rejected', rejection: out };
+          continue;
+        }
+        for (const e of out) {
+          state = evolve(state, e);
+          append.events.push({ type: e.type, data: encodeAccountEventData(e), metadata: item.provenance ?? {} });
+        }
+        if (item.dedupe) append.dedupe!.push(item.dedupe);
+        outcomes[i] = { status: 'accepted', events: out };
+      }
+      if (append.events.length || append.dedupe!.length) {
+        appends.push(append);
+        after.set(accountId, { state, version: loaded.version + append.events.length });
+
+      }
+    }
+    if (appends.length) await this.store.append(appends);
+    for (const [accountId, loaded] of after) {
+      this.remember(accountId, loaded);
+      this.schedule.note(accountId, loaded.state);
+    }
+    return outcomes;
+  }
+
+  private remember(accountId: string, loaded: Loaded): void {
+    this.cache.delete(accountId);
+    this.cache.set(accountId, loaded);
+    if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
+  }
+}

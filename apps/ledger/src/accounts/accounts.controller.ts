@@ -1,0 +1,41 @@
+import { Body, Controller, HttpCode, Param, ParseEnumPipe, Patch, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { WalletId, WALLETS } from '@ledger/domain';
+import { CancelPlan, ChangePlanSettings, OpenAccount, StartPlan } from './account.commands';
+import { OpenAccountDto, PlanSettingsDto, StartPlanDto } from './accounts.dto';
+
+const wallet = () => new ParseEnumPipe(Object.fromEntries(WALLETS.map((w) => [w, w])));
+
+@ApiTags('accounts and plans')
+@Controller('v1/accounts')
+export class AccountsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  async open(@Body() body: OpenAccountDto, @Res({ passthrough: true }) res: Response) {
+    const { created } = await this.commands.execute(new OpenAccount(body));
+    res.status(created ? 201 : 200);
+    return { accountId: body.accountId, name: body.name, plan: 'api_free' };
+  }
+
+  @Post(':id/plans')
+  async startPlan(@Param('id') id: string, @Body() body: StartPlanDto) {
+    await this.commands.execute(new StartPlan(id, body));
+    return { accountId: id, plan: body.plan };
+  }
+
+  @Patch(':id/plans/:wallet')
+  async change(@Param('id') id: string, @Param('wallet', wallet()) w: WalletId, @Body() body: PlanSettingsDto) {
+    await this.commands.execute(new ChangePlanSettings(id, w, body));
+    return { accountId: id, wallet: w, ...body };
+  }
+
+  @Post(':id/plans/:wallet/cancel')
+  @HttpCode(200)
+  async cancel(@Param('id') id: string, @Param('wallet', wallet()) w: WalletId) {
+    await this.commands.execute(new CancelPlan(id, w));
+    return { accountId: id, wallet: w, cancelled: true };
+  }
+}

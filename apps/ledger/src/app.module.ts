@@ -1,0 +1,43 @@
+// The all-in-one ledger service: store, accounts, usage ingest, reading, the clock runner.
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { EVENT_STORE, EventStore, openEventStore } from '@ledger/event-store';
+import { ACCOUNT_COMMAND_HANDLERS } from './accounts/account.commands';
+import { AccountLedger } from './accounts/account-ledger';
+import { AccountsController } from './accounts/accounts.controller';
+import { CLOCK, SimulatedClock, SystemClock } from './clock/clock';
+import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
+import { ClockRunner } from './process/clock-runner';
+import { DeadlineSchedule } from './process/deadline-schedule';
+import { READING_HANDLERS } from './reading/reading.queries';
+import { ReadingController } from './reading/reading.controller';
+import { SimulationController } from './simulation/simulation.controller';
+import { EventsController } from './usage/events.controller';
+import { IngestUsageHandler } from './usage/ingest-usage.command';
+import { UsageIngest } from './usage/usage-ingest';
+
+class StoreCloser implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+@Module({})
+export class LedgerModule {
+  static forRoot(config: LedgerConfig): DynamicModule {
+    return {
+      module: LedgerModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [AccountsController, EventsController, ReadingController, SimulationController],
+      providers: [
+        { provide: LEDGER_CONFIG, useValue: config },
+        { provide: EVENT_STORE, useFactory: () => openEventStore(config.store, config.schema) },
+        { provide: CLOCK, useFactory: () => (config.simulation.enabled ? new SimulatedClock(config.simulation.start) : new SystemClock()) },
+        StoreCloser, AccountLedger, DeadlineSchedule, ClockRunner, UsageIngest, IngestUsageHandler,
+        ...ACCOUNT_COMMAND_HANDLERS, ...READING_HANDLERS,
+      ],
+      exports: [AccountLedger, UsageIngest, CLOCK, EVENT_STORE, ClockRunner],
+    };
+  }
+}

@@ -1,0 +1,16 @@
+// Starts the ledger service (embedded PGlite store unless DATABASE_URL / LEDGER_STORE say otherwise).
+import { Logger } from '@nestjs/common';
+import { readConfig } from './config/ledger-config';
+import { createLedgerApp } from './http/create-app';
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const app = await createLedgerApp(config);
+  await app.listen(config.port, '127.0.0.1');
+  new Logger('ledger').log(`listening on http://127.0.0.1:${config.port} (store: ${config.store.kind}, OpenAPI at /docs)`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Min, ValidateIf } from 'class-validator';
+import { formatCredits, RESOLUTIONS, Resolution, toInstant, UsageKind } from '@ledger/domain';
+import { ApiError } from '../http/errors';
+import { ENGINES, INTEGRATIONS, PRODUCTS } from '../usage/envelope.dto';
+import { Authorize, GetBalance, GetEntries, GetInvoice, ListInvoices } from './reading.queries';
+
+const ISO = { strict: true, strictSeparator: true };
+
+export class AsOfQuery {
+  @ApiPropertyOptional() @IsOptional() @IsISO8601(ISO) asOf?: string;
+}
+
+export class InvoiceFilter {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsISO8601(ISO) from?: string;
+  @ApiPropertyOptional() @IsOptional() @IsISO8601(ISO) to?: string;
+}
+
+export class AuthorizationDto {
+  @ApiProperty() @IsString() @IsNotEmpty() accountId!: string;
+  @ApiPropertyOptional({ enum: PRODUCTS }) @ValidateIf((o) => o.integration === undefined) @IsIn(PRODUCTS) product?: (typeof PRODUCTS)[number];
+  @ApiPropertyOptional({ enum: INTEGRATIONS }) @ValidateIf((o) => o.product === undefined) @IsIn(INTEGRATIONS) integration?: (typeof INTEGRATIONS)[number];
+  @ApiPropertyOptional({ enum: ENGINES }) @IsOptional() @IsIn(ENGINES) engine?: (typeof ENGINES)[number];
+  @ApiPropertyOptional({ enum: RESOLUTIONS }) @IsOptional() @IsIn(RESOLUTIONS) resolution?: Resolution;
+  @ApiProperty() @IsInt() @Min(1) estimatedDurationMs!: number;
+}
+
+@ApiTags('reading')
+@Controller('v1')
+export class ReadingController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('accounts/:id/balances')
+  balances(@Param('id') id: string, @Query() q: AsOfQuery) {
+    return this.queries.execute(new GetBalance(id, q.asOf ? toInstant(q.asOf) : undefined));
+  }
+
+  @Get('accounts/:id/entries')
+  entries(@Param('id') id: string) {
+    return this.queries.execute(new GetEntries(id));
+  }
+
+  @Get('invoices')
+  invoices(@Query() q: InvoiceFilter) {
+    return this.queries.execute(new ListInvoices(q.accountId, q.from && toInstant(q.from), q.to && toInstant(q.to)));
+  }
+
+  @Get('invoices/:number')
+  invoice(@Param('number') number: string) {
+    return this.queries.execute(new GetInvoice(number));
+  }
+
+  @Post('authorizations')
+  @HttpCode(200)
+  async authorize(@Body() b: AuthorizationDto) {
+    if (b.product && b.integration) throw new ApiError(400, 'invalid', 'give product or integration, not both', [{ field: 'integration', message: 'not with product' }]);
+    if (b.product === 'avatar_video' && !b.engine) throw new ApiError(400, 'invalid', 'engine is required for avatar_video', [{ field: 'engine', message: 'required for avatar_video' }]);
+    const kind: UsageKind = b.integration ? `streaming.${b.integration}` : b.product === 'avatar_video' ? `avatar_video.${b.engine!}` : b.product!;
+    const a = await this.queries.execute(new Authorize(b.accountId, { kind, estimatedDurationMs: b.estimatedDurationMs, ...(b.resolution ? { resolution: b.resolution } : {}) }));
+    return { allowed: a.allowed, reasons: a.reasons, estimatedCredits: formatCredits(a.estimatedCredits), available: formatCredits(a.available) };
+  }
+}

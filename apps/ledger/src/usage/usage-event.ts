@@ -1,0 +1,105 @@
+// Turns one raw event (bytes or parsed JSON) into a ledger item, or names every field at fault.
+import { createHash } from 'crypto';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { AccountCommand, Instant, ms, toInstant, UsageKind } from '@ledger/domain';
+import { LedgerItem, Provenance } from '../accounts/account-ledger';
+import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export type ParsedUsage =
+  | { ok: true; id: string; source: string; item: LedgerItem }
+  | { ok: false; id?: string; source?: string; errors: FieldError[] };
+
+/** Events further ahead of the ledger's clock than this are bad input (events.md). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+const flatten = (errors: ValidationError[], prefix = ''): FieldError[] =>
+  errors.flatMap((e) => {
+    const field = prefix + e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], `${field}.`)];
+  });
+
+function validate<T extends object>(cls: new () => T, plain: unknown, prefix = ''): { value: T; errors: FieldError[] } {
+  const value = plainToInstance(cls, plain);
+  return { value, errors: flatten(validateSync(value, { forbidUnknownValues: false }), prefix) };
+}
+
+/** Digest of the event body: the same source + id with another body is a conflict. */
+export const fingerprint = (raw: unknown): string => createHash('sha256').update(canonicalJson(raw)).digest('base64url');
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** Unambiguous for any source and id: the JSON text of the pair. */
+export const dedupeKey = (source: string, id: string): string => JSON.stringify([source, id]);
+
+/** Parses one event; `raw` is a JSON text (a line, a Kafka value) or an already parsed value. */
+export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, provenance: Provenance): ParsedUsage {
+  let plain: unknown = raw;
+  if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
+    try {
+      plain = JSON.parse(raw.toString());
+    } catch (err) {
+      return { ok: false, errors: [{ field: '$', message: `not JSON: ${(err as Error).message}` }] };
+    }
+  }
+  if (!plain || typeof plain !== 'object' || Array.isArray(plain))
+    return { ok: false, errors: [{ field: '$', message: 'an event must be a JSON object' }] };
+  const env = validate(UsageEnvelopeDto, plain);
+  const named = { id: typeof (plain as any).id === 'string' ? (plain as any).id : undefined, source: typeof (plain as any).source === 'string' ? (plain as any).source : undefined };
+  if (env.errors.length) return { ok: false, ...named, errors: env.errors };
+  const e = env.value;
+  const at = toInstant(e.time);
+  if (ms(at) > ms(now) + MAX_CLOCK_SKEW_MS)
+    return { ok: false, ...named, errors: [{ field: 'time', message: `time is more than 5 minutes ahead of the ledger's clock (${now})` }] };
+  const dataResult = commandOf(e, at, now);
+  if ('errors' in dataResult) return { ok: false, ...named, errors: dataResult.errors };
+  return {
+    ok: true, id: e.id, source: e.source,
+    item: {
+      accountId: e.subject, command: dataResult.command,
+      dedupe: { key: dedupeKey(e.source, e.id), fingerprint: fingerprint(plain) },
+      provenance: { ...provenance, event: { source: e.source, id: e.id, type: e.type } },
+    },
+  };
+}
+
+function commandOf(e: UsageEnvelopeDto, at: Instant, now: Instant): { command: AccountCommand } | { errors: FieldError[] } {
+  const ref = { source: e.source, id: e.id };
+  switch (e.type) {
+    case 'render.completed': {
+      const { value: d, errors } = validate(RenderCompletedDto, e.data, 'data.');
+      if (d.product === 'avatar_video' && d.engine === undefined) errors.push({ field: 'data.engine', message: 'engine is required for avatar_video (unlimited or avatar_iv)' });
+      if (d.product !== 'avatar_video' && d.engine !== undefined) errors.push({ field: 'data.engine', message: 'engine is only for product avatar_video' });
+      if (errors.length) return { errors };
+      const kind: UsageKind = d.product === 'avatar_video' ? `avatar_video.${d.engine!}` : d.product;
+      return { command: { type: 'ChargeUsage', now, usage: {
+        ref, kind, at, durationMs: d.durationMs, jobId: d.jobId,
+        ...(d.resolution ? { resolution: d.resolution } : {}), ...(d.watermarked !== undefined ? { watermarked: d.watermarked } : {}),
+      } } };
+    }
+    case 'render.failed': {
+      const { value: d, errors } = validate(RenderFailedDto, e.data, 'data.');
+      if (errors.length) return { errors };
+      return { command: { type: 'NoteRenderFailed', ref, jobId: d.jobId, at, now } };
+    }
+    case 'streaming.session.ended': {
+      const { value: d, errors } = validate(StreamingSessionEndedDto, e.data, 'data.');
+      if (errors.length) return { errors };
+      const durationMs = ms(d.endedAt) - ms(d.startedAt);
+      if (durationMs <= 0) return { errors: [{ field: 'data.endedAt', message: 'endedAt must be after startedAt' }] };
+      const kind: UsageKind = `streaming.${d.integration}`;
+      return { command: { type: 'ChargeUsage', now, usage: { ref, kind, at, durationMs, jobId: d.sessionId } } };
+    }
+  }
+}
