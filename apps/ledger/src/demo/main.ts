@@ -1,0 +1,66 @@
+// The main job on the embedded default: start the ledger on PGlite with simulated time, play
+// a bundled month of usage for accounts on different plans, print a statement per account.
+import { mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { readConfig } from '../config/ledger-config';
+import { createLedgerApp } from '../http/create-app';
+import { printStatement } from './statement';
+
+const START = '2026-01-01T00:00:00.000Z';
+const END = '2026-02-01T00:00:00.000Z';
+
+const ACCOUNTS = [
+  { accountId: 'acct_pro', name: 'Pro account', plan: { plan: 'api_pro' } },
+  { accountId: 'acct_scale', name: 'Scale account with auto-renew', plan: { plan: 'api_scale', autoRenew: true } },
+  { accountId: 'acct_live', name: 'LiveAvatar account with overage', plan: { plan: 'live_avatar', allowOverage: true } },
+  { accountId: 'acct_free', name: 'Free account', plan: undefined },
+];
+
+async function main(): Promise<void> {
+  const dataDir = process.env.LEDGER_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ledger-demo-'));
+  const config = readConfig({ ...process.env, LEDGER_STORE: 'pglite', LEDGER_DATA_DIR: dataDir, LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: START });
+  const app = await createLedgerApp(config, { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
+    const res = await fetch(base + path, { method, headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const json = (await res.json()) as any;
+    if (res.status >= 500) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return { status: res.status, json };
+  };
+  console.log(`Usage ledger demo: embedded PGlite store in ${dataDir}, simulated time from ${START}\n`);
+
+  for (const a of ACCOUNTS) {
+    await call('POST', '/v1/accounts', { accountId: a.accountId, name: a.name });
+    if (a.plan) await call('POST', `/v1/accounts/${a.accountId}/plans`, a.plan);
+  }
+
+  const lines = readFileSync(join(__dirname, 'sample-month.ndjson'), 'utf8').split('\n').filter(Boolean);
+  const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+  for (let day = 1; day <= 31; day++) {
+    // The clock stands at the day's last millisecond while its events arrive, so none is late.
+    const dayEnd = new Date(Date.UTC(2026, 0, day + 1)).toISOString();
+    await call('PUT', '/v1/simulation/clock', { now: new Date(Date.UTC(2026, 0, day + 1) - 1).toISOString() });
+    const today = lines.filter((l) => { const t = JSON.parse(l).time as string; return t < dayEnd && t >= new Date(Date.UTC(2026, 0, day)).toISOString(); });
+    // Upstream resends happen: every 10th event of the day is sent twice.
+    const batch = [...today, ...today.filter((_, i) => i % 10 === 0)];
+    const { json } = await call('POST', '/v1/events', batch.join('\n'), 'application/x-ndjson');
+    for (const r of json.results as { status: keyof typeof counts }[]) counts[r.status]++;
+  }
+  // One malformed event, to show it is refused by name and nothing else is affected.
+  const bad = await call('POST', '/v1/events', [{ specversion: '1.0', id: 'bad-1', source: 'renderer/eu-west-1', type: 'render.completed',
+    time: '2026-01-31T10:00:00.000Z', subject: 'acct_pro', data: { jobId: 'j', product: 'avatar_video', engine: 'unlimited', durationMs: 0 } }]);
+  await call('PUT', '/v1/simulation/clock', { now: END });
+
+  console.log(`Ingested ${lines.length} sample events over HTTP as NDJSON, day by day: ${counts.accepted} accepted, ${counts.duplicate} duplicates (resent), ${counts.rejected} rejected.`);
+  console.log(`A malformed event was answered ${bad.status}: ${bad.json.details[0].errors.map((e: any) => `${e.field}: ${e.message}`).join('; ')}\n`);
+
+  for (const a of ACCOUNTS) await printStatement(call, a.accountId, a.name, { gap: '2026-01-31T12:00:00.000Z', end: END });
+  await app.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
