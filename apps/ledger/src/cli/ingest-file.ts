@@ -1,0 +1,43 @@
+// Ingests an NDJSON file of usage events into the configured store, in batches, the same way
+// as HTTP: each line validated, deduplicated (a re-run reports duplicates) and charged.
+// Usage: npm run ingest-file -- events.ndjson   (exit code 2 when any line was rejected)
+import { NestFactory } from '@nestjs/core';
+import { createReadStream } from 'fs';
+import { createInterface } from 'readline';
+import { LedgerModule } from '../app.module';
+import { readConfig } from '../config/ledger-config';
+import { UsageIngest } from '../usage/usage-ingest';
+
+const BATCH = 1000;
+
+async function main(file: string | undefined): Promise<number> {
+  if (!file) throw new Error('usage: ingest-file <events.ndjson>');
+  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(readConfig()), { logger: ['error', 'warn'] });
+  const ingest = app.get(UsageIngest);
+  const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+  let batch: { line: number; text: string }[] = [];
+  const flush = async () => {
+    const results = await ingest.ingest(batch.map((b) => b.text), (i) => ({ via: 'file', file, line: batch[i].line }));
+    results.forEach((r, i) => {
+      counts[r.status]++;
+      if (r.status === 'rejected') console.error(`line ${batch[i].line}: ${r.errors?.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+    });
+    batch = [];
+  };
+  let line = 0;
+  for await (const text of createInterface({ input: createReadStream(file) })) {
+    line++;
+    if (text.trim() === '') continue;
+    batch.push({ line, text });
+    if (batch.length >= BATCH) await flush();
+  }
+  if (batch.length) await flush();
+  await app.close();
+  console.log(`${file}: ${counts.accepted} accepted, ${counts.duplicate} duplicates, ${counts.rejected} rejected`);
+  return counts.rejected > 0 ? 2 : 0;
+}
+
+main(process.argv[2]).then((code) => process.exit(code), (err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
