@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite with its servers: installs dependencies when needed, starts a
+# throwaway PostgreSQL unless DATABASE_URL is set, then `npm test` with this script's arguments.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# npm ci writes node_modules/.package-lock.json: older than package-lock.json means stale.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci
+fi
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  line="$(bash deploy/postgres/start.sh | tail -n1)"
+  export DATABASE_URL="${line#DATABASE_URL=}"
+fi
+echo "DATABASE_URL=${DATABASE_URL}" >&2
+
+# kafka: started here when deploy/kafka/start.sh exists
+if [ -z "${KAFKA_BROKERS:-}" ] && [ -x deploy/kafka/start.sh ]; then
+  line="$(deploy/kafka/start.sh | tail -n1)"
+  export KAFKA_BROKERS="${line#KAFKA_BROKERS=}"
+  echo "KAFKA_BROKERS=${KAFKA_BROKERS}" >&2
+fi
+
+exec npm test -- "$@"

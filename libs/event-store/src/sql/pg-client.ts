@@ -1,0 +1,69 @@
+import { Pool, PoolConfig, QueryConfig, types } from 'pg';
+import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
+
+const INT8 = 20;
+
+/** A PostgreSQL server through a `pg` Pool. */
+export class PgClient implements SqlClient {
+  constructor(
+    readonly pool: Pool,
+    private readonly ownsPool = true,
+  ) {}
+
+  static connect(url: string, config: PoolConfig = {}): PgClient {
+    const pool = new Pool({
+      connectionString: url,
+      ...config,
+      // int8 as bigint for this pool only (the global pg.types stay untouched).
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8 && format !== 'binary' ? BigInt : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+      },
+    });
+    // An idle connection dropped by the server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    return new PgClient(pool);
+  }
+
+  async query<R>(text: string, params?: unknown[]): Promise<R[]> {
+    return (await this.pool.query(prepared(text, params))).rows as R[];
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const conn = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      // Several statements without parameters go in one round trip (simple query protocol).
+      await conn.query(options.beginWith ? `BEGIN; ${options.beginWith}` : 'BEGIN');
+      const result = await fn({
+        query: async <R>(text: string, params?: unknown[]) => (await conn.query(prepared(text, params))).rows as R[],
+      });
+      await conn.query('COMMIT');
+      return result;
+    } catch (err) {
+      // A failed ROLLBACK leaves the connection in an unknown state: drop it from the pool.
+      await conn.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      conn.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool && !this.pool.ended) await this.pool.end();
+  }
+}
+
+const names = new Map<string, string>();
+
+/** Named by its text: each connection parses and plans a statement once, not on every call. */
+function prepared(text: string, values?: unknown[]): QueryConfig {
+  let name = names.get(text);
+  if (name === undefined) {
+    let h = 0x811c9dc5; // FNV-1a
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    name = `le_${(h >>> 0).toString(36)}_${text.length}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
+}

@@ -1,0 +1,52 @@
+// Tables of the SQL event store, in their own schema. Every statement is idempotent.
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Validates a schema name: it is spliced into SQL, so only plain lower-case identifiers. */
+export function checkSchemaName(schema: string): string {
+  if (!IDENTIFIER.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  return schema;
+}
+
+export function migrationStatements(s: string): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}.events (
+      global_position bigint PRIMARY KEY,
+      stream_id text NOT NULL,
+      stream_version integer NOT NULL,
+      type text NOT NULL,
+      data jsonb NOT NULL,
+      metadata jsonb NOT NULL DEFAULT '{}',
+      recorded_at timestamptz NOT NULL DEFAULT now(),
+      CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version)
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}.streams (
+      stream_id text PRIMARY KEY,
+      version integer NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}.dedupe (
+      key text PRIMARY KEY,
+      fingerprint text NOT NULL,
+      stream_id text NOT NULL,
+      global_position bigint
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${s}.checkpoints (
+      name text PRIMARY KEY,
+      position bigint NOT NULL
+    )`,
+  ];
+}
+
+/** First key of the two-key advisory locks of this store ("LEDG"). */
+export const LOCK_CLASS = 0x4c454447;
+
+/** Second key: one writer lock per schema, so stores in other schemas do not wait on each other. */
+export function lockKey(purpose: string, schema: string): number {
+  let h = 0x811c9dc5; // FNV-1a, 32 bits
+  for (const ch of `${purpose}:${schema}`) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0; // int4
+}
