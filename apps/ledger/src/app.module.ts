@@ -1,7 +1,7 @@
 // The all-in-one ledger service: store, accounts, usage ingest, reading, the clock runner.
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { EVENT_STORE, EventStore, openEventStore } from '@ledger/event-store';
+import { EVENT_STORE, EventStore, LEDGER_DATABASE, openEventStore, SqlEventStore } from '@ledger/event-store';
 import { ACCOUNT_COMMAND_HANDLERS } from './accounts/account.commands';
 import { AccountLedger } from './accounts/account-ledger';
 import { AccountsController } from './accounts/accounts.controller';
@@ -33,11 +33,12 @@ export class LedgerModule {
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config.store, config.schema) },
+        { provide: LEDGER_DATABASE, useFactory: (store: SqlEventStore) => store.database, inject: [EVENT_STORE] },
         { provide: CLOCK, useFactory: () => (config.simulation.enabled ? new SimulatedClock(config.simulation.start) : new SystemClock()) },
         StoreCloser, AccountLedger, DeadlineSchedule, ClockRunner, UsageIngest, IngestUsageHandler,
         ...ACCOUNT_COMMAND_HANDLERS, ...READING_HANDLERS,
       ],
-      exports: [AccountLedger, UsageIngest, CLOCK, EVENT_STORE, ClockRunner],
+      exports: [AccountLedger, UsageIngest, CLOCK, EVENT_STORE, LEDGER_DATABASE, LEDGER_CONFIG, ClockRunner],
     };
   }
 }

@@ -107,3 +107,6 @@ export interface EventStore {
 
 /** DI token of the event store. */
 export const EVENT_STORE = Symbol('EVENT_STORE');
+
+/** DI token of the SQL database the store lives in (a `SqlClient`), for read models and schedules. */
+export const LEDGER_DATABASE = Symbol('LEDGER_DATABASE');

@@ -52,6 +52,11 @@ export class SqlEventStore implements EventStore {
     this.writerLock = `pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey('append', this.schema)})`;
   }
 
+  /** The database the log lives in: read models and schedules keep their tables there too. */
+  get database(): SqlClient {
+    return this.client;
+  }
+
   /** A store whose tables exist (migrated). */
   static async open(client: SqlClient, options?: SqlEventStoreOptions): Promise<SqlEventStore> {
     const store = new SqlEventStore(client, options);
