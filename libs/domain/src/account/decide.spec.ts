@@ -105,6 +105,29 @@ describe('a late usage record', () => {
     expect(ofType(out, 'LotClosureCorrected').map((e) => [e.data.closure, credits(e.data.credits)])).toEqual([['expiry', '0.5']]);
     expect(credits(balanceAt('acct_late', s.history, at('2026-01-20T00:00:00Z')).wallets.api.available)).toBe('9.5');
   });
+
+  it('gives the same history whether or not a timer ran before it arrived (no renewal of a period already over)', () => {
+    // Found by invariants.spec.ts: a late record charged without catching up to the ledger's clock
+    // renewed a period whose end had passed, but only when no Advance had run in between.
+    const history = (timerRan: boolean) => {
+      const s = new Scenario().given(
+        open('acct_tick', '2026-03-01T00:00:00Z'),
+        { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-03-01T00:00:00Z') },
+      );
+      for (let day = 20; day < 25; day++) s.given(chargeCmd('avatar_video.avatar_iv', 1_000_000, `2026-03-${day}T00:00:00Z`)); // 5 x 102 = 510
+      if (timerRan) s.given({ type: 'Advance', now: at('2026-04-05T00:00:00Z') });
+      // Arrives on 5 April for 25 March: 100.5 credits, past 90 % of the March grant.
+      s.given({ ...chargeCmd('avatar_video.unlimited', 100 * 60_000, '2026-03-25T00:00:00Z'), now: at('2026-04-05T00:00:00Z') });
+      return s.history;
+    };
+    for (const timerRan of [false, true]) {
+      const h = history(timerRan);
+      expect(ofType(h, 'PeriodStarted').map((e) => [e.data.reason, e.data.startsAt])).toEqual([
+        ['opened', '2026-03-01T00:00:00.000Z'], ['plan_started', '2026-03-01T00:00:00.000Z'], ['boundary', '2026-04-01T00:00:00.000Z'],
+      ]);
+      expect(credits(balanceAt('acct_tick', h, at('2026-03-26T00:00:00Z')).wallets.api.available)).toBe('49.5');
+    }
+  });
 });
 
 describe('LiveAvatar with overage', () => {

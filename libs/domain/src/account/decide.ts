@@ -77,6 +77,8 @@ function decideFor(cmd: Exclude<AccountCommand, { type: 'OpenAccount' }>, rec: R
       rec.record({ type: 'RenderFailed', data: { ref: cmd.ref, jobId: cmd.jobId, at: cmd.at } });
       return;
     case 'ChargeUsage':
+      // Up to the ledger's clock first, so a late record sees what a timer would have recorded by now.
+      catchUp(rec, cmd.now);
       return charge(rec, cmd.usage);
   }
 }

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_CATALOG, EnterpriseContract, PlanId, UsageKind, WalletId, WALLETS } from '../catalog/catalog';
 import { sumCredits } from '../credits/credits';
 import { Usage } from '../pricing/usage';
-import { addDays, addMs, Instant, monthOf } from '../time/instant';
+import { addDays, addMs, Instant, monthOf, ms } from '../time/instant';
 import { balanceAt } from './balance';
 import { AccountCommand, isRejection } from './commands';
 import { nextDeadline } from './decide';
@@ -20,7 +20,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const SIX_MONTHS_DAYS = 183;
 const settings = DEFAULT_CATALOG.settings;
-const NUM_RUNS = 150;
+const NUM_RUNS = 120;
 
 const USAGE_KINDS: readonly UsageKind[] = [
   'avatar_video.unlimited', 'avatar_video.avatar_iv', 'video_translation', 'proofreading',
@@ -48,7 +48,8 @@ type Act =
   | { t: 'advanceToDeadline'; deltaMs: -1 | 0 | 1 };
 
 interface Step { dtMs: number; act: Act }
-interface Plan { openAt: Instant; steps: Step[] }
+/** ticks: where, between two commands, a timer may run (per mille of the gap; -1: no timer). */
+interface Plan { openAt: Instant; steps: Step[]; ticks: number[] }
 
 const optBool = fc.oneof(fc.constant(true), fc.constant(true), fc.constant(false), fc.constant(undefined));
 
@@ -124,6 +125,7 @@ const openAtArb: fc.Arbitrary<Instant> = fc.oneof(
 const planArb: fc.Arbitrary<Plan> = fc.record({
   openAt: openAtArb,
   steps: fc.array(fc.record({ dtMs: dtArb, act: actArb }), { minLength: 30, maxLength: 130 }),
+  ticks: fc.array(fc.oneof(fc.constant(-1), fc.constant(0), fc.constant(1000), fc.integer({ min: 0, max: 1000 })), { minLength: 1, maxLength: 50 }),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -380,10 +382,28 @@ describe('the ledger over six months of random commands (property-based)', () =>
     }), params);
   });
 
+  it('a balance never depends on whether a timer already ran', () => {
+    fc.assert(fc.property(planArb, (plan) => {
+      const lazy = run(plan);
+      // The same commands, with Advance run by a timer at instants between them.
+      const timed = new Scenario();
+      lazy.commands.forEach((cmd, i) => {
+        timed.when(cmd);
+        const next = lazy.commands[i + 1];
+        const tick = plan.ticks[i % plan.ticks.length];
+        if (next && tick >= 0) timed.when({ type: 'Advance', now: addMs(cmd.now, Math.floor(((ms(next.now) - ms(cmd.now)) * tick) / 1000)) });
+      });
+      for (const asOf of balanceInstants(lazy).filter((_x, i) => i % 2 === 0)) {
+        mustEqual(balanceAt(ACCOUNT, timed.history, asOf), balanceAt(ACCOUNT, lazy.scenario.history, asOf));
+      }
+      mustEqual(invoices(timed.history), invoices(lazy.scenario.history));
+    }), params);
+  });
+
   it('when a paid plan replaces api_free, only what is left of the free grant is forfeited', () => {
     fc.assert(fc.property(planArb, (plan) => {
-      const state = run(plan).scenario.state;
-      for (const e of ofType(run(plan).scenario.history, 'LotForfeited')) {
+      const { state, history } = run(plan).scenario;
+      for (const e of ofType(history, 'LotForfeited')) {
         const w = state.wallets[e.data.wallet];
         const lot = w.lots.find((l) => l.lotId === e.data.lotId)!;
         const period = w.periods.find((p) => p.periodId === lot.periodId)!;
