@@ -202,3 +202,12 @@ describe('may it run?', () => {
     expect(authorize(s.state, { kind: 'streaming.live_avatar_full', estimatedDurationMs: 60_000 }, at('2026-01-02T00:00:00Z'), DEFAULT_BOOK).reasons).toEqual(['no_plan']);
   });
 });
+
+describe('a plan started in the past', () => {
+  it('cannot start before usage already charged on its wallet', () => {
+    const s = new Scenario().given(open('acct_past', '2026-02-01T00:00:00Z'), chargeCmd('avatar_video.unlimited', 10_000, '2026-02-04T00:00:00Z'));
+    const out = s.when({ type: 'StartPlan', plan: 'api_pro', startsAt: at('2026-02-03T04:00:00Z'), now: at('2026-02-05T00:00:00Z') });
+    expect(isRejection(out) && [out.error, out.field]).toEqual(['invalid', 'startsAt']);
+    expect(isRejection(s.when({ type: 'StartPlan', plan: 'api_pro', startsAt: at('2026-02-04T00:00:00Z'), now: at('2026-02-05T00:00:00Z') }))).toBe(false);
+  });
+});

@@ -95,6 +95,8 @@ function startPlan(rec: Recorder, cmd: Extract<AccountCommand, { type: 'StartPla
   const w = rec.state.wallets[terms.wallet];
   const current = openPeriod(w);
   if (current && startsAt < current.startsAt) return reject('invalid', `startsAt is before the current period began (${current.startsAt})`, 'startsAt');
+  // Usage already charged after startsAt belongs where it was recorded: a plan cannot start under it.
+  if (w.lastChargeAt && startsAt < w.lastChargeAt) return reject('invalid', `startsAt is before usage already charged on wallet ${terms.wallet} (${w.lastChargeAt})`, 'startsAt');
   if (current && current.terms.plan !== 'api_free') return reject('plan_active', `plan ${current.terms.plan} runs on wallet ${terms.wallet}: cancel it first`, 'plan');
   if (current) {
     if (terms.plan === 'api_free') return reject('plan_active', 'the account is already on api_free', 'plan');
