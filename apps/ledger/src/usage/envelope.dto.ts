@@ -1,6 +1,6 @@
 // The CloudEvents envelope of events.md and the data of each type, validated with
 // class-validator the same way on every way in (HTTP batch, NDJSON file, Kafka record).
-import { Equals, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Min } from 'class-validator';
+import { Equals, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { RESOLUTIONS } from '@ledger/domain';
 
 export const USAGE_TYPES = ['render.completed', 'render.failed', 'streaming.session.ended'] as const;
@@ -10,13 +10,16 @@ export const ENGINES = ['unlimited', 'avatar_iv'] as const;
 export const INTEGRATIONS = ['api', 'live_avatar_full', 'live_avatar_custom'] as const;
 
 const ISO = { strict: true, strictSeparator: true };
+/** A date and time with its offset from UTC: without one, the instant would depend on the server's time zone. */
+const WITH_OFFSET = /T[^Z+-]*(Z|[+-]\d{2}(:?\d{2})?)$/i;
+const withOffset = { message: '$property must be a date and time with its UTC offset (Z or +hh:mm)' };
 
 export class UsageEnvelopeDto {
   @Equals('1.0') specversion!: string;
   @IsString() @IsNotEmpty() id!: string;
   @IsString() @IsNotEmpty() source!: string;
   @IsIn(USAGE_TYPES) type!: UsageType;
-  @IsISO8601(ISO) time!: string;
+  @IsISO8601(ISO) @Matches(WITH_OFFSET, withOffset) time!: string;
   @IsString() @IsNotEmpty() subject!: string;
   @IsOptional() @Equals('application/json') datacontenttype?: string;
   @IsObject() data!: Record<string, unknown>;
@@ -27,7 +30,9 @@ export class RenderCompletedDto {
   @IsIn(PRODUCTS) product!: (typeof PRODUCTS)[number];
   /** Required for avatar_video, refused for the other products (checked in usage-event.ts). */
   @IsOptional() @IsIn(ENGINES) engine?: (typeof ENGINES)[number];
-  @IsInt() @Min(1, { message: 'durationMs must be a positive number of milliseconds' }) durationMs!: number;
+  // Above the largest safe integer the domain refuses to price it (and threw for the whole batch).
+  @IsInt() @Min(1, { message: 'durationMs must be a positive number of milliseconds' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'durationMs must be at most 9007199254740991' }) durationMs!: number;
   @IsOptional() @IsIn(RESOLUTIONS) resolution?: (typeof RESOLUTIONS)[number];
   @IsOptional() @IsBoolean() watermarked?: boolean;
 }
@@ -41,6 +46,6 @@ export class RenderFailedDto {
 export class StreamingSessionEndedDto {
   @IsString() @IsNotEmpty() sessionId!: string;
   @IsIn(INTEGRATIONS) integration!: (typeof INTEGRATIONS)[number];
-  @IsISO8601(ISO) startedAt!: string;
-  @IsISO8601(ISO) endedAt!: string;
+  @IsISO8601(ISO) @Matches(WITH_OFFSET, withOffset) startedAt!: string;
+  @IsISO8601(ISO) @Matches(WITH_OFFSET, withOffset) endedAt!: string;
 }

@@ -21,7 +21,8 @@ export class EventsController {
     if (raws.length > this.config.maxBatch) throw new ApiError(413, 'batch_too_large', `at most ${this.config.maxBatch} events per request`);
     const requestId = (req.headers['x-request-id'] as string) || randomUUID();
     const results = await this.commands.execute(new IngestUsage(raws, (index) => ({ via: 'http', requestId, index })));
-    const rejected = results.filter((r: { status: string }) => r.status === 'rejected');
+    // Each rejected event is named by its place in the batch too: one that is not even JSON has no id.
+    const rejected = results.flatMap((r: { status: string }, index: number) => (r.status === 'rejected' ? [{ index, ...r }] : []));
     if (rejected.length === 0) {
       res.status(200).json({ results });
       return;
