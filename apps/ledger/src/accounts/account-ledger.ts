@@ -2,8 +2,8 @@
 // keys (source + id) are written in the same transaction as the events they caused.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  AccountCommand, AccountEvent, AccountState, decide, decodeAccountEvent, encodeAccountEventData, evolve,
-  initialAccountState, isRejection, Rejection,
+  AccountCommand, AccountEvent, AccountState, decideOn, decodeAccountEvent, encodeAccountEventData, evolve,
+  initialAccountState, Rejection,
 } from '@ledger/domain';
 import { DedupeKey, DuplicateKey, EVENT_STORE, EventStore, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
 import { DeadlineSchedule } from '../process/deadline-schedule';
@@ -117,21 +117,19 @@ export class AccountLedger {
     const after = new Map<string, Loaded>();
     for (const [accountId, indexes] of byAccount) {
       const loaded = await this.loadForWrite(accountId);
-      let state = loaded.state;
+      const state = loaded.state;
       const append: StreamAppend = { streamId: accountStream(accountId), expectedVersion: loaded.version, events: [], dedupe: [] };
       for (const i of indexes) {
         const item = items[i];
-        const out = decide(item.command, state, { book: this.config.book });
-        if (isRejection(out)) {
-          outcomes[i] = { status: 'rejected', rejection: out };
+        // The ledger owns `state` (it is dropped if the append fails): decide folds into it directly.
+        const out = decideOn(item.command, state, { book: this.config.book });
+        for (const e of out.events) append.events.push({ type: e.type, data: encodeAccountEventData(e), metadata: item.provenance ?? {} });
+        if (out.rejection) {
+          outcomes[i] = { status: 'rejected', rejection: out.rejection };
           continue;
         }
-        for (const e of out) {
-          state = evolve(state, e);
-          append.events.push({ type: e.type, data: encodeAccountEventData(e), metadata: item.provenance ?? {} });
-        }
         if (item.dedupe) append.dedupe!.push(item.dedupe);
-        outcomes[i] = { status: 'accepted', events: out };
+        outcomes[i] = { status: 'accepted', events: out.events };
       }
       if (append.events.length || append.dedupe!.length) {
         appends.push(append);

@@ -30,18 +30,34 @@ class Recorder {
 }
 
 export function decide(cmd: AccountCommand, state: AccountState, ctx: DecideContext): AccountEvent[] | Rejection {
+  const out = decideOn(cmd, cloneAccountState(state), ctx);
+  return out.rejection ?? out.events;
+}
+
+/** What `decideOn` recorded: on a rejection, `events` holds only what the clock owed (still facts). */
+export interface Decision {
+  events: AccountEvent[];
+  rejection?: Rejection;
+}
+
+/**
+ * `decide` without the copy: folds the new events into `draft` itself, for a writer that owns
+ * its state (the ledger's cache). Even when the command is refused, `events` may hold expiries and
+ * period ends the clock owed; they are true and belong in the stream with `draft`.
+ */
+export function decideOn(cmd: AccountCommand, draft: AccountState, ctx: DecideContext): Decision {
   if (cmd.type === 'OpenAccount') {
-    if (state.accountId) return reject('account_exists', `account ${cmd.accountId} already exists`, 'accountId');
-    const rec = new Recorder(cloneAccountState(state), ctx);
+    if (draft.accountId) return { events: [], rejection: reject('account_exists', `account ${cmd.accountId} already exists`, 'accountId') };
+    const rec = new Recorder(draft, ctx);
     rec.record({ type: 'AccountOpened', data: { accountId: cmd.accountId, name: cmd.name, at: cmd.now } });
     const free = planTerms(catalogAt(ctx.book, cmd.now), 'api_free', {}) as PlanTerms;
     startPeriod(rec, 'api', free, cmd.now, 'opened');
-    return rec.events;
+    return { events: rec.events };
   }
-  if (!state.accountId) return reject('account_not_found', 'unknown account', 'accountId');
-  const rec = new Recorder(cloneAccountState(state), ctx);
-  const result = decideFor(cmd, rec);
-  return result ?? rec.events;
+  if (!draft.accountId) return { events: [], rejection: reject('account_not_found', 'unknown account', 'accountId') };
+  const rec = new Recorder(draft, ctx);
+  const rejection = decideFor(cmd, rec);
+  return rejection ? { events: rec.events, rejection } : { events: rec.events };
 }
 
 function decideFor(cmd: Exclude<AccountCommand, { type: 'OpenAccount' }>, rec: Recorder): Rejection | void {
