@@ -1,6 +1,7 @@
+import { IsInstant } from '../http/is-instant';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
 import { PLAN_IDS, PlanId } from '@ledger/domain';
 
 export class OpenAccountDto {
@@ -18,7 +19,7 @@ export class ContractDto {
 
 export class StartPlanDto {
   @ApiProperty({ enum: PLAN_IDS }) @IsIn(PLAN_IDS) plan!: PlanId;
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true }) startsAt?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInstant() startsAt?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() autoRenew?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() allowOverage?: boolean;
   @ApiPropertyOptional({ type: ContractDto }) @IsOptional() @ValidateNested() @Type(() => ContractDto) contract?: ContractDto;

@@ -21,7 +21,7 @@ export async function createLedgerApp(config: LedgerConfig, options: { logger?: 
   app.useBodyParser('json', { limit: '50mb' });
   app.useBodyParser('text', { type: 'application/x-ndjson', limit: '50mb' });
   app.useGlobalPipes(new ValidationPipe({
-    whitelist: true, forbidNonWhitelisted: true, transform: true,
+    whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true,
     exceptionFactory: (errors) => {
       const details = fields(errors);
       return new ApiError(400, 'invalid', details.map((d) => d.message).join('; '), details);

@@ -1,22 +1,22 @@
+import { IsInstant } from '../http/is-instant';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Min, ValidateIf } from 'class-validator';
 import { formatCredits, RESOLUTIONS, Resolution, toInstant, UsageKind } from '@ledger/domain';
 import { ApiError } from '../http/errors';
 import { ENGINES, INTEGRATIONS, PRODUCTS } from '../usage/envelope.dto';
 import { Authorize, GetBalance, GetEntries, GetInvoice, ListInvoices } from './reading.queries';
 
-const ISO = { strict: true, strictSeparator: true };
 
 export class AsOfQuery {
-  @ApiPropertyOptional() @IsOptional() @IsISO8601(ISO) asOf?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInstant() asOf?: string;
 }
 
 export class InvoiceFilter {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsISO8601(ISO) from?: string;
-  @ApiPropertyOptional() @IsOptional() @IsISO8601(ISO) to?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInstant() from?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInstant() to?: string;
 }
 
 export class AuthorizationDto {

@@ -1,7 +1,8 @@
 // The CloudEvents envelope of events.md and the data of each type, validated with
 // class-validator the same way on every way in (HTTP batch, NDJSON file, Kafka record).
-import { Equals, IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { Equals, IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
 import { RESOLUTIONS } from '@ledger/domain';
+import { IsInstant } from '../http/is-instant';
 
 export const USAGE_TYPES = ['render.completed', 'render.failed', 'streaming.session.ended'] as const;
 export type UsageType = (typeof USAGE_TYPES)[number];
@@ -9,17 +10,13 @@ export const PRODUCTS = ['avatar_video', 'video_translation', 'proofreading'] as
 export const ENGINES = ['unlimited', 'avatar_iv'] as const;
 export const INTEGRATIONS = ['api', 'live_avatar_full', 'live_avatar_custom'] as const;
 
-const ISO = { strict: true, strictSeparator: true };
-/** A date and time with its offset from UTC: without one, the instant would depend on the server's time zone. */
-const WITH_OFFSET = /T[^Z+-]*(Z|[+-]\d{2}(:?\d{2})?)$/i;
-const withOffset = { message: '$property must be a date and time with its UTC offset (Z or +hh:mm)' };
 
 export class UsageEnvelopeDto {
   @Equals('1.0') specversion!: string;
   @IsString() @IsNotEmpty() id!: string;
   @IsString() @IsNotEmpty() source!: string;
   @IsIn(USAGE_TYPES) type!: UsageType;
-  @IsISO8601(ISO) @Matches(WITH_OFFSET, withOffset) time!: string;
+  @IsInstant() time!: string;
   @IsString() @IsNotEmpty() subject!: string;
   @IsOptional() @Equals('application/json') datacontenttype?: string;
   @IsObject() data!: Record<string, unknown>;
@@ -46,6 +43,6 @@ export class RenderFailedDto {
 export class StreamingSessionEndedDto {
   @IsString() @IsNotEmpty() sessionId!: string;
   @IsIn(INTEGRATIONS) integration!: (typeof INTEGRATIONS)[number];
-  @IsISO8601(ISO) @Matches(WITH_OFFSET, withOffset) startedAt!: string;
-  @IsISO8601(ISO) @Matches(WITH_OFFSET, withOffset) endedAt!: string;
+  @IsInstant() startedAt!: string;
+  @IsInstant() endedAt!: string;
 }

@@ -26,7 +26,7 @@ const flatten = (errors: ValidationError[], prefix = ''): FieldError[] =>
 
 // The DTOs need no conversions, only their decorators: a plain copy onto an instance is enough
 // (class-transformer's plainToInstance costs more than the validation itself).
-const VALIDATION = { forbidUnknownValues: false, validationError: { target: false, value: false } };
+const VALIDATION = { forbidUnknownValues: false, stopAtFirstError: true, validationError: { target: false, value: false } };
 function validate<T extends object>(cls: new () => T, plain: unknown, prefix = ''): { value: T; errors: FieldError[] } {
   const value = Object.assign(new cls(), plain);
   return { value, errors: flatten(validateSync(value, VALIDATION), prefix) };
