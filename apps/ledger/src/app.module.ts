@@ -8,7 +8,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { CLOCK, SimulatedClock, SystemClock } from './clock/clock';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
 import { ClockRunner } from './process/clock-runner';
-import { DeadlineSchedule } from './process/deadline-schedule';
+import { PROCESS_CONTROLLERS, PROCESS_PROVIDERS } from './process/process.providers';
 import { READING_HANDLERS } from './reading/reading.queries';
 import { ReadingController } from './reading/reading.controller';
 import { SimulationController } from './simulation/simulation.controller';
@@ -29,13 +29,13 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [AccountsController, EventsController, ReadingController, SimulationController],
+      controllers: [AccountsController, EventsController, ReadingController, SimulationController, ...PROCESS_CONTROLLERS],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config.store, config.schema) },
         { provide: LEDGER_DATABASE, useFactory: (store: SqlEventStore) => store.database, inject: [EVENT_STORE] },
         { provide: CLOCK, useFactory: () => (config.simulation.enabled ? new SimulatedClock(config.simulation.start) : new SystemClock()) },
-        StoreCloser, AccountLedger, DeadlineSchedule, ClockRunner, UsageIngest, IngestUsageHandler,
+        StoreCloser, AccountLedger, ...PROCESS_PROVIDERS, UsageIngest, IngestUsageHandler,
         ...ACCOUNT_COMMAND_HANDLERS, ...READING_HANDLERS,
       ],
       exports: [AccountLedger, UsageIngest, CLOCK, EVENT_STORE, LEDGER_DATABASE, LEDGER_CONFIG, ClockRunner],

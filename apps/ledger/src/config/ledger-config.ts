@@ -3,6 +3,8 @@
 import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { EventStoreConfig } from '@ledger/event-store';
+import { NotificationConfig, readNotificationConfig } from '../notifications/notification-config';
+import { ProcessConfig, readProcessConfig } from '../process/process-config';
 
 export interface LedgerConfig {
   store: EventStoreConfig;
@@ -14,6 +16,10 @@ export interface LedgerConfig {
   book: CatalogBook;
   /** Largest number of events accepted in one HTTP batch. */
   maxBatch: number;
+  /** Process managers: deadlines, runner, leases (process/process-config.ts). */
+  process: ProcessConfig;
+  /** Notifications: thresholds, webhook or Kafka, retries (notifications/notification-config.ts). */
+  notifications: NotificationConfig;
 }
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
@@ -63,5 +69,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       throw new ConfigError('LEDGER_CATALOG_FILE', `could not be read as a catalog: ${(err as Error).message}`);
     }
   }
-  return { store, schema, port: int(env, 'PORT', 3000), simulation, book, maxBatch: int(env, 'LEDGER_MAX_BATCH', 5000) };
+  const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
+  return {
+    store, schema, port: int(env, 'PORT', 3000), simulation, book, maxBatch: int(env, 'LEDGER_MAX_BATCH', 5000),
+    process: readProcessConfig(env, fail), notifications: readNotificationConfig(env, fail),
+  };
 }

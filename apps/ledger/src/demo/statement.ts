@@ -41,5 +41,9 @@ export async function printStatement(call: Call, accountId: string, name: string
   }
   const renewals = entries.filter((e) => e.kind === 'forfeit' && e.reason === 'renewal');
   for (const r of renewals) console.log(`  auto-renewed at 90 % on ${day(r.at)}: ${r.credits.replace('-', '')} credits of the old grant forfeited`);
+  const told = (await call('GET', `/v1/accounts/${accountId}/notifications?limit=5000`)).json.notifications as { kind: string }[];
+  const tally = new Map<string, number>();
+  for (const n of told) tally.set(n.kind, (tally.get(n.kind) ?? 0) + 1);
+  console.log(`  notifications: ${told.length} (${[...tally].map(([k, n]) => `${n} ${k}`).join(', ')})`);
   console.log('');
 }

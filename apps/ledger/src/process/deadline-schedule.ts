@@ -1,30 +1,22 @@
-// When each account next needs the clock: its earliest unrecorded expiry or period end.
-// Derived from the log (rebuilt at start, then kept current after every append), so nothing
-// that must happen depends on a timer surviving a restart.
+// What AccountLedger tells the process managers after every append: "these accounts changed".
+// The schedule itself is data (process_deadlines, kept by deadline-projection.ts from the log);
+// this is only a hint that wakes the projections at once rather than at their next poll, so a
+// missed hint (another process appended) costs at most one poll interval.
 import { Injectable } from '@nestjs/common';
-import { AccountState, Instant, nextDeadline } from '@ledger/domain';
+import { AccountState } from '@ledger/domain';
 
 @Injectable()
 export class DeadlineSchedule {
-  private readonly due = new Map<string, Instant>();
+  private readonly listeners = new Set<() => void>();
 
-  note(accountId: string, state: AccountState): void {
-    const next = nextDeadline(state);
-    if (next) this.due.set(accountId, next.at);
-    else this.due.delete(accountId);
+  /** Called by AccountLedger after it appended events of `accountId`. */
+  note(_accountId: string, _state: AccountState): void {
+    for (const listener of this.listeners) listener();
   }
 
-  /** Accounts with a deadline at or before `now`. */
-  dueBy(now: Instant, limit: number): string[] {
-    const out: string[] = [];
-    for (const [accountId, at] of this.due) {
-      if (at <= now) out.push(accountId);
-      if (out.length >= limit) break;
-    }
-    return out;
-  }
-
-  get size(): number {
-    return this.due.size;
+  /** Registers a wake-up; returns its removal. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

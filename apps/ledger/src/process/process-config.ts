@@ -1,0 +1,54 @@
+// The `process` section of the ledger's configuration: the process managers (deadline projection,
+// deadline runner, notification projection and dispatcher). Read by config/ledger-config.ts;
+// errors are made by the caller (ConfigError there).
+import { randomBytes } from 'crypto';
+import { hostname } from 'os';
+
+export interface ProcessConfig {
+  /** Background loops on (LEDGER_PROCESS, default true). Off: only PUT /v1/simulation/clock drives them. */
+  enabled: boolean;
+  /** How often the runner looks for due deadlines, in ms (LEDGER_PROCESS_POLL_MS, 1000). */
+  pollMs: number;
+  /** How often the projections look for new events once caught up, in ms (LEDGER_PROJECTION_POLL_MS, 200). */
+  projectionPollMs: number;
+  /** Most events per projection transaction (LEDGER_PROJECTION_BATCH, 5000). */
+  projectionBatch: number;
+  /** Most accounts advanced per ledger transaction (LEDGER_PROCESS_ADVANCE_BATCH, 200). */
+  advanceBatch: number;
+  /** Deadline runner shards; one lease each, held by one running copy at a time (LEDGER_PROCESS_SHARDS, 1). */
+  shards: number;
+  /** Lease lifetime in ms; renewed every third of it (LEDGER_PROCESS_LEASE_MS, 15000). */
+  leaseMs: number;
+  /** This running copy's name in lease rows (LEDGER_INSTANCE_ID, default host:pid:random). */
+  instanceId: string;
+}
+
+type Fail = (setting: string, problem: string) => Error;
+
+export const defaultInstanceId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+export const DEFAULT_PROCESS_CONFIG: Omit<ProcessConfig, 'instanceId'> = {
+  enabled: true, pollMs: 1000, projectionPollMs: 200, projectionBatch: 5000, advanceBatch: 200, shards: 1, leaseMs: 15_000,
+};
+
+export function readProcessConfig(env: NodeJS.ProcessEnv, fail: Fail): ProcessConfig {
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = env[name];
+    if (v === undefined || v === '') return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw fail(name, `must be a whole number from ${min} to ${max}, got "${v}"`);
+    return Number(v);
+  };
+  const enabled = env.LEDGER_PROCESS ?? 'true';
+  if (enabled !== 'true' && enabled !== 'false') throw fail('LEDGER_PROCESS', `must be "true" or "false", got "${enabled}"`);
+  const d = DEFAULT_PROCESS_CONFIG;
+  return {
+    enabled: enabled === 'true',
+    pollMs: int('LEDGER_PROCESS_POLL_MS', d.pollMs, 10),
+    projectionPollMs: int('LEDGER_PROJECTION_POLL_MS', d.projectionPollMs, 5),
+    projectionBatch: int('LEDGER_PROJECTION_BATCH', d.projectionBatch, 1, 100_000),
+    advanceBatch: int('LEDGER_PROCESS_ADVANCE_BATCH', d.advanceBatch, 1, 10_000),
+    shards: int('LEDGER_PROCESS_SHARDS', d.shards, 1, 1024),
+    leaseMs: int('LEDGER_PROCESS_LEASE_MS', d.leaseMs, 300),
+    instanceId: env.LEDGER_INSTANCE_ID || defaultInstanceId(),
+  };
+}
