@@ -21,6 +21,23 @@ export interface SqlEventStoreOptions {
   beforeCommit?: (appends: readonly StreamAppend[]) => Promise<void>;
 }
 
+/** One event row in the append document (positions as strings: JSON numbers stop at 2^53). */
+interface EventInsert {
+  p: string;
+  s: string;
+  v: number;
+  t: string;
+  d: Record<string, unknown>;
+  m: Record<string, unknown>;
+}
+
+interface DedupeInsert {
+  k: string;
+  f: string;
+  s: string;
+  p: string | null;
+}
+
 interface EventRow {
   global_position: bigint | string;
   stream_id: string;
@@ -106,55 +123,48 @@ export class SqlEventStore implements EventStore {
 
     const versions = new Map(state.versions);
     const head = BigInt(state.head);
-    const ev = { stream: [] as string[], version: [] as number[], type: [] as string[], data: [] as string[], meta: [] as string[] };
-    const dd = { key: [] as string[], fingerprint: [] as string[], stream: [] as string[], position: [] as (string | null)[] };
+    // Every row goes in one JSON document (one parameter): PostgreSQL parses it once, and no
+    // array literal has to escape each event's JSON text on the way.
+    const rows = { e: [] as EventInsert[], s: [] as [string, number][], d: [] as DedupeInsert[] };
     const results: AppendResult[] = [];
     const touched = new Set<string>(); // streams that get events
+    let count = 0;
     for (const a of appends) {
       const actual = versions.get(a.streamId) ?? 0;
       if (a.expectedVersion !== 'any' && a.expectedVersion !== actual) {
         throw new WrongExpectedVersion(a.streamId, a.expectedVersion, actual);
       }
-      a.events.forEach((e, i) => {
-        ev.stream.push(a.streamId);
-        ev.version.push(actual + i + 1);
-        ev.type.push(e.type);
-        ev.data.push(JSON.stringify(e.data));
-        ev.meta.push(JSON.stringify(e.metadata ?? {}));
-      });
+      for (let i = 0; i < a.events.length; i++) {
+        const e = a.events[i];
+        count++;
+        rows.e.push({ p: String(head + BigInt(count)), s: a.streamId, v: actual + i + 1, t: e.type, d: e.data, m: e.metadata ?? {} });
+      }
       const nextVersion = actual + a.events.length;
       versions.set(a.streamId, nextVersion);
       if (a.events.length > 0) touched.add(a.streamId);
-      const lastPosition = a.events.length > 0 ? head + BigInt(ev.stream.length) : undefined;
+      const lastPosition = a.events.length > 0 ? head + BigInt(count) : undefined;
       for (const d of a.dedupe ?? []) {
-        dd.key.push(d.key);
-        dd.fingerprint.push(d.fingerprint);
-        dd.stream.push(a.streamId);
-        dd.position.push(lastPosition === undefined ? null : String(lastPosition));
+        rows.d.push({ k: d.key, f: d.fingerprint, s: a.streamId, p: lastPosition === undefined ? null : String(lastPosition) });
       }
       results.push(lastPosition === undefined ? { streamId: a.streamId, nextVersion } : { streamId: a.streamId, nextVersion, lastPosition });
     }
+    for (const id of touched) rows.s.push([id, versions.get(id)!]);
 
-    // One statement, multi-row inserts from arrays: thousands of events cost one round trip.
+    // One statement: thousands of events cost one round trip.
     await tx.query(
-      `WITH ev AS (
+      `WITH doc AS (SELECT $1::jsonb AS j),
+       ev AS (
          INSERT INTO ${s}.events (global_position, stream_id, stream_version, type, data, metadata)
-         SELECT $1::bigint + u.ord, u.sid, u.ver, u.typ, u.dat, u.met
-         FROM unnest($2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[])
-           WITH ORDINALITY AS u(sid, ver, typ, dat, met, ord)),
+         SELECT x.p, x.s, x.v, x.t, x.d, x.m FROM doc, jsonb_to_recordset(doc.j -> 'e') AS x(p bigint, s text, v int, t text, d jsonb, m jsonb)),
        st AS (
          INSERT INTO ${s}.streams (stream_id, version)
-         SELECT * FROM unnest($7::text[], $8::int[])
+         SELECT x ->> 0, (x ->> 1)::int FROM doc, jsonb_array_elements(doc.j -> 's') AS x
          ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version),
        dd AS (
          INSERT INTO ${s}.dedupe (key, fingerprint, stream_id, global_position)
-         SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[]))
+         SELECT x.k, x.f, x.s, x.p FROM doc, jsonb_to_recordset(doc.j -> 'd') AS x(k text, f text, s text, p bigint))
        SELECT 1`,
-      [
-        String(head), ev.stream, ev.version, ev.type, ev.data, ev.meta,
-        [...touched], [...touched].map((id) => versions.get(id)!),
-        dd.key, dd.fingerprint, dd.stream, dd.position,
-      ],
+      [JSON.stringify(rows)],
     );
     await this.options.beforeCommit?.(appends);
     return results;
