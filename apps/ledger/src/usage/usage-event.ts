@@ -1,5 +1,5 @@
 // Turns one raw event (bytes or parsed JSON) into a ledger item, or names every field at fault.
-import { createHash } from 'crypto';
+import * as crypto from 'crypto';
 import { validateSync, ValidationError } from 'class-validator';
 import { AccountCommand, Instant, ms, toInstant, UsageKind } from '@ledger/domain';
 import { LedgerItem, Provenance } from '../accounts/account-ledger';
@@ -36,12 +36,40 @@ function validate<T extends object>(cls: new () => T, plain: unknown, prefix = '
 }
 
 /** Digest of the event body: the same source + id with another body is a conflict. */
-export const fingerprint = (raw: unknown): string => createHash('sha256').update(canonicalJson(raw)).digest('base64url');
+export const fingerprint = (raw: unknown): string => sha256(canonicalJson(raw) as string);
 
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+// crypto.hash (Node >= 20.12) is the one-shot form of createHash().update().digest(): same digest.
+const sha256: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', text, 'base64url')
+  : (text) => crypto.createHash('sha256').update(text).digest('base64url');
+
+/**
+ * Keys sorted, no spaces. Written as one pass of concatenation; the text is exactly what
+ * `[${items.map(canonicalJson).join(',')}]` and `{${sortedKeys.map(k => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`
+ * gave (an undefined item in an array is empty, an undefined value in an object is `undefined`):
+ * stored fingerprints stay valid.
+ */
+function canonicalJson(v: unknown): string | undefined {
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) s += ',';
+      if (i in v) {
+        const item = canonicalJson(v[i]);
+        if (item !== undefined) s += item;
+      }
+    }
+    return s + ']';
+  }
+  if (v && typeof v === 'object') {
+    const keys = Object.keys(v).sort();
+    let s = '{';
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0) s += ',';
+      s += JSON.stringify(keys[i]) + ':' + canonicalJson((v as Record<string, unknown>)[keys[i]]);
+    }
+    return s + '}';
+  }
   return JSON.stringify(v);
 }
 
