@@ -1,0 +1,63 @@
+// PostgreSQL and Kafka for the benchmarks: the ones named by DATABASE_URL / KAFKA_BROKERS, else
+// the project's own (deploy/postgres/start.sh, deploy/kafka/start.sh), started on demand.
+import { execFileSync } from 'child_process';
+import { join } from 'path';
+import { Client } from 'pg';
+
+const ROOT = join(__dirname, '..', '..');
+
+function startScript(script: string, variable: string): string {
+  const out = execFileSync('bash', [join(ROOT, script)], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const line = out.trim().split('\n').reverse().find((l) => l.startsWith(`${variable}=`));
+  if (!line) throw new Error(`${script} printed no ${variable}=...`);
+  return line.slice(variable.length + 1);
+}
+
+export function databaseUrl(): string {
+  process.env.DATABASE_URL ||= startScript('deploy/postgres/start.sh', 'DATABASE_URL');
+  return process.env.DATABASE_URL;
+}
+
+export function kafkaBrokers(): string {
+  process.env.KAFKA_BROKERS ||= startScript('deploy/kafka/start.sh', 'KAFKA_BROKERS');
+  return process.env.KAFKA_BROKERS;
+}
+
+/** A fresh database on the server of `url` (dropped first if it exists); returns its URL. */
+export async function freshDatabase(url: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function dropDatabase(url: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function postgresVersion(url: string): Promise<string> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+    const settings = await c.query<{ name: string; setting: string }>(
+      `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes') ORDER BY name`);
+    return `PostgreSQL ${rows[0].v} (${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')})`;
+  } finally {
+    await c.end();
+  }
+}

@@ -1,0 +1,189 @@
+// Benchmark 2: store appends. The charges the ledger writes for a realistic workload (batches of
+// BENCH_APPEND_BATCH usage events, each batch one append over many account streams with expected
+// versions and dedupe keys), appended
+//   - through the event-store port on PostgreSQL and on PGlite (SqlEventStore.append),
+//   - as a raw batched INSERT of the same event rows into a table with the same columns and
+//     indexes, in the same database (the faster of two forms: unnest arrays, jsonb_to_recordset),
+//   - through emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql), one
+//     appendToStream per stream with its expected version, BENCH_EMMETT_CONCURRENCY at a time.
+// The sides alternate batch by batch, so background load hits them alike. Throughput = events
+// over the summed append time of that side.
+//
+//   BENCH_APPEND_EVENTS=60000 node -r ./deploy/register.js bench/store-append.ts
+import { AccountSpec, accounts, usageEvents } from './lib/workload';
+import { eventCount, LedgerSimulator } from './lib/charges';
+import { databaseUrl, dropDatabase, freshDatabase, postgresVersion } from './lib/services';
+import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
+import { PgClient, PgliteClient, SqlClient, SqlEventStore, StreamAppend } from '@ledger/event-store';
+
+const BENCH = 'store-append';
+const EVENTS = envInt('BENCH_APPEND_EVENTS', 60_000);
+const ACCOUNTS = envInt('BENCH_APPEND_ACCOUNTS', 5_000);
+const BATCH = envInt('BENCH_APPEND_BATCH', 1_000);
+const EMMETT_CONCURRENCY = envInt('BENCH_EMMETT_CONCURRENCY', 8);
+const DB = 'ledger_bench_append';
+const COMMAND = `BENCH_APPEND_EVENTS=${EVENTS} BENCH_APPEND_ACCOUNTS=${ACCOUNTS} node -r ./deploy/register.js bench/store-append.ts`;
+
+type Side = { name: string; setup(batches: StreamAppend[][]): Promise<void>; append(batch: StreamAppend[]): Promise<void>; close(): Promise<void> };
+
+/** Our port on a SQL client. */
+function portSide(name: string, client: SqlClient, schema: string): Side {
+  let store: SqlEventStore;
+  return {
+    name,
+    async setup(openings) {
+      store = await SqlEventStore.open(client, { schema, ownsClient: false });
+      for (const b of openings) await store.append(b);
+    },
+    async append(batch) {
+      await store.append(batch);
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Raw batched INSERT of the event rows, into a copy of the events table (same columns and indexes). */
+function rawSide(name: string, client: SqlClient, schema: string, form: 'unnest' | 'jsonb'): Side {
+  let position = 0;
+  const versions = new Map<string, number>();
+  const rowsOf = (batch: StreamAppend[]) => {
+    const rows: { p: number; s: string; v: number; t: string; d: unknown; m: unknown }[] = [];
+    for (const a of batch) {
+      let v = versions.get(a.streamId) ?? 0;
+      for (const e of a.events) rows.push({ p: ++position, s: a.streamId, v: ++v, t: e.type, d: e.data, m: e.metadata ?? {} });
+      versions.set(a.streamId, v);
+    }
+    return rows;
+  };
+  const insert = async (batch: StreamAppend[]) => {
+    const rows = rowsOf(batch);
+    if (form === 'unnest') {
+      await client.query(
+        `INSERT INTO ${schema}.events (global_position, stream_id, stream_version, type, data, metadata)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[])`,
+        [rows.map((r) => r.p), rows.map((r) => r.s), rows.map((r) => r.v), rows.map((r) => r.t), rows.map((r) => JSON.stringify(r.d)), rows.map((r) => JSON.stringify(r.m))],
+      );
+    } else {
+      await client.query(
+        `INSERT INTO ${schema}.events (global_position, stream_id, stream_version, type, data, metadata)
+         SELECT x.p, x.s, x.v, x.t, x.d, x.m FROM jsonb_to_recordset($1::jsonb) AS x(p bigint, s text, v int, t text, d jsonb, m jsonb)`,
+        [JSON.stringify(rows)],
+      );
+    }
+  };
+  return {
+    name,
+    async setup(openings) {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.events (
+        global_position bigint PRIMARY KEY, stream_id text NOT NULL, stream_version integer NOT NULL, type text NOT NULL,
+        data jsonb NOT NULL, metadata jsonb NOT NULL DEFAULT '{}', recorded_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (stream_id, stream_version))`);
+      for (const b of openings) await insert(b);
+    },
+    append: insert,
+    close: () => client.close(),
+  };
+}
+
+/** emmett's PostgreSQL event store, loaded as its package says (CommonJS build here). */
+async function emmettSide(url: string): Promise<Side> {
+  const { getPostgreSQLEventStore } = await import('@event-driven-io/emmett-postgresql');
+  const es = getPostgreSQLEventStore(url);
+  const appendAll = async (batch: StreamAppend[]) => {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < batch.length; i = next++) {
+        const a = batch[i];
+        if (a.events.length === 0) continue;
+        await es.appendToStream(a.streamId, a.events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata })) as never,
+          { expectedStreamVersion: BigInt(a.expectedVersion as number) });
+      }
+    };
+    await Promise.all(Array.from({ length: EMMETT_CONCURRENCY }, worker));
+  };
+  return {
+    name: 'emmett (PostgreSQL)',
+    async setup(openings) {
+      await es.schema.migrate();
+      for (const b of openings) await appendAll(b);
+    },
+    append: appendAll,
+    close: () => es.close(),
+  };
+}
+
+async function main(): Promise<void> {
+  const url = await freshDatabase(databaseUrl(), DB);
+  const pgVersion = await postgresVersion(url);
+  log(BENCH, `workload: ${ACCOUNTS} accounts, ${EVENTS} usage events in batches of ${BATCH}`);
+
+  // The rows: what the ledger appends to open the accounts (setup), then for the usage (timed).
+  const sim = new LedgerSimulator();
+  const specs: AccountSpec[] = accounts({ accounts: ACCOUNTS });
+  const openings = [...sim.openings(specs)];
+  const all = [...usageEvents({ accounts: ACCOUNTS, events: EVENTS, idPrefix: 'append' })];
+  const batches: StreamAppend[][] = [];
+  for (let i = 0; i < all.length; i += BATCH) batches.push(sim.appendsOf(LedgerSimulator.items(all.slice(i, i + BATCH), i)));
+  const rows = batches.reduce((n, b) => n + eventCount(b), 0);
+  const streamsPerBatch = batches.reduce((n, b) => n + b.length, 0) / batches.length;
+  log(BENCH, `${rows} events to append in ${batches.length} appends (${fmt(streamsPerBatch)} streams each on average)`);
+
+  const pglite = await PgliteClient.open();
+  const sides: Side[] = [
+    portSide('port on PostgreSQL', PgClient.connect(url), 'bench_port'),
+    rawSide('raw INSERT, unnest (PostgreSQL)', PgClient.connect(url), 'bench_raw_unnest', 'unnest'),
+    rawSide('raw INSERT, jsonb (PostgreSQL)', PgClient.connect(url), 'bench_raw_jsonb', 'jsonb'),
+    await emmettSide(url),
+    portSide('port on PGlite', pglite, 'bench_port'),
+    rawSide('raw INSERT, unnest (PGlite)', pglite, 'bench_raw_unnest', 'unnest'),
+    rawSide('raw INSERT, jsonb (PGlite)', pglite, 'bench_raw_jsonb', 'jsonb'),
+  ];
+  for (const s of sides) await s.setup(openings);
+  log(BENCH, `accounts opened on every side (${openings.reduce((n, b) => n + eventCount(b), 0)} events each)`);
+
+  const spent = new Map<string, number>(sides.map((s) => [s.name, 0]));
+  for (let i = 0; i < batches.length; i++) {
+    // Rotate who goes first, so no side always follows the same neighbour.
+    for (let k = 0; k < sides.length; k++) {
+      const s = sides[(i + k) % sides.length];
+      const t = now();
+      await s.append(batches[i]);
+      spent.set(s.name, spent.get(s.name)! + now() - t);
+    }
+    if ((i + 1) % 10 === 0) log(BENCH, `${i + 1}/${batches.length} batches`);
+  }
+  for (const s of sides) await s.close();
+  await dropDatabase(databaseUrl(), DB);
+
+  const rate = (name: string) => perSecond(rows, spent.get(name)!);
+  const port = rate('port on PostgreSQL');
+  const rawPg = Math.max(rate('raw INSERT, unnest (PostgreSQL)'), rate('raw INSERT, jsonb (PostgreSQL)'));
+  const emmett = rate('emmett (PostgreSQL)');
+  const lite = rate('port on PGlite');
+  const rawLite = Math.max(rate('raw INSERT, unnest (PGlite)'), rate('raw INSERT, jsonb (PGlite)'));
+  const workload = `${fmt(rows)} ledger events (charges) of ${fmt(EVENTS)} usage events on ${fmt(ACCOUNTS)} accounts; one append per ${fmt(BATCH)} usage events (~${fmt(streamsPerBatch)} streams, expected versions, dedupe keys)`;
+  const tableRows: ResultRow[] = [
+    { what: 'Store append, port on PostgreSQL vs raw batched INSERT', workload, figure: `${fmt(port)} events/s`, limit: `raw batched INSERT of the same rows, same database: ${fmt(rawPg)} events/s`,
+      ratio: `${fmt((port / rawPg) * 100)} % (target >= 50 %)`, command: COMMAND, verdict: port / rawPg >= 0.5 ? 'met' : 'missed' },
+    { what: 'Store append, port on PostgreSQL vs emmett', workload, figure: `${fmt(port)} events/s`, limit: `emmett-postgresql 0.42 appendToStream per stream (${EMMETT_CONCURRENCY} concurrent): ${fmt(emmett)} events/s`,
+      ratio: `x${fmt(port / emmett, 1)} (target: ahead, > x1)`, command: COMMAND, verdict: port > emmett ? 'met' : 'missed' },
+    { what: 'Store append, port on PGlite vs raw batched INSERT', workload, figure: `${fmt(lite)} events/s`, limit: `raw batched INSERT of the same rows, same PGlite: ${fmt(rawLite)} events/s`,
+      ratio: `${fmt((lite / rawLite) * 100)} % (target >= 50 %)`, command: COMMAND, verdict: lite / rawLite >= 0.5 ? 'met' : 'missed' },
+  ];
+  const raw = Object.fromEntries([...spent].map(([k, ms]) => [k, { ms: Math.round(ms), eventsPerSecond: Math.round(perSecond(rows, ms)) }]));
+  writeResult({
+    bench: BENCH, rows: tableRows, raw: { rows, batches: batches.length, streamsPerBatch, sides: raw, postgres: pgVersion },
+    notes: [
+      `Per side (events/s): ${Object.entries(raw).map(([k, v]) => `${k} ${fmt(v.eventsPerSecond)}`).join('; ')}.`,
+      'The port writes more than the raw INSERT: the streams table (versions), the dedupe table (one key per usage event), and checks expected versions and keys first, all in one transaction under the writer lock.',
+      `emmett has no multi-stream append: each stream of a batch is its own appendToStream (own transaction), ${EMMETT_CONCURRENCY} at a time over its pool; it keeps no dedupe keys.`,
+    ],
+  });
+  for (const r of tableRows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
