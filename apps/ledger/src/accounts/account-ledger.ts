@@ -5,7 +5,7 @@ import {
   AccountCommand, AccountEvent, AccountState, decideOn, decodeAccountEvent, encodeAccountEventData, evolve,
   initialAccountState, Rejection,
 } from '@ledger/domain';
-import { DedupeKey, DuplicateKey, EVENT_STORE, EventStore, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
+import { DedupeKey, DuplicateKey, EVENT_STORE, EventStore, RecordedEvent, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
 import { DeadlineSchedule } from '../process/deadline-schedule';
 import { KeyedLock } from './keyed-lock';
 import { LEDGER_CONFIG, LedgerConfig } from '../config/ledger-config';
@@ -36,6 +36,13 @@ interface Loaded {
 }
 
 const MAX_ATTEMPTS = 20;
+
+/** A store that reads many streams in one round trip (the SQL store does); others load one by one. */
+interface ReadsManyStreams {
+  readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>>;
+}
+const readsManyStreams = (store: EventStore): store is EventStore & ReadsManyStreams =>
+  typeof (store as Partial<ReadsManyStreams>).readStreams === 'function';
 
 @Injectable()
 export class AccountLedger {
@@ -86,12 +93,29 @@ export class AccountLedger {
   }
 
   /** A writer's state: cached, or read once; a stale cache is caught by the expected version. */
-  private async loadForWrite(accountId: string): Promise<Loaded> {
+  private async loadForWrite(accountId: string, preloaded?: Map<string, Loaded>): Promise<Loaded> {
     const cached = this.cache.get(accountId);
     if (cached) return cached;
-    const loaded = await this.read(accountId);
+    const loaded = preloaded?.get(accountId) ?? (await this.read(accountId));
     this.remember(accountId, loaded);
     return loaded;
+  }
+
+  /** The states of the accounts not in the cache, read in one round trip when the store can. */
+  private async preload(accountIds: Iterable<string>): Promise<Map<string, Loaded> | undefined> {
+    if (!readsManyStreams(this.store)) return undefined;
+    const missing: string[] = [];
+    for (const id of accountIds) if (!this.cache.has(id)) missing.push(id);
+    if (missing.length < 2) return undefined;
+    const streams = await this.store.readStreams(missing.map(accountStream));
+    const out = new Map<string, Loaded>();
+    for (const accountId of missing) {
+      const recorded = streams.get(accountStream(accountId)) ?? [];
+      let state = initialAccountState();
+      for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
+      out.set(accountId, { state, version: recorded.length });
+    }
+    return out;
   }
 
   private async attempt(items: LedgerItem[]): Promise<ItemOutcome[]> {
@@ -110,13 +134,16 @@ export class AccountLedger {
         }
         seen.set(d.key, d.fingerprint);
       }
-      byAccount.set(item.accountId, [...(byAccount.get(item.accountId) ?? []), i]);
+      const indexes = byAccount.get(item.accountId);
+      if (indexes) indexes.push(i);
+      else byAccount.set(item.accountId, [i]);
     });
 
     const appends: StreamAppend[] = [];
     const after = new Map<string, Loaded>();
+    const preloaded = await this.preload(byAccount.keys());
     for (const [accountId, indexes] of byAccount) {
-      const loaded = await this.loadForWrite(accountId);
+      const loaded = await this.loadForWrite(accountId, preloaded);
       const state = loaded.state;
       const append: StreamAppend = { streamId: accountStream(accountId), expectedVersion: loaded.version, events: [], dedupe: [] };
       for (const i of indexes) {

@@ -199,6 +199,23 @@ export class SqlEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
+  /**
+   * Several streams in one round trip (not part of the port): each stream's events oldest first;
+   * a stream without events is absent from the map. Writers use it to load many accounts at once.
+   */
+  async readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>> {
+    const out = new Map<string, RecordedEvent[]>();
+    if (streamIds.length === 0) return out;
+    const rows = await this.client.query<EventRow>(
+      `SELECT * FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`, [streamIds]);
+    for (const r of rows) {
+      const list = out.get(r.stream_id);
+      if (list) list.push(toRecorded(r));
+      else out.set(r.stream_id, [toRecorded(r)]);
+    }
+    return out;
+  }
+
   async readAll(after: GlobalPosition, maxCount: number): Promise<RecordedEvent[]> {
     if (maxCount <= 0) return [];
     const rows = await this.client.query<EventRow>(
