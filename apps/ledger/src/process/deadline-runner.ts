@@ -23,8 +23,9 @@ export class DeadlineRunner {
   /** Accounts advanced with nothing recorded while their row stayed due: skipped until the row moves. */
   private readonly stuck = new Map<string, string>();
   faults: RunnerFaults = {};
-  /** Commands submitted by this copy (for logs and tests). */
+  /** Commands submitted by this copy, and those of them that found nothing due (another copy was first). */
   submitted = 0;
+  foundNothing = 0;
 
   constructor(
     @Inject(LEDGER_CONFIG) config: LedgerConfig,
@@ -57,6 +58,7 @@ export class DeadlineRunner {
       outcomes.forEach((o, j) => {
         const accountId = chunk[j].accountId;
         if (o.status === 'accepted' && o.events.length > 0) return;
+        this.foundNothing++;
         if (o.status === 'rejected') this.log.warn(`advancing ${accountId} to ${now} was refused: ${o.rejection.message}`);
         empty.set(accountId, dueAtOf.get(accountId)!);
       });
