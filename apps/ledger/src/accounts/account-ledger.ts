@@ -39,7 +39,7 @@ const MAX_ATTEMPTS = 20;
 
 /** A store that reads many streams in one round trip (the SQL store does); others load one by one. */
 interface ReadsManyStreams {
-  readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>>;
+  readStreams(streamIds: string[]): Promise<Map<string, Pick<RecordedEvent, 'type' | 'data'>[]>>;
 }
 const readsManyStreams = (store: EventStore): store is EventStore & ReadsManyStreams =>
   typeof (store as Partial<ReadsManyStreams>).readStreams === 'function';

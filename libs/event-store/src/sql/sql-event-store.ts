@@ -200,18 +200,20 @@ export class SqlEventStore implements EventStore {
   }
 
   /**
-   * Several streams in one round trip (not part of the port): each stream's events oldest first;
-   * a stream without events is absent from the map. Writers use it to load many accounts at once.
+   * The type and data of several streams' events in one round trip (not part of the port): each
+   * stream oldest first; a stream without events is absent. Writers use it to fold many accounts
+   * at once, and need neither metadata nor positions (so they are not read, nor parsed).
    */
-  async readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>> {
-    const out = new Map<string, RecordedEvent[]>();
+  async readStreams(streamIds: string[]): Promise<Map<string, { type: string; data: Record<string, unknown> }[]>> {
+    const out = new Map<string, { type: string; data: Record<string, unknown> }[]>();
     if (streamIds.length === 0) return out;
-    const rows = await this.client.query<EventRow>(
-      `SELECT * FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`, [streamIds]);
+    const rows = await this.client.query<{ stream_id: string; type: string; data: Record<string, unknown> }>(
+      `SELECT stream_id, type, data FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`, [streamIds]);
     for (const r of rows) {
+      const e = { type: r.type, data: r.data };
       const list = out.get(r.stream_id);
-      if (list) list.push(toRecorded(r));
-      else out.set(r.stream_id, [toRecorded(r)]);
+      if (list) list.push(e);
+      else out.set(r.stream_id, [e]);
     }
     return out;
   }
