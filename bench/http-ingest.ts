@@ -1,0 +1,102 @@
+// Benchmark 3: HTTP ingest on the embedded default (PGlite in memory). The service runs as its
+// own process (`npm run ledger`'s entry point, simulated clock); accounts are opened and plans
+// started over HTTP, then POST /v1/events takes JSON arrays of BENCH_HTTP_BATCH events from
+// BENCH_HTTP_CONCURRENCY connections on 127.0.0.1. Beside it, in the same run: the same events
+// through the in-process ingest path (UsageIngest.ingest, PGlite, no HTTP): what HTTP could reach.
+//
+//   BENCH_HTTP_EVENTS=100000 node -r ./deploy/register.js bench/http-ingest.ts
+import { accounts, CLOCK_AT, usageEvents } from './lib/workload';
+import { openAccounts, startLedger } from './lib/ledger';
+import { call, callJson, peakRss, pool, startService } from './lib/http';
+import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
+
+const BENCH = 'http-ingest';
+const EVENTS = envInt('BENCH_HTTP_EVENTS', 100_000);
+const ACCOUNTS = envInt('BENCH_HTTP_ACCOUNTS', 2_000);
+const BATCH = envInt('BENCH_HTTP_BATCH', 500);
+const CONCURRENCY = envInt('BENCH_HTTP_CONCURRENCY', 4);
+const TARGET = 30_000;
+const COMMAND = `BENCH_HTTP_EVENTS=${EVENTS} BENCH_HTTP_ACCOUNTS=${ACCOUNTS} node -r ./deploy/register.js bench/http-ingest.ts`;
+
+type Counts = Record<'accepted' | 'duplicate' | 'rejected', number>;
+
+async function overHttp(bodies: string[], profile: boolean): Promise<{ ms: number; counts: Counts; peakRss?: number }> {
+  const service = await startService({ LEDGER_STORE: 'pglite', LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: '2026-03-01T00:00:00.000Z' },
+    profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/http'] : []);
+  try {
+    const specs = accounts({ accounts: ACCOUNTS });
+    const t0 = now();
+    await pool(specs, 8, async (a) => {
+      await callJson(service.port, 'POST', '/v1/accounts', { accountId: a.accountId, name: a.name });
+      for (const p of a.plans) await callJson(service.port, 'POST', `/v1/accounts/${a.accountId}/plans`, p);
+    });
+    await callJson(service.port, 'PUT', '/v1/simulation/clock', { now: CLOCK_AT });
+    log(BENCH, `HTTP: ${ACCOUNTS} accounts opened in ${fmt(now() - t0)} ms`);
+    const counts: Counts = { accepted: 0, duplicate: 0, rejected: 0 };
+    const t = now();
+    await pool(bodies, CONCURRENCY, async (body) => {
+      const a = await call(service.port, 'POST', '/v1/events', body);
+      if (a.status !== 200 && a.status !== 400 && a.status !== 409) throw new Error(`POST /v1/events: ${a.status} ${a.body.slice(0, 300)}`);
+      for (const r of JSON.parse(a.body).results as { status: keyof Counts }[]) counts[r.status]++;
+    });
+    const ms = now() - t;
+    return { ms, counts, peakRss: peakRss(service.child.pid!) };
+  } finally {
+    await service.stop();
+  }
+}
+
+async function inProcess(batches: unknown[][]): Promise<{ ms: number; counts: Counts }> {
+  const l = await startLedger({ kind: 'pglite' }, 'ledger');
+  try {
+    await openAccounts(l, accounts({ accounts: ACCOUNTS }));
+    const counts: Counts = { accepted: 0, duplicate: 0, rejected: 0 };
+    const t = now();
+    await pool(batches, CONCURRENCY, async (batch, b) => {
+      for (const r of await l.ingest.ingest(batch, (index) => ({ via: 'http', requestId: `bench-${b}`, index }))) counts[r.status]++;
+    });
+    return { ms: now() - t, counts };
+  } finally {
+    await l.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const events = [...usageEvents({ accounts: ACCOUNTS, events: EVENTS, idPrefix: 'http' })];
+  const batches: unknown[][] = [];
+  for (let i = 0; i < events.length; i += BATCH) batches.push(events.slice(i, i + BATCH));
+  const bodies = batches.map((b) => JSON.stringify(b));
+  log(BENCH, `${fmt(EVENTS)} events on ${fmt(ACCOUNTS)} accounts, ${bodies.length} requests of ${BATCH}, ${CONCURRENCY} at a time`);
+
+  const http = await overHttp(bodies, process.env.BENCH_PROFILE === '1');
+  const httpRate = perSecond(EVENTS, http.ms);
+  log(BENCH, `HTTP: ${fmt(httpRate)} events/s ${JSON.stringify(http.counts)}`);
+  // The events as the body parser hands them over: parsed JSON values.
+  const inproc = await inProcess(bodies.map((b) => JSON.parse(b)));
+  const inRate = perSecond(EVENTS, inproc.ms);
+  log(BENCH, `in process: ${fmt(inRate)} events/s ${JSON.stringify(inproc.counts)}`);
+
+  const workload = `${fmt(EVENTS)} usage events (${fmt(http.counts.duplicate)} duplicates, ~3 % late) on ${fmt(ACCOUNTS)} accounts; POST /v1/events, JSON arrays of ${BATCH}, ${CONCURRENCY} connections`;
+  const rows: ResultRow[] = [{
+    what: 'HTTP ingest on PGlite (embedded default), service in its own process',
+    workload,
+    figure: `${fmt(httpRate)} events/s`,
+    limit: `target 30,000 events/s; the in-process ingest path (UsageIngest, same events, PGlite): ${fmt(inRate)} events/s`,
+    ratio: `${fmt((httpRate / TARGET) * 100)} % of target; ${fmt((httpRate / inRate) * 100)} % of in-process`,
+    command: COMMAND,
+    verdict: httpRate >= TARGET ? 'met' : 'missed',
+  }];
+  writeResult({
+    bench: BENCH, rows,
+    raw: { http, inProcess: inproc, httpRate, inRate },
+    notes: [
+      `HTTP answers: ${JSON.stringify(http.counts)}; in process: ${JSON.stringify(inproc.counts)}. Peak RSS of the service: ${http.peakRss ? fmt(http.peakRss / 2 ** 20) + ' MiB' : 'n/a'}.`,
+    ],
+  });
+  for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});

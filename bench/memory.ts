@@ -1,0 +1,131 @@
+// Benchmark 5: memory. Peak RSS of the ingest path (the ledger module as the Kafka ingestor runs
+// it: store on PostgreSQL, AccountLedger with its bounded cache LEDGER_ACCOUNT_CACHE, process
+// managers on) while BENCH_MEMORY_ACCOUNTS accounts are touched: one usage event each, in
+// batches of 1,000 (a Kafka batch), through UsageIngest.ingest, the call the consumer makes.
+//
+// The accounts are opened first by this (parent) process, straight through the store port with
+// the events the ledger would write; the measured child process starts on that log.
+//
+//   BENCH_MEMORY_ACCOUNTS=1000000 node -r ./deploy/register.js bench/memory.ts
+import { spawn } from 'child_process';
+import { PgClient, SqlEventStore } from '@ledger/event-store';
+import { eventCount, LedgerSimulator } from './lib/charges';
+import { startLedger } from './lib/ledger';
+import { databaseUrl, dropDatabase, freshDatabase } from './lib/services';
+import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
+import { accountSpec, CLOCK_AT, usageEvents } from './lib/workload';
+import { toInstant } from '@ledger/domain';
+
+const BENCH = 'memory';
+const ACCOUNTS = envInt('BENCH_MEMORY_ACCOUNTS', 1_000_000);
+const BATCH = envInt('BENCH_MEMORY_BATCH', 1_000);
+const CACHE = process.env.LEDGER_ACCOUNT_CACHE ?? '50000';
+const DB = 'ledger_bench_memory';
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+const COMMAND = `BENCH_MEMORY_ACCOUNTS=${ACCOUNTS} node -r ./deploy/register.js bench/memory.ts`;
+
+interface ChildReport {
+  startRss: number;
+  peakRss: number;
+  peakHeapUsed: number;
+  ms: number;
+  events: number;
+  counts: Record<string, number>;
+  samples: [number, number][];
+}
+
+function rssFromProc(): { rss: number; hwm: number } {
+  const status = require('fs').readFileSync('/proc/self/status', 'utf8') as string;
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** The measured process: the ledger on the prepared log, then one event per account. */
+async function child(url: string): Promise<void> {
+  const l = await startLedger({ kind: 'postgres', url }, 'ledger');
+  l.clock.set(toInstant(CLOCK_AT));
+  const startRss = process.memoryUsage.rss();
+  let peakHeapUsed = 0;
+  const samples: [number, number][] = [];
+  const t0 = now();
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakHeapUsed = Math.max(peakHeapUsed, m.heapUsed);
+    samples.push([Math.round(now() - t0), m.rss]);
+  }, 500);
+  const counts: Record<string, number> = {};
+  let batch: string[] = [];
+  let n = 0;
+  const flush = async () => {
+    for (const r of await l.ingest.ingest(batch, (i) => ({ via: 'kafka', topic: 'usage.renders', partition: 0, offset: String(n - batch.length + i) }))) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    batch = [];
+  };
+  for (const e of usageEvents({ accounts: ACCOUNTS, events: ACCOUNTS, idPrefix: 'mem', touchEveryAccountFirst: true })) {
+    batch.push(JSON.stringify(e));
+    n++;
+    if (batch.length >= BATCH) await flush();
+    if (n % 100_000 === 0) process.stderr.write(`[bench memory] child: ${n} accounts touched, rss ${fmt(process.memoryUsage.rss() / MiB)} MiB\n`);
+  }
+  if (batch.length) await flush();
+  const ms = now() - t0;
+  clearInterval(sampler);
+  const report: ChildReport = { startRss, peakRss: rssFromProc().hwm, peakHeapUsed, ms, events: n, counts, samples };
+  await l.close();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+async function parent(): Promise<void> {
+  const url = await freshDatabase(databaseUrl(), DB);
+  const store = await SqlEventStore.open(PgClient.connect(url), { schema: 'ledger' });
+  const t = now();
+  let written = 0;
+  const PER = 2_000;
+  for (let first = 0; first < ACCOUNTS; first += PER) {
+    // A fresh simulator per batch: the parent keeps no account states.
+    const sim = new LedgerSimulator();
+    const specs = Array.from({ length: Math.min(PER, ACCOUNTS - first) }, (_, k) => accountSpec(first + k, first + k < Math.max(3, Math.floor(ACCOUNTS / 2000))));
+    for (const appends of sim.openings(specs, PER)) {
+      await store.append(appends);
+      written += eventCount(appends);
+    }
+    if ((first / PER) % 50 === 0) log(BENCH, `opened ${fmt(first + specs.length)} accounts (${fmt(written)} events)`);
+  }
+  await store.close();
+  const openMs = now() - t;
+  log(BENCH, `${fmt(ACCOUNTS)} accounts opened: ${fmt(written)} events in ${fmt(openMs / 1000, 1)} s`);
+
+  const report = await new Promise<ChildReport>((resolve, reject) => {
+    const prof = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/memory'] : [];
+    const c = spawn(process.execPath, [...prof, '-r', './deploy/register.js', __filename, '--child'], {
+      cwd: require('path').join(__dirname, '..'), env: { ...process.env, BENCH_MEMORY_CHILD_URL: url, LEDGER_ACCOUNT_CACHE: CACHE }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`memory child exited ${code}: ${out.slice(-2000)}`))));
+  });
+  await dropDatabase(databaseUrl(), DB);
+
+  const rows: ResultRow[] = [{
+    what: 'Memory: peak RSS of the ingest path (ledger module as the ingestor runs it, PostgreSQL)',
+    workload: `${fmt(ACCOUNTS)} accounts (${fmt(written)} events in the log), each touched by one usage event, batches of ${fmt(BATCH)}; LEDGER_ACCOUNT_CACHE=${CACHE}`,
+    figure: `${fmt(report.peakRss / MiB)} MiB peak RSS`,
+    limit: `target 1 GiB (1,024 MiB); RSS of the same process before the first event: ${fmt(report.startRss / MiB)} MiB`,
+    ratio: `${fmt((report.peakRss / GiB) * 100)} % of 1 GiB`,
+    command: COMMAND,
+    verdict: report.peakRss < GiB ? 'met' : 'missed',
+  }];
+  writeResult({
+    bench: BENCH, rows,
+    raw: { accounts: ACCOUNTS, logEvents: written, openMs, ...report, samples: undefined, rssTimeline: report.samples.filter((_, i) => i % 10 === 0) },
+    notes: [
+      `Touched ${fmt(report.events)} accounts in ${fmt(report.ms / 1000, 1)} s (${fmt(perSecond(report.events, report.ms))} events/s, every one a cache miss: states loaded in one query per batch); outcomes ${JSON.stringify(report.counts)}; peak V8 heap used ${fmt(report.peakHeapUsed / MiB)} MiB.`,
+    ],
+  });
+  for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
+}
+
+(process.argv.includes('--child') ? child(process.env.BENCH_MEMORY_CHILD_URL!) : parent()).then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
