@@ -4,6 +4,8 @@ import { join } from 'path';
 
 export const WORK_DIR = join(__dirname, '..', '.work');
 export const RESULTS_DIR = join(WORK_DIR, 'results');
+/** Where this process writes its result (main.ts points the "before" runs elsewhere). */
+const resultsDir = () => process.env.BENCH_RESULTS_DIR || RESULTS_DIR;
 
 export interface ResultRow {
   /** What is measured. */
@@ -31,13 +33,13 @@ export interface BenchResult {
 }
 
 export function writeResult(r: BenchResult): void {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${r.bench}.json`), JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+  mkdirSync(resultsDir(), { recursive: true });
+  writeFileSync(join(resultsDir(), `${r.bench}.json`), JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
 }
 
-export function readResult(bench: string): BenchResult | undefined {
+export function readResult(bench: string, dir = RESULTS_DIR): BenchResult | undefined {
   try {
-    return JSON.parse(readFileSync(join(RESULTS_DIR, `${bench}.json`), 'utf8'));
+    return JSON.parse(readFileSync(join(dir, `${bench}.json`), 'utf8'));
   } catch {
     return undefined;
   }

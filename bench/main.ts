@@ -1,0 +1,177 @@
+// `npm run bench`: starts what the benchmarks need (PostgreSQL and Kafka, unless DATABASE_URL /
+// KAFKA_BROKERS name servers), runs each benchmark in its own process, and writes bench/RESULTS.md.
+//
+//   npm run bench                      # everything, ~15 minutes on 2 cores
+//   BENCH_ONLY=store-append,http-ingest npm run bench
+//   BENCH_BEFORE=0 npm run bench       # without the "before the optimisations" runs
+// Sizes: BENCH_EVENTS (Kafka end to end), BENCH_APPEND_EVENTS, BENCH_HTTP_EVENTS,
+// BENCH_REPLAY_EVENTS, BENCH_MEMORY_ACCOUNTS (see each bench file).
+import { execFileSync, spawn } from 'child_process';
+import { existsSync, readdirSync, writeFileSync } from 'fs';
+import { cpus, loadavg, totalmem, release, type as osType } from 'os';
+import { join } from 'path';
+import { BenchResult, fmt, log, readResult, RESULTS_DIR, ResultRow } from './lib/report';
+import { databaseUrl, kafkaBrokers, postgresVersion } from './lib/services';
+import { prepareBefore, BEFORE_DESCRIPTION } from './lib/before';
+
+const ROOT = join(__dirname, '..');
+
+interface Bench {
+  name: string;
+  title: string;
+  /** Entry file, relative to the repository; the bench is skipped (with the reason) when missing. */
+  file: string;
+  needs: ('postgres' | 'kafka')[];
+  /** Also run on the tree before the hot-path optimisations. */
+  before?: boolean;
+  env?: Record<string, string>;
+}
+
+const BENCHES: Bench[] = [
+  { name: 'kafka-e2e', title: '1. End to end through Kafka', file: 'bench/kafka-e2e.ts', needs: ['postgres', 'kafka'], before: true },
+  { name: 'store-append', title: '2. Store appends', file: 'bench/store-append.ts', needs: ['postgres'], before: true },
+  { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
+  { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'] },
+  { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'], before: true },
+];
+
+interface Run {
+  bench: Bench;
+  variant: 'after' | 'before';
+  seconds: number;
+  result?: BenchResult;
+  error?: string;
+}
+
+function runBench(b: Bench, cwd: string, resultsDir: string): Promise<{ seconds: number; error?: string }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--max-old-space-size=4096', '-r', './deploy/register.js', b.file], {
+      cwd, env: { ...process.env, ...b.env, BENCH_RESULTS_DIR: resultsDir }, stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let tail = '';
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      tail = (tail + d.toString()).slice(-3000);
+    });
+    child.on('exit', (code, signal) => {
+      const seconds = (Date.now() - started) / 1000;
+      resolve(code === 0 ? { seconds } : { seconds, error: `exit ${code ?? signal}: ${tail.trim().split('\n').slice(-8).join(' / ')}` });
+    });
+  });
+}
+
+function kafkaVersion(): string {
+  const libs = join(ROOT, '.deploy-cache', 'kafka', 'libs');
+  try {
+    const jar = readdirSync(libs).find((f) => /^kafka-clients-.*\.jar$/.test(f));
+    if (jar) return `Apache Kafka ${jar.replace(/^kafka-clients-(.*)\.jar$/, '$1')} (deploy/kafka, KRaft single node)`;
+  } catch {
+    /* not installed here */
+  }
+  return 'Kafka (version unknown: not started by deploy/kafka/start.sh)';
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+function selected(): Bench[] {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  return only?.length ? BENCHES.filter((b) => only.includes(b.name)) : BENCHES;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const benches = selected();
+  const load: number[][] = [loadavg()];
+  const facts: string[] = [];
+
+  const needs = new Set(benches.flatMap((b) => (existsSync(join(ROOT, b.file)) ? b.needs : [])));
+  let pg = 'not used';
+  if (needs.has('postgres')) pg = await postgresVersion(databaseUrl());
+  if (needs.has('kafka')) kafkaBrokers();
+
+  const withBefore = process.env.BENCH_BEFORE !== '0' && benches.some((b) => b.before && existsSync(join(ROOT, b.file)));
+  const before = withBefore ? prepareBefore(ROOT) : undefined;
+
+  const runs: Run[] = [];
+  for (const b of benches) {
+    if (!existsSync(join(ROOT, b.file))) {
+      runs.push({ bench: b, variant: 'after', seconds: 0, error: `not run: ${b.file} is not in this tree yet` });
+      continue;
+    }
+    for (const variant of before && b.before ? (['before', 'after'] as const) : (['after'] as const)) {
+      const cwd = variant === 'before' ? before!.dir : ROOT;
+      const dir = variant === 'before' ? join(RESULTS_DIR, 'before') : RESULTS_DIR;
+      log('main', `--- ${b.title}${variant === 'before' ? ' (before the optimisations)' : ''}`);
+      const r = await runBench(b, cwd, dir);
+      const result = r.error ? undefined : readResult(b.name, dir);
+      runs.push({ bench: b, variant, seconds: r.seconds, result, error: r.error });
+      load.push(loadavg());
+    }
+  }
+  before?.cleanup();
+
+  const finished = new Date();
+  facts.push(
+    `- nproc: ${cpus().length} (${cpus()[0]?.model ?? '?'}); memory: ${fmt(totalmem() / 2 ** 30, 1)} GiB; ${osType()} ${release()}`,
+    `- Node ${process.version}; ${pg}; ${needs.has('kafka') ? kafkaVersion() : 'Kafka not used'}; kafkajs 2.2.4; PGlite ${JSON.parse(require('fs').readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version}`,
+    `- commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'bench', 'apps', 'libs']) ? ' (with uncommitted changes in the tree)' : ''}; run ${started.toISOString()} to ${finished.toISOString()} (${fmt((finished.getTime() - started.getTime()) / 60000, 1)} min)`,
+    `- load average (1 min) before each benchmark and at the end: ${load.map((l) => l[0].toFixed(2)).join(', ')} — other developers' test runs shared this 2-core machine, so absolute figures move between runs; each ratio compares sides measured in the same process run`,
+  );
+  writeFileSync(join(__dirname, 'RESULTS.md'), render(runs, facts, before?.description));
+  log('main', `wrote bench/RESULTS.md (${runs.filter((r) => r.error).length} benchmark(s) not run or failed)`);
+}
+
+function render(runs: Run[], facts: string[], beforeDescription?: string): string {
+  const after = runs.filter((r) => r.variant === 'after');
+  const rows: ResultRow[] = [];
+  for (const r of after) {
+    if (r.result) rows.push(...r.result.rows);
+    else rows.push({ what: r.bench.title, workload: '–', figure: '–', limit: '–', ratio: '–', command: `node -r ./deploy/register.js ${r.bench.file}`, verdict: 'n/a' });
+  }
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (bench/main.ts) from the run described under "Machine"; every number below comes from that run.',
+    '',
+    '| what | workload | figure | limit compared with | ratio | target | exact command |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${cell(r.what)} | ${cell(r.workload)} | ${cell(r.figure)} | ${cell(r.limit)} | ${cell(r.ratio)} | ${r.verdict} | \`${cell(r.command)}\` |`),
+    '',
+  ];
+  const befores = runs.filter((r) => r.variant === 'before');
+  if (befores.length) {
+    lines.push('## Before and after the hot-path optimisations (same run, same machine)', '', beforeDescription ?? '', '',
+      '| what | before | after |', '|---|---|---|');
+    for (const b of befores) {
+      const a = after.find((x) => x.bench.name === b.bench.name);
+      const bRows = b.result?.rows ?? [];
+      const aRows = a?.result?.rows ?? [];
+      if (!bRows.length) lines.push(`| ${b.bench.title} | ${cell(b.error ?? 'no result')} | ${aRows.map((r) => r.figure).join('; ')} |`);
+      bRows.forEach((br, i) => lines.push(`| ${cell(br.what)} | ${cell(br.figure)} (${cell(br.ratio)}) | ${cell(aRows[i]?.figure ?? '–')} (${cell(aRows[i]?.ratio ?? '–')}) |`));
+    }
+    lines.push('');
+  }
+  lines.push('## Notes per benchmark', '');
+  for (const r of after) {
+    lines.push(`### ${r.bench.title}`, '');
+    if (r.error) lines.push(`Not run or failed: ${r.error}`, '');
+    for (const n of r.result?.notes ?? []) lines.push(`- ${n}`);
+    lines.push(`- Took ${fmt(r.seconds)} s.`, '');
+  }
+  lines.push('## Machine', '', ...facts, '');
+  return lines.join('\n');
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
