@@ -135,4 +135,23 @@ describeEachBackend('crashes and restarts', (backend) => {
     expect(n).toBeGreaterThanOrEqual(3); // at least one crash happened
     await restart();
   });
+
+  it('a replay of the whole log (both projections reset) repeats nothing: same schedule, same outbox, nothing new', async () => {
+    ledger = await startLedger(place);
+    await january(ledger);
+    await moveClock(ledger, '2026-02-01T00:00:00Z');
+    const snapshot = async (l: Ledger) => ({
+      deadlines: await l.runner.deadlines.due('2100-01-01T00:00:00.000Z', 100),
+      outbox: await Promise.all(ACCOUNTS.map((a) => notifications(l, a))),
+      events: await Promise.all(ACCOUNTS.map((a) => accountEvents(l.store, a))),
+    });
+    const before = await snapshot(ledger);
+    await ledger.runner.stopLoops();
+    await ledger.runner.deadlines.reset();
+    await ledger.runner.notifications.reset();
+    expect(await ledger.runner.deadlines.position()).toBe(0n);
+    await moveClock(ledger, '2026-02-01T00:00:00Z'); // replays both projections to the head, then runs the runner
+    expect(await snapshot(ledger)).toEqual(before);
+    await restart();
+  });
 });

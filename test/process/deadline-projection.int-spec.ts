@@ -4,6 +4,7 @@ import { nextDeadline } from '@ledger/domain';
 import { EventStore, NewEvent, PgClient, PgliteClient, SqlClient, SqlEventStore, StreamAppend } from '@ledger/event-store';
 import { accountStream } from '../../apps/ledger/src/accounts/account-ledger';
 import { LedgerConfig } from '../../apps/ledger/src/config/ledger-config';
+import { NotificationProjection } from '../../apps/ledger/src/notifications/notification-projection';
 import { DeadlineProjection } from '../../apps/ledger/src/process/deadline-projection';
 import { DEFAULT_PROCESS_CONFIG } from '../../apps/ledger/src/process/process-config';
 import { appendInterleaved, randomHistory, rng } from './history';
@@ -137,6 +138,17 @@ describeEachBackend('deadline projection', (backend) => {
     expect(p.applied).toBe(events);
     expect((await rows(o)).size).toBe(accounts);
     expect(rate).toBeGreaterThan(backend.name === 'pglite' ? 5_000 : 10_000);
+
+    // the notification projection over the same log (it decodes every event and keeps a state per account)
+    const config = { schema: o.schema, process: { ...DEFAULT_PROCESS_CONFIG, instanceId: 'test', projectionBatch: 5000 }, notifications: { thresholds: [80, 90, 100] } } as unknown as LedgerConfig;
+    const n = new NotificationProjection(o.store, o.db, config);
+    await n.migrate();
+    const t1 = performance.now();
+    await n.catchUp();
+    const ms1 = performance.now() - t1;
+    process.stderr.write(`notification projection [${backend.name}]: ${events} events in ${ms1.toFixed(0)} ms = ${Math.round((events / ms1) * 1000)} events/s\n`);
+    expect(n.applied).toBe(events);
+    expect((await n.list('acct_perf_7', 10)).map((x) => x.kind)).toEqual([]); // 25 or 50 of 660 credits: nothing to tell
   }, 180_000);
 });
 

@@ -46,6 +46,11 @@ export class NotificationProjectionHandler implements ProjectionHandler {
   readonly name = 'notifications';
   constructor(private readonly schema: string, private readonly settings: NotificationSettings) {}
 
+  /** The manager's states go; the outbox stays: a replay decides the same ids, already there, not sent again. */
+  async reset(tx: SqlExecutor): Promise<void> {
+    await tx.query(`DELETE FROM ${this.schema}.notification_accounts`);
+  }
+
   async apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void> {
     const s = this.schema;
     const byAccount = new Map<string, { r: RecordedEvent; e: AccountEvent }[]>();

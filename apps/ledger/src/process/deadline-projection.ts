@@ -76,6 +76,10 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
   readonly name = 'deadlines';
   constructor(private readonly schema: string) {}
 
+  async reset(tx: SqlExecutor): Promise<void> {
+    for (const table of ['process_open_lots', 'process_open_periods', 'process_deadlines']) await tx.query(`DELETE FROM ${this.schema}.${table}`);
+  }
+
   async apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void> {
     const s = this.schema;
     const { lots, periods, touched } = netChanges(events);

@@ -12,6 +12,8 @@ export interface ProjectionHandler {
   readonly name: string;
   /** Applies one batch, in order, inside the projection's transaction. */
   apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void>;
+  /** Forgets what was projected (for a replay from the start of the log), inside a transaction. */
+  reset(tx: SqlExecutor): Promise<void>;
 }
 
 /** Test seam: inject failures. */
@@ -71,6 +73,21 @@ export class CheckpointedProjection {
       if (!done) return -1;
       this.applied += events.length;
       return events.length;
+    });
+  }
+
+  /**
+   * Starts over: the handler forgets what it projected and the checkpoint goes back to 0, in one
+   * transaction; the next steps replay the whole log.
+   */
+  reset(): Promise<void> {
+    return this.mutex.run(async () => {
+      await this.ensureRow();
+      await this.db.transaction(async (tx) => {
+        await tx.query(`SELECT position FROM ${this.schema}.process_checkpoints WHERE name = $1 FOR UPDATE`, [this.handler.name]);
+        await this.handler.reset(tx);
+        await tx.query(`UPDATE ${this.schema}.process_checkpoints SET position = 0, updated_at = now() WHERE name = $1`, [this.handler.name]);
+      });
     });
   }
 
