@@ -3,10 +3,8 @@ import * as crypto from 'crypto';
 import { validateSync, ValidationError } from 'class-validator';
 import { AccountCommand, Instant, ms, toInstant, UsageKind } from '@ledger/domain';
 import { LedgerItem, Provenance } from '../accounts/account-ledger';
-import {
-  ENGINES, INTEGRATIONS, PRODUCTS, RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, USAGE_TYPES, UsageEnvelopeDto,
-} from './envelope.dto';
-import { RESOLUTIONS } from '@ledger/domain';
+import { passesConstraints } from './compiled-check';
+import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
 
 export interface FieldError {
   field: string;
@@ -32,6 +30,7 @@ const flatten = (errors: ValidationError[], prefix = ''): FieldError[] =>
 const VALIDATION = { forbidUnknownValues: false, stopAtFirstError: true, validationError: { target: false, value: false } };
 function validate<T extends object>(cls: new () => T, plain: unknown, prefix = ''): { value: T; errors: FieldError[] } {
   const value = Object.assign(new cls(), plain);
+  if (passesConstraints(cls, value as Record<string, unknown>)) return { value, errors: [] };
   return { value, errors: flatten(validateSync(value, VALIDATION), prefix) };
 }
 
@@ -88,9 +87,6 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
   }
   if (!plain || typeof plain !== 'object' || Array.isArray(plain))
     return { ok: false, errors: [{ field: '$', message: 'an event must be a JSON object' }] };
-  // Fast path: an event that plainly passes every check of the DTOs is taken as it is; anything
-  // else goes through class-validator below, which names the fields at fault.
-  if (plainlyValid(plain as Record<string, unknown>)) return accepted(plain as UsageEnvelopeDto, plain, now, provenance);
   const env = validate(UsageEnvelopeDto, plain);
   const named = { id: typeof (plain as any).id === 'string' ? (plain as any).id : undefined, source: typeof (plain as any).source === 'string' ? (plain as any).source : undefined };
   if (env.errors.length) return { ok: false, ...named, errors: env.errors };
@@ -100,16 +96,6 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
     return { ok: false, ...named, errors: [{ field: 'time', message: `time is more than 5 minutes ahead of the ledger's clock (${now})` }] };
   const dataResult = commandOf(e, at, now);
   if ('errors' in dataResult) return { ok: false, ...named, errors: dataResult.errors };
-  return okUsage(e, plain, dataResult.command, provenance);
-}
-
-/** After the fast check: the same steps as the validated path, with the data read from `plain`. */
-function accepted(e: UsageEnvelopeDto, plain: unknown, now: Instant, provenance: Provenance): ParsedUsage {
-  const at = toInstant(e.time);
-  if (ms(at) > ms(now) + MAX_CLOCK_SKEW_MS)
-    return { ok: false, id: e.id, source: e.source, errors: [{ field: 'time', message: `time is more than 5 minutes ahead of the ledger's clock (${now})` }] };
-  const dataResult = commandOfPlain(e, at, now);
-  if ('errors' in dataResult) return { ok: false, id: e.id, source: e.source, errors: dataResult.errors };
   return okUsage(e, plain, dataResult.command, provenance);
 }
 
@@ -149,75 +135,6 @@ function commandOf(e: UsageEnvelopeDto, at: Instant, now: Instant): { command: A
       const durationMs = ms(d.endedAt) - ms(d.startedAt);
       if (durationMs <= 0) return { errors: [{ field: 'data.endedAt', message: 'endedAt must be after startedAt' }] };
       const kind: UsageKind = `streaming.${d.integration}`;
-      return { command: { type: 'ChargeUsage', now, usage: { ref, kind, at, durationMs, jobId: d.sessionId } } };
-    }
-  }
-}
-
-// --- The fast check. Each test is the decorator's own test (class-validator 0.15 / validator 13),
-// or stricter: whatever it lets through, the DTOs let through too, so the outcome is the same.
-
-const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
-const oneOf = (xs: readonly string[], v: unknown): boolean => typeof v === 'string' && xs.includes(v);
-/** Absent (undefined); null and other values go the slow way (IsOptional treats null as absent). */
-const absent = (v: unknown): boolean => v === undefined;
-
-/** "2026-03-20T10:15:00.000Z": a real calendar date, year 1000-9999, UTC, seconds and optional fraction. */
-const PLAIN_INSTANT = /^([1-9]\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
-function plainInstant(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  const m = PLAIN_INSTANT.exec(v);
-  if (!m) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-  return day <= days;
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function plainlyValid(p: Record<string, unknown>): boolean {
-  if (p.specversion !== '1.0' || !nonEmptyString(p.id) || !nonEmptyString(p.source) || !nonEmptyString(p.subject)) return false;
-  if (!(absent(p.datacontenttype) || p.datacontenttype === 'application/json')) return false;
-  if (!oneOf(USAGE_TYPES, p.type) || !plainInstant(p.time) || !isPlainObject(p.data)) return false;
-  const d = p.data;
-  switch (p.type) {
-    case 'render.completed':
-      return nonEmptyString(d.jobId) && oneOf(PRODUCTS, d.product) && (absent(d.engine) || oneOf(ENGINES, d.engine))
-        && typeof d.durationMs === 'number' && Number.isInteger(d.durationMs) && d.durationMs >= 1 && d.durationMs <= Number.MAX_SAFE_INTEGER
-        && (absent(d.resolution) || oneOf(RESOLUTIONS, d.resolution)) && (absent(d.watermarked) || typeof d.watermarked === 'boolean');
-    case 'render.failed':
-      return nonEmptyString(d.jobId) && oneOf(PRODUCTS, d.product) && (absent(d.reason) || typeof d.reason === 'string');
-    case 'streaming.session.ended':
-      return nonEmptyString(d.sessionId) && oneOf(INTEGRATIONS, d.integration) && plainInstant(d.startedAt) && plainInstant(d.endedAt);
-  }
-  return false;
-}
-
-/** commandOf for data the fast check passed: the same rules past the decorators. */
-function commandOfPlain(e: UsageEnvelopeDto, at: Instant, now: Instant): { command: AccountCommand } | { errors: FieldError[] } {
-  const ref = { source: e.source, id: e.id };
-  const d = e.data as Record<string, any>;
-  switch (e.type) {
-    case 'render.completed': {
-      const errors: FieldError[] = [];
-      if (d.product === 'avatar_video' && d.engine === undefined) errors.push({ field: 'data.engine', message: 'engine is required for avatar_video (unlimited or avatar_iv)' });
-      if (d.product !== 'avatar_video' && d.engine !== undefined) errors.push({ field: 'data.engine', message: 'engine is only for product avatar_video' });
-      if (errors.length) return { errors };
-      const kind: UsageKind = d.product === 'avatar_video' ? `avatar_video.${d.engine}` as UsageKind : d.product;
-      return { command: { type: 'ChargeUsage', now, usage: {
-        ref, kind, at, durationMs: d.durationMs, jobId: d.jobId,
-        ...(d.resolution ? { resolution: d.resolution } : {}), ...(d.watermarked !== undefined ? { watermarked: d.watermarked } : {}),
-      } } };
-    }
-    case 'render.failed':
-      return { command: { type: 'NoteRenderFailed', ref, jobId: d.jobId, at, now } };
-    case 'streaming.session.ended': {
-      const durationMs = ms(d.endedAt) - ms(d.startedAt);
-      if (durationMs <= 0) return { errors: [{ field: 'data.endedAt', message: 'endedAt must be after startedAt' }] };
-      const kind: UsageKind = `streaming.${d.integration}` as UsageKind;
       return { command: { type: 'ChargeUsage', now, usage: { ref, kind, at, durationMs, jobId: d.sessionId } } };
     }
   }

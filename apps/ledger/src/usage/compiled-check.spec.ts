@@ -1,0 +1,36 @@
+import fc from 'fast-check';
+import { validateSync } from 'class-validator';
+import { passesConstraints } from './compiled-check';
+import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
+
+// Values near and across every constraint of the usage DTOs.
+const anyValue = fc.oneof(
+  fc.constantFrom(undefined, null, '', '1.0', '2.0', 'x', 'application/json', 'text/plain', 'render.completed', 'render.failed',
+    'streaming.session.ended', 'avatar_video', 'proofreading', 'unlimited', 'avatar_iv', '720p', '4k', '8k', 'api', 'live_avatar_full',
+    '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00+02:00', '2026-01-01T00:00:00', '2026-02-30T00:00:00Z', '2026-01-01 00:00:00Z', true, false),
+  fc.integer({ min: -5, max: 5 }), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER + 2), fc.string(), fc.object({ maxDepth: 1 }), fc.array(fc.integer(), { maxLength: 2 }),
+);
+
+const samples: Array<[string, new () => object, string[]]> = [
+  ['the envelope', UsageEnvelopeDto, ['specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'data']],
+  ['render.completed data', RenderCompletedDto, ['jobId', 'product', 'engine', 'durationMs', 'resolution', 'watermarked']],
+  ['render.failed data', RenderFailedDto, ['jobId', 'product', 'reason']],
+  ['streaming.session.ended data', StreamingSessionEndedDto, ['sessionId', 'integration', 'startedAt', 'endedAt']],
+];
+
+describe('the compiled check of the usage DTOs', () => {
+  it.each(samples)('passes %s exactly when class-validator finds no error', (_name, cls, fields) => {
+    fc.assert(
+      fc.property(fc.record(Object.fromEntries(fields.map((f) => [f, anyValue])), { requiredKeys: [] }), (plain) => {
+        const value = Object.assign(new cls(), plain) as Record<string, unknown>;
+        expect(passesConstraints(cls, value)).toBe(validateSync(value, { forbidUnknownValues: false }).length === 0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('passes a well-formed render.completed event', () => {
+    const data = { jobId: 'job_1', product: 'avatar_video', engine: 'unlimited', durationMs: 103_000, resolution: '1080p', watermarked: false };
+    expect(passesConstraints(RenderCompletedDto, Object.assign(new RenderCompletedDto(), data))).toBe(true);
+  });
+});
