@@ -7,6 +7,7 @@ import { AccountLedger } from './accounts/account-ledger';
 import { AccountsController } from './accounts/accounts.controller';
 import { CLOCK, SimulatedClock, SystemClock } from './clock/clock';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
+import { KafkaIngestModule } from './kafka/kafka.module';
 import { ClockRunner } from './process/clock-runner';
 import { PROCESS_CONTROLLERS, PROCESS_PROVIDERS } from './process/process.providers';
 import { READING_HANDLERS } from './reading/reading.queries';
@@ -28,7 +29,7 @@ export class LedgerModule {
   static forRoot(config: LedgerConfig): DynamicModule {
     return {
       module: LedgerModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), ...(config.kafka ? [KafkaIngestModule.forRoot(config.kafka)] : [])],
       controllers: [AccountsController, EventsController, ReadingController, SimulationController, ...PROCESS_CONTROLLERS],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },

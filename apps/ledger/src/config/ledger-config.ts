@@ -3,6 +3,7 @@
 import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { EventStoreConfig } from '@ledger/event-store';
+import { KafkaConfig, readKafkaConfig } from '../kafka/kafka-config';
 import { NotificationConfig, readNotificationConfig } from '../notifications/notification-config';
 import { ProcessConfig, readProcessConfig } from '../process/process-config';
 
@@ -20,6 +21,8 @@ export interface LedgerConfig {
   process: ProcessConfig;
   /** Notifications: thresholds, webhook or Kafka, retries (notifications/notification-config.ts). */
   notifications: NotificationConfig;
+  /** Kafka ingest (kafka/kafka-config.ts): on when KAFKA_BROKERS is set. */
+  kafka?: KafkaConfig;
 }
 
 export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
@@ -70,8 +73,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     }
   }
   const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
+  const kafka = readKafkaConfig(env, fail);
   return {
-    store, schema, port: int(env, 'PORT', 3000), simulation, book, maxBatch: int(env, 'LEDGER_MAX_BATCH', 5000),
+    store, schema, port: int(env, 'PORT', 3000), simulation, book, maxBatch: int(env, 'LEDGER_MAX_BATCH', 5000), ...(kafka ? { kafka } : {}),
     process: readProcessConfig(env, fail), notifications: readNotificationConfig(env, fail),
   };
 }

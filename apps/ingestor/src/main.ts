@@ -1,0 +1,76 @@
+// The standalone Kafka ingestor: the ledger (store, accounts, usage ingest) and the consumer
+// group on the usage topics, without the HTTP API. `npm run ingestor`; needs KAFKA_BROKERS,
+// uses the same store settings as the service (DATABASE_URL / LEDGER_STORE / LEDGER_DATA_DIR,
+// LEDGER_SCHEMA). With KAFKA_METRICS_PORT it serves GET /metrics (Prometheus text) and
+// GET /healthz on 127.0.0.1.
+// SIGTERM / SIGINT: the batch in progress finishes and commits, the member leaves the group,
+// the store closes, exit 0. A consumer crash kafkajs gives up on: exit 1 (let a supervisor restart it).
+import { Server, createServer } from 'http';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { LedgerModule } from '../../ledger/src/app.module';
+import { readConfig } from '../../ledger/src/config/ledger-config';
+import { KafkaIngestService } from '../../ledger/src/kafka/kafka-ingest.service';
+import { PROMETHEUS_CONTENT_TYPE } from '../../ledger/src/kafka/metrics.controller';
+
+const log = new Logger('ingestor');
+
+function serveMetrics(kafka: KafkaIngestService, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      kafka.renderMetrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }).end(text),
+        (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(err)),
+      );
+    } else if (req.method === 'GET' && path === '/healthz') {
+      const up = kafka.metrics.up === 1;
+      res.writeHead(up ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: up ? 'up' : 'down' }));
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: GET /metrics or /healthz\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (!config.kafka) throw new Error('configuration: KAFKA_BROKERS is required by the ingestor (e.g. 127.0.0.1:19092)');
+  const kafkaConfig = config.kafka;
+
+  // init() runs here: the store opens, then the consumer joins the group and starts.
+  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
+  const kafka = app.get(KafkaIngestService);
+  const server = kafkaConfig.metricsPort !== undefined ? await serveMetrics(kafka, kafkaConfig.metricsPort) : undefined;
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (why: string, code: number) => {
+    closing ??= (async () => {
+      log.log(`${why}: finishing the batch in progress, committing, leaving the group`);
+      try {
+        server?.close();
+        await app.close();
+        log.log('stopped');
+      } catch (err) {
+        log.error(`shutdown failed: ${(err as Error).message}`);
+        code = code || 1;
+      }
+      process.exit(code);
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  kafka.onFatal((err) => shutdown(`the consumer crashed (${err.message})`, 1));
+
+  const address = server?.address();
+  log.log(`running (store: ${config.store.kind}, schema ${config.schema}, group ${kafkaConfig.groupId})` +
+    (address && typeof address === 'object' ? `; metrics on http://127.0.0.1:${address.port}/metrics` : ''));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
