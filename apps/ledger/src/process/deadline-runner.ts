@@ -5,7 +5,7 @@
 // row) finds nothing due, and the optimistic concurrency of the append settles races.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decideDeadlines, deadlineRowState, ProcessCommand } from '@ledger/domain/process/deadlines';
-import { AccountLedger } from '../accounts/account-ledger';
+import { AccountLedger, ItemOutcome, LedgerItem } from '../accounts/account-ledger';
 import { LEDGER_CONFIG, LedgerConfig } from '../config/ledger-config';
 import { DeadlineProjection, Shard } from './deadline-projection';
 import { DEFAULT_PROCESS_CONFIG, ProcessConfig } from './process-config';
@@ -50,14 +50,15 @@ export class DeadlineRunner {
     const dueAtOf = new Map(rows.map((r) => [r.accountId, r.dueAt]));
     const commands = rows.flatMap((r) => decideDeadlines({ type: 'DeadlineDue', accountId: r.accountId, dueAt: r.dueAt, now }, deadlineRowState(r.dueAt)));
     const empty = new Map<string, string>(); // advanced, nothing recorded: stale row, or a disagreement
+    const failed: { accountId: string; error: unknown }[] = [];
     for (let i = 0; i < commands.length; i += this.config.advanceBatch) {
       const chunk = commands.slice(i, i + this.config.advanceBatch);
-      const outcomes = await this.ledger.submit(chunk.map((c) => ({ accountId: c.accountId, command: c.command, provenance: { via: 'clock' } })));
+      const outcomes = await this.submit(chunk, failed);
       this.submitted += chunk.length;
       await this.faults.afterSubmit?.(chunk);
       outcomes.forEach((o, j) => {
         const accountId = chunk[j].accountId;
-        if (o.status === 'accepted' && o.events.length > 0) return;
+        if (!o || (o.status === 'accepted' && o.events.length > 0)) return;
         this.foundNothing++;
         if (o.status === 'rejected') this.log.warn(`advancing ${accountId} to ${now} was refused: ${o.rejection.message}`);
         empty.set(accountId, dueAtOf.get(accountId)!);
@@ -76,6 +77,37 @@ export class DeadlineRunner {
         }
       }
     }
+    if (failed.length > 0) {
+      const first = failed[0].error as Error;
+      throw new Error(`advancing to ${now}: ${failed.length} of ${commands.length} accounts failed (${failed.slice(0, 3).map((f) => f.accountId).join(', ')}...): ${first?.message ?? first}`);
+    }
     return commands.length - [...empty.keys()].filter((a) => this.stuck.has(a)).length;
+  }
+
+  /**
+   * One ledger transaction for the chunk; if it fails as a whole (say, one account keeps meeting
+   * concurrent writers), each account on its own, so one cannot hold the others back.
+   */
+  private async submit(chunk: ProcessCommand[], failed: { accountId: string; error: unknown }[]): Promise<(ItemOutcome | undefined)[]> {
+    const item = (c: ProcessCommand): LedgerItem => ({ accountId: c.accountId, command: c.command, provenance: { via: 'clock' } });
+    try {
+      return await this.ledger.submit(chunk.map(item));
+    } catch (err) {
+      if (chunk.length === 1) {
+        failed.push({ accountId: chunk[0].accountId, error: err });
+        return [undefined];
+      }
+      this.log.warn(`advancing ${chunk.length} accounts together failed (${(err as Error).message}); one by one`);
+      const out: (ItemOutcome | undefined)[] = [];
+      for (const c of chunk) {
+        try {
+          out.push((await this.ledger.submit([item(c)]))[0]);
+        } catch (e) {
+          failed.push({ accountId: c.accountId, error: e });
+          out.push(undefined);
+        }
+      }
+      return out;
+    }
   }
 }
