@@ -12,7 +12,9 @@ const BATCH = 1000;
 
 async function main(file: string | undefined): Promise<number> {
   if (!file) throw new Error('usage: ingest-file <events.ndjson>');
-  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(readConfig()), { logger: ['error', 'warn'] });
+  // A file is its own way in: this process must not also join the Kafka consumer group.
+  const { KAFKA_BROKERS, ...env } = process.env;
+  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(readConfig(env)), { logger: ['error', 'warn'] });
   const ingest = app.get(UsageIngest);
   const counts = { accepted: 0, duplicate: 0, rejected: 0 };
   let batch: { line: number; text: string }[] = [];

@@ -19,7 +19,9 @@ const ACCOUNTS = [
 
 async function main(): Promise<void> {
   const dataDir = process.env.LEDGER_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ledger-demo-'));
-  const config = readConfig({ ...process.env, LEDGER_STORE: 'pglite', LEDGER_DATA_DIR: dataDir, LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: START });
+  // The demo is the embedded default: whatever servers the shell points at, it uses none.
+  const { DATABASE_URL, KAFKA_BROKERS, LEDGER_WEBHOOK_URL, ...env } = process.env;
+  const config = readConfig({ ...env, LEDGER_STORE: 'pglite', LEDGER_DATA_DIR: dataDir, LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: START });
   const app = await createLedgerApp(config, { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');

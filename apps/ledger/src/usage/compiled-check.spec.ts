@@ -36,6 +36,6 @@ describe('the compiled check of the usage DTOs', () => {
 
   it('passes a well-formed render.completed event', () => {
     const data = { jobId: 'job_1', product: 'avatar_video', engine: 'unlimited', durationMs: 103_000, resolution: '1080p', watermarked: false };
-    expect(passesConstraints(RenderCompletedDto, Object.assign(new RenderCompletedDto(), data))).toBe(true);
+    expect(passesConstraints(RenderCompletedDto, Object.assign(new RenderCompletedDto(), data) as unknown as Record<string, unknown>)).toBe(true);
   });
 });
