@@ -2,8 +2,9 @@
 // answers once every process manager has caught up), usage arrives as it happens, and what must
 // happen on time happens once: the 90 % renewal, the day-30 expiry and its day-31 gap, the
 // overage invoice at the period's end.
+import { CLOCK, SimulatedClock } from '../../apps/ledger/src/clock/clock';
 import {
-  accountEvents, balances, checkExactlyOnce, days, describeEachBackend, entries, invoices, Ledger, liveSession, moveClock, notifications,
+  accountEvents, eventually, balances, checkExactlyOnce, days, describeEachBackend, entries, invoices, Ledger, liveSession, moveClock, notifications,
   openAccount, Place, postEvents, startLedger, video,
 } from './support';
 
@@ -102,5 +103,19 @@ describeEachBackend('simulated months', (backend) => {
     const told = await notifications(ledger, 'acct_live');
     expect(told.filter((n) => n.kind === 'invoice_issued' && n.data.invoiceKind === 'overage').map((n) => n.data.totalCents)).toEqual([505]);
     checkExactlyOnce(await accountEvents(ledger.store, 'acct_live'));
+  });
+
+  it('the background runner follows the clock port by itself, without PUT /v1/simulation/clock', async () => {
+    await ledger.close();
+    ledger = await startLedger(place, { LEDGER_PROCESS_POLL_MS: '20' });
+    await openAccount(ledger, 'acct_bg', { plan: 'api_pro' });
+    // the clock moves as real time would: nobody asks the process managers to catch up
+    ledger.app.get<SimulatedClock>(CLOCK).set('2026-01-31T00:00:00.000Z');
+    const expiry = await eventually(async () => (await entries(ledger, 'acct_bg')).find((e) => e.kind === 'expiry'), 'the expiry recorded by the runner');
+    expect(expiry).toMatchObject({ at: '2026-01-31T00:00:00.000Z', credits: '-100', provenance: { via: 'clock' } });
+    ledger.app.get<SimulatedClock>(CLOCK).set('2026-02-01T00:00:00.000Z');
+    await eventually(async () => (await invoices(ledger, 'acct_bg')).length === 2, 'February invoiced by the runner');
+    await eventually(async () => (await notifications(ledger, 'acct_bg')).some((n) => n.kind === 'lot_expired'), 'the expiry told');
+    checkExactlyOnce(await accountEvents(ledger.store, 'acct_bg'));
   });
 });
