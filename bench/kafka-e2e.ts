@@ -1,0 +1,268 @@
+// Benchmark 1: end to end through Kafka. The standalone ingestor (apps/ingestor/src/main.ts, its
+// own process) consumes topics of this run from the real broker, validates, charges and appends
+// to PostgreSQL, then commits its offsets; the process managers run in it as they do in service.
+//
+//  a. Throughput: BENCH_EVENTS events are produced first (a backlog on 6 partitions per topic);
+//     then a bare kafkajs consumer (own group, eachBatch that does nothing but resolve and commit)
+//     reads all of them: the limit. Then the ingestor reads the same backlog; events/s between its
+//     first and its last committed offset (all appended by then).
+//  b. Latency: with the ingestor caught up, a producer (this process) offers BENCH_LATENCY_RATE
+//     events/s for BENCH_LATENCY_SECONDS; for each event, from the producer's send to the moment
+//     its charge is in the log (so its balance is readable), seen by polling the log every 20 ms.
+//
+//   BENCH_EVENTS=200000 node -r ./deploy/register.js bench/kafka-e2e.ts
+import { ChildProcess, spawn } from 'child_process';
+import { join } from 'path';
+import { Admin, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
+import { PgClient, SqlEventStore } from '@ledger/event-store';
+import { eventCount, LedgerSimulator } from './lib/charges';
+import { peakRss } from './lib/http';
+import { databaseUrl, dropDatabase, freshDatabase, kafkaBrokers } from './lib/services';
+import { envInt, fmt, log, now, percentile, perSecond, ResultRow, writeResult } from './lib/report';
+import { accounts, CLOCK_AT, topicOf, UsageEvent, usageEvents } from './lib/workload';
+
+const BENCH = 'kafka-e2e';
+const EVENTS = envInt('BENCH_EVENTS', 200_000);
+const ACCOUNTS = envInt('BENCH_KAFKA_ACCOUNTS', 10_000);
+const PARTITIONS = envInt('BENCH_KAFKA_PARTITIONS', 6);
+const RATE = envInt('BENCH_LATENCY_RATE', 10_000);
+const SECONDS = envInt('BENCH_LATENCY_SECONDS', 20);
+const DB = 'ledger_bench_kafka';
+const ROOT = join(__dirname, '..');
+const COMMAND = `BENCH_EVENTS=${EVENTS} BENCH_LATENCY_SECONDS=${SECONDS} node -r ./deploy/register.js bench/kafka-e2e.ts`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const run = `bench${Date.now().toString(36)}`;
+const topics = { renders: `${run}.usage.renders`, streaming: `${run}.usage.streaming`, deadLetter: `${run}.usage.dead-letter` };
+
+function message(e: UsageEvent): { topic: string; message: Message } {
+  return { topic: topicOf(e) === 'usage.renders' ? topics.renders : topics.streaming, message: { key: e.subject, value: JSON.stringify(e) } };
+}
+
+async function produce(producer: Producer, events: UsageEvent[]): Promise<void> {
+  const byTopic = new Map<string, Message[]>();
+  for (const e of events) {
+    const m = message(e);
+    const list = byTopic.get(m.topic);
+    if (list) list.push(m.message);
+    else byTopic.set(m.topic, [m.message]);
+  }
+  await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+}
+
+async function committed(admin: Admin, groupId: string): Promise<number> {
+  let sum = 0;
+  for (const t of await admin.fetchOffsets({ groupId, topics: [topics.renders, topics.streaming] }))
+    for (const p of t.partitions) sum += Math.max(0, Number(p.offset));
+  return sum;
+}
+
+/** The bare consumer: reads every record of both topics, does nothing with them. */
+async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; count: number }> {
+  const consumer = kafka.consumer({ groupId: `${run}-bare`, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.renders, topics.streaming], fromBeginning: true });
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  await consumer.run({
+    autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3,
+    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+      if (!first) first = now();
+      if (batch.messages.length === 0) return;
+      count += batch.messages.length;
+      resolveOffset(batch.messages[batch.messages.length - 1].offset);
+      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+      last = now();
+      if (count >= total) done();
+    },
+  });
+  await Promise.race([finished, sleep(600_000)]);
+  await consumer.disconnect();
+  return { ms: last - first, count };
+}
+
+function startIngestor(url: string, profile: boolean): ChildProcess {
+  const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/kafka'] : [];
+  const child = spawn(process.execPath, [...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env, DATABASE_URL: url, LEDGER_STORE: 'postgres', LEDGER_SCHEMA: 'ledger', KAFKA_BROKERS: kafkaBrokers(),
+      KAFKA_TOPIC_RENDERS: topics.renders, KAFKA_TOPIC_STREAMING: topics.streaming, KAFKA_TOPIC_DEAD_LETTER: topics.deadLetter,
+      KAFKA_GROUP_ID: `${run}-ledger`, KAFKA_CLIENT_ID: `${run}-ledger`, KAFKA_FROM_BEGINNING: 'true',
+      LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: CLOCK_AT, KAFKA_METRICS_LOG_MS: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const relay = (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim() && !/LOG/.test(line)) process.stderr.write(`[ingestor] ${line}\n`);
+  };
+  child.stdout!.on('data', relay);
+  child.stderr!.on('data', relay);
+  return child;
+}
+
+async function main(): Promise<void> {
+  const brokers = kafkaBrokers().split(',');
+  const url = await freshDatabase(databaseUrl(), DB);
+  const kafka = new Kafka({ clientId: `${run}-bench`, brokers, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [
+    { topic: topics.renders, numPartitions: PARTITIONS }, { topic: topics.streaming, numPartitions: PARTITIONS }, { topic: topics.deadLetter, numPartitions: 1 },
+  ] });
+  const pg = PgClient.connect(url);
+  let ingestor: ChildProcess | undefined;
+  try {
+    // Accounts: opened through the store with the events the ledger writes.
+    const store = await SqlEventStore.open(PgClient.connect(url), { schema: 'ledger' });
+    const sim = new LedgerSimulator();
+    let opened = 0;
+    for (const appends of sim.openings(accounts({ accounts: ACCOUNTS }), 2000)) {
+      await store.append(appends);
+      opened += eventCount(appends);
+    }
+    await store.close();
+    log(BENCH, `${fmt(ACCOUNTS)} accounts opened (${fmt(opened)} events)`);
+
+    // a. The backlog.
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    const backlog = [...usageEvents({ accounts: ACCOUNTS, events: EVENTS, idPrefix: `${run}-a` })];
+    let t = now();
+    for (let i = 0; i < backlog.length; i += 5000) await produce(producer, backlog.slice(i, i + 5000));
+    const produceMs = now() - t;
+    log(BENCH, `produced ${fmt(EVENTS)} events in ${fmt(produceMs)} ms (${fmt(perSecond(EVENTS, produceMs))}/s)`);
+
+    const bare = await bareConsumer(kafka, EVENTS);
+    const bareRate = perSecond(bare.count, bare.ms);
+    log(BENCH, `bare kafkajs consumer: ${fmt(bare.count)} records in ${fmt(bare.ms)} ms (${fmt(bareRate)}/s)`);
+
+    const startedAt = now();
+    ingestor = startIngestor(url, process.env.BENCH_PROFILE === '1');
+    let first: { t: number; c: number } | undefined;
+    let c = 0;
+    for (;;) {
+      c = await committed(admin, `${run}-ledger`);
+      if (c > 0 && !first) first = { t: now(), c };
+      if (c >= EVENTS) break;
+      if (ingestor.exitCode !== null) throw new Error(`the ingestor exited (${ingestor.exitCode})`);
+      if (now() - startedAt > 900_000) throw new Error(`the ingestor committed ${c} of ${EVENTS} in 15 minutes`);
+      await sleep(100);
+    }
+    const doneAt = now();
+    const ingestRate = first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN;
+    const withStart = perSecond(EVENTS, doneAt - startedAt);
+    const [{ n: stored }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.events WHERE metadata ? 'event'`);
+    const [{ n: keys }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.dedupe`);
+    log(BENCH, `ingestor: ${fmt(ingestRate)} events/s sustained (${fmt(withStart)}/s with its start-up); ${keys} usage events recorded, ${stored} ledger events`);
+
+    // b. Latency at a fixed offered load.
+    const [{ head }] = await pg.query<{ head: string }>(`SELECT coalesce(max(global_position), 0)::text AS head FROM ledger.events`);
+    let after = BigInt(head);
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let observing = true;
+    const observer = (async () => {
+      while (observing || sentAt.size > 0) {
+        const rows = await pg.query<{ p: string; id: string | null }>(
+          `SELECT global_position::text AS p, metadata->'event'->>'id' AS id FROM ledger.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 50000`, [String(after)]);
+        const seenAt = now();
+        for (const r of rows) {
+          after = BigInt(r.p);
+          const sent = r.id === null ? undefined : sentAt.get(r.id);
+          if (sent !== undefined) {
+            latencies.push(seenAt - sent);
+            sentAt.delete(r.id!);
+          }
+        }
+        if (!observing && rows.length === 0) await sleep(100);
+        if (!observing && now() - stopAt > 60_000) break;
+        await sleep(20);
+      }
+    })();
+    let stopAt = Infinity;
+    const offered = [...usageEvents({ accounts: ACCOUNTS, events: RATE * SECONDS, idPrefix: `${run}-b`, seed: 7 })];
+    const seen = new Set<string>();
+    const tick = 10; // ms
+    const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
+    const t0 = now();
+    let sent = 0;
+    while (sent < offered.length) {
+      const due = Math.min(offered.length, Math.floor(((now() - t0) / tick + 1) * perTick));
+      if (due > sent) {
+        const slice = offered.slice(sent, due);
+        const at = now();
+        // Duplicates cause no new ledger event: only the first sending of an id is timed.
+        for (const e of slice) if (!seen.has(e.id)) {
+          seen.add(e.id);
+          sentAt.set(e.id, at);
+        }
+        await produce(producer, slice);
+        sent = due;
+      }
+      const next = t0 + (sent / perTick) * tick;
+      await sleep(Math.max(0, next - now()));
+    }
+    const offeredMs = now() - t0;
+    stopAt = now();
+    observing = false;
+    await observer;
+    const missing = sentAt.size;
+    const rss = ingestor.pid ? peakRss(ingestor.pid) : undefined;
+    await producer.disconnect();
+    const sorted = latencies.sort((a, b) => a - b);
+    const p50 = percentile(sorted, 50);
+    const p99 = percentile(sorted, 99);
+    const offeredRate = perSecond(offered.length, offeredMs);
+    log(BENCH, `latency at ${fmt(offeredRate)} events/s offered: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms (${latencies.length} timed, ${missing} not seen)`);
+
+    const workload = `${fmt(EVENTS)} usage events (renders and streaming sessions, ~2 % duplicates, ~3 % late) on ${fmt(ACCOUNTS)} accounts (mixed plans, hot accounts), 2 topics x ${PARTITIONS} partitions; ingestor on PostgreSQL`;
+    const rows: ResultRow[] = [
+      {
+        what: 'End to end through Kafka: consumed, validated, charged, appended (PostgreSQL), offsets committed',
+        workload, figure: `${fmt(ingestRate)} events/s sustained`,
+        limit: `bare kafkajs consumer on the same topics doing nothing: ${fmt(bareRate)} events/s; target 50,000 events/s`,
+        ratio: `${fmt((ingestRate / bareRate) * 100)} % of bare consumer (target >= 40 %); ${fmt((ingestRate / 50_000) * 100)} % of 50,000/s`,
+        command: COMMAND, verdict: ingestRate >= 50_000 && ingestRate >= 0.4 * bareRate ? 'met' : 'missed',
+      },
+      {
+        what: 'Event-to-balance latency through Kafka at a fixed offered load',
+        workload: `${fmt(offered.length)} events offered at ${fmt(offeredRate)} events/s for ${SECONDS} s to the caught-up ingestor; from the producer's send to the charge in the log (log polled every 20 ms)`,
+        figure: `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`,
+        limit: 'target p99 < 500 ms at 10,000 events/s',
+        ratio: `p99 = ${fmt((p99 / 500) * 100)} % of 500 ms`,
+        command: COMMAND, verdict: p99 < 500 && offeredRate >= RATE * 0.95 && missing === 0 ? 'met' : 'missed',
+      },
+    ];
+    writeResult({
+      bench: BENCH, rows,
+      raw: { run, events: EVENTS, accounts: ACCOUNTS, produceMs, bare, bareRate, ingestRate, withStart, recordedUsage: Number(keys), ledgerEvents: Number(stored),
+        latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] }, ingestorPeakRss: rss },
+      notes: [
+        `Producer: ${fmt(perSecond(EVENTS, produceMs))} events/s into the broker (acks all). Ingestor with its start-up (TypeScript compile, Nest, group join): ${fmt(withStart)} events/s.`,
+        `Recorded: ${fmt(Number(keys))} usage events (the rest were duplicates), ${fmt(Number(stored))} ledger events. Latency: ${latencies.length} events timed, ${missing} never seen within 60 s after the load stopped; p90 ${fmt(percentile(sorted, 90))} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms.`,
+        `Peak RSS of the ingestor: ${rss ? fmt(rss / 2 ** 20) + ' MiB' : 'n/a'}. The broker (JVM), PostgreSQL, the ingestor and this producer share the 2 cores.`,
+      ],
+    });
+    for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
+  } finally {
+    if (ingestor && ingestor.exitCode === null) {
+      const exited = new Promise((r) => ingestor!.once('exit', r));
+      ingestor.kill('SIGTERM');
+      await Promise.race([exited, sleep(20_000)]);
+      if (ingestor.exitCode === null) ingestor.kill('SIGKILL');
+    }
+    await pg.close();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+    await admin.disconnect();
+    await dropDatabase(databaseUrl(), DB);
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
