@@ -12,9 +12,11 @@ const BATCH = 1000;
 
 async function main(file: string | undefined): Promise<number> {
   if (!file) throw new Error('usage: ingest-file <events.ndjson>');
-  // A file is its own way in: this process must not also join the Kafka consumer group.
+  // A file is its own way in: this process neither joins the Kafka consumer group nor runs
+  // the process managers (the service does).
   const { KAFKA_BROKERS, ...env } = process.env;
-  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(readConfig(env)), { logger: ['error', 'warn'] });
+  const config = readConfig({ ...env, LEDGER_PROCESS: 'false' });
+  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn'] });
   const ingest = app.get(UsageIngest);
   const counts = { accepted: 0, duplicate: 0, rejected: 0 };
   let batch: { line: number; text: string }[] = [];
