@@ -12,7 +12,7 @@ import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/
 
 const BENCH = 'http-ingest';
 const EVENTS = envInt('BENCH_HTTP_EVENTS', 100_000);
-const ACCOUNTS = envInt('BENCH_HTTP_ACCOUNTS', 2_000);
+const ACCOUNTS = envInt('BENCH_HTTP_ACCOUNTS', 1_000);
 const BATCH = envInt('BENCH_HTTP_BATCH', 500);
 const CONCURRENCY = envInt('BENCH_HTTP_CONCURRENCY', 4);
 const TARGET = 30_000;

@@ -121,7 +121,7 @@ export function* usageEvents(o: WorkloadOptions): Generator<UsageEvent> {
     let s = specs.get(i);
     if (!s) {
       s = accountSpec(i, i < hot);
-      if (specs.size > 100_000) specs.clear();
+      if (specs.size > 10_000) specs.clear();
       specs.set(i, s);
     }
     return s;
