@@ -165,6 +165,7 @@ async function main(): Promise<void> {
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
     let observing = true;
+    let stopAt = Infinity;
     const observer = (async () => {
       while (observing || sentAt.size > 0) {
         const rows = await pg.query<{ p: string; id: string | null }>(
@@ -183,7 +184,6 @@ async function main(): Promise<void> {
         await sleep(20);
       }
     })();
-    let stopAt = Infinity;
     const offered = [...usageEvents({ accounts: ACCOUNTS, events: RATE * SECONDS, idPrefix: `${run}-b`, seed: 7 })];
     const seen = new Set<string>();
     const tick = 10; // ms
