@@ -32,7 +32,7 @@ const BENCHES: Bench[] = [
   { name: 'store-append', title: '2. Store appends', file: 'bench/store-append.ts', needs: ['postgres'], before: true },
   { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
   { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'] },
-  { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'], before: true },
+  { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
 ];
 
 interface Run {
