@@ -28,6 +28,7 @@ const PARTITIONS = envInt('BENCH_KAFKA_PARTITIONS', 6);
 const RATE = envInt('BENCH_LATENCY_RATE', 10_000);
 const SECONDS = envInt('BENCH_LATENCY_SECONDS', 20);
 const DB = 'ledger_bench_kafka';
+const DB2 = 'ledger_bench_kafka_nopm';
 const ROOT = join(__dirname, '..');
 const COMMAND = `BENCH_EVENTS=${EVENTS} BENCH_LATENCY_SECONDS=${SECONDS} node -r ./deploy/register.js bench/kafka-e2e.ts`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,15 +85,15 @@ async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; 
   return { ms: last - first, count };
 }
 
-function startIngestor(url: string, profile: boolean): ChildProcess {
+function startIngestor(url: string, profile: boolean, group: string, extra: Record<string, string> = {}): ChildProcess {
   const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/kafka'] : [];
   const child = spawn(process.execPath, [...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env, DATABASE_URL: url, LEDGER_STORE: 'postgres', LEDGER_SCHEMA: 'ledger', KAFKA_BROKERS: kafkaBrokers(),
       KAFKA_TOPIC_RENDERS: topics.renders, KAFKA_TOPIC_STREAMING: topics.streaming, KAFKA_TOPIC_DEAD_LETTER: topics.deadLetter,
-      KAFKA_GROUP_ID: `${run}-ledger`, KAFKA_CLIENT_ID: `${run}-ledger`, KAFKA_FROM_BEGINNING: 'true',
-      LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: CLOCK_AT, KAFKA_METRICS_LOG_MS: '0',
+      KAFKA_GROUP_ID: group, KAFKA_CLIENT_ID: group, KAFKA_FROM_BEGINNING: 'true',
+      LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: CLOCK_AT, KAFKA_METRICS_LOG_MS: '0', ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -102,6 +103,42 @@ function startIngestor(url: string, profile: boolean): ChildProcess {
   child.stdout!.on('data', relay);
   child.stderr!.on('data', relay);
   return child;
+}
+
+/** Opens the workload's accounts in the store at `url`, through the port, with the events the ledger writes. */
+async function openAccountsIn(url: string): Promise<number> {
+  const store = await SqlEventStore.open(PgClient.connect(url), { schema: 'ledger' });
+  const sim = new LedgerSimulator();
+  let opened = 0;
+  for (const appends of sim.openings(accounts({ accounts: ACCOUNTS }), 2000)) {
+    await store.append(appends);
+    opened += eventCount(appends);
+  }
+  await store.close();
+  return opened;
+}
+
+/** Waits until the group committed the whole backlog: events/s between its first and last commit, and with start-up. */
+async function drain(admin: Admin, group: string, child: ChildProcess, startedAt: number): Promise<{ rate: number; withStart: number }> {
+  let first: { t: number; c: number } | undefined;
+  for (;;) {
+    const c = await committed(admin, group);
+    if (c > 0 && !first) first = { t: now(), c };
+    if (c >= EVENTS) break;
+    if (child.exitCode !== null) throw new Error(`the ingestor exited (${child.exitCode})`);
+    if (now() - startedAt > 900_000) throw new Error(`the ingestor committed ${c} of ${EVENTS} in 15 minutes`);
+    await sleep(100);
+  }
+  const doneAt = now();
+  return { rate: first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN, withStart: perSecond(EVENTS, doneAt - startedAt) };
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(20_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
 }
 
 async function main(): Promise<void> {
@@ -117,14 +154,7 @@ async function main(): Promise<void> {
   let ingestor: ChildProcess | undefined;
   try {
     // Accounts: opened through the store with the events the ledger writes.
-    const store = await SqlEventStore.open(PgClient.connect(url), { schema: 'ledger' });
-    const sim = new LedgerSimulator();
-    let opened = 0;
-    for (const appends of sim.openings(accounts({ accounts: ACCOUNTS }), 2000)) {
-      await store.append(appends);
-      opened += eventCount(appends);
-    }
-    await store.close();
+    const opened = await openAccountsIn(url);
     log(BENCH, `${fmt(ACCOUNTS)} accounts opened (${fmt(opened)} events)`);
 
     // a. The backlog.
@@ -141,20 +171,8 @@ async function main(): Promise<void> {
     log(BENCH, `bare kafkajs consumer: ${fmt(bare.count)} records in ${fmt(bare.ms)} ms (${fmt(bareRate)}/s)`);
 
     const startedAt = now();
-    ingestor = startIngestor(url, process.env.BENCH_PROFILE === '1');
-    let first: { t: number; c: number } | undefined;
-    let c = 0;
-    for (;;) {
-      c = await committed(admin, `${run}-ledger`);
-      if (c > 0 && !first) first = { t: now(), c };
-      if (c >= EVENTS) break;
-      if (ingestor.exitCode !== null) throw new Error(`the ingestor exited (${ingestor.exitCode})`);
-      if (now() - startedAt > 900_000) throw new Error(`the ingestor committed ${c} of ${EVENTS} in 15 minutes`);
-      await sleep(100);
-    }
-    const doneAt = now();
-    const ingestRate = first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN;
-    const withStart = perSecond(EVENTS, doneAt - startedAt);
+    ingestor = startIngestor(url, process.env.BENCH_PROFILE === '1', `${run}-ledger`);
+    const { rate: ingestRate, withStart } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
     const [{ n: stored }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.events WHERE metadata ? 'event'`);
     const [{ n: keys }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.dedupe`);
     log(BENCH, `ingestor: ${fmt(ingestRate)} events/s sustained (${fmt(withStart)}/s with its start-up); ${keys} usage events recorded, ${stored} ledger events`);
@@ -229,6 +247,28 @@ async function main(): Promise<void> {
     const missing = sentAt.size;
     const rss = ingestor.pid ? peakRss(ingestor.pid) : undefined;
     await producer.disconnect();
+    await stop(ingestor);
+
+    // c. The same backlog into a second database by an ingestor without the process managers
+    // (LEDGER_PROCESS=false: another running copy has them), to show what they cost here.
+    let noPm: { rate: number; withStart: number } | undefined;
+    if (process.env.BENCH_KAFKA_NO_PM !== '0') {
+      const url2 = await freshDatabase(databaseUrl(), DB2);
+      try {
+        await openAccountsIn(url2);
+        const t2 = now();
+        const second = startIngestor(url2, false, `${run}-ledger-nopm`, { LEDGER_PROCESS: 'false' });
+        try {
+          noPm = await drain(admin, `${run}-ledger-nopm`, second, t2);
+        } finally {
+          await stop(second);
+        }
+        log(BENCH, `ingestor without process managers: ${fmt(noPm.rate)} events/s sustained`);
+      } finally {
+        await dropDatabase(databaseUrl(), DB2);
+      }
+    }
+
     const sorted = latencies.sort((a, b) => a - b);
     const p50 = percentile(sorted, 50);
     const p99 = percentile(sorted, 99);
@@ -244,6 +284,13 @@ async function main(): Promise<void> {
         ratio: `${fmt((ingestRate / bareRate) * 100)} % of bare consumer (target >= 40 %); ${fmt((ingestRate / 50_000) * 100)} % of 50,000/s`,
         command: COMMAND, verdict: ingestRate >= 50_000 && ingestRate >= 0.4 * bareRate ? 'met' : 'missed',
       },
+      ...(noPm ? [{
+        what: 'End to end through Kafka, the same with the process managers off in the ingestor (LEDGER_PROCESS=false; another copy runs them)',
+        workload: `the same ${fmt(EVENTS)} records, a second database with the same accounts`, figure: `${fmt(noPm.rate)} events/s sustained`,
+        limit: `the same bare kafkajs consumer: ${fmt(bareRate)} events/s; the default ingestor above: ${fmt(ingestRate)} events/s`,
+        ratio: `${fmt((noPm.rate / bareRate) * 100)} % of bare consumer; x${fmt(noPm.rate / ingestRate, 2)} the default ingestor`,
+        command: COMMAND, verdict: (noPm.rate >= 50_000 && noPm.rate >= 0.4 * bareRate ? 'met' : 'missed') as ResultRow['verdict'],
+      }] : []),
       {
         what: 'Event-to-balance latency through Kafka at a fixed offered load',
         workload: `${fmt(offered.length)} events offered at ${fmt(offeredRate)} events/s for ${SECONDS} s to the caught-up ingestor; from the producer's send to the charge in the log (log polled every 20 ms)`,
@@ -256,7 +303,7 @@ async function main(): Promise<void> {
     writeResult({
       bench: BENCH, rows,
       raw: { run, projectionsCatchUpMs: projectionsMs, events: EVENTS, accounts: ACCOUNTS, produceMs, bare, bareRate, ingestRate, withStart, recordedUsage: Number(keys), ledgerEvents: Number(stored),
-        latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] }, ingestorPeakRss: rss },
+        latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] }, ingestorPeakRss: rss, noProcessManagers: noPm },
       notes: [
         `Producer: ${fmt(perSecond(EVENTS, produceMs))} events/s into the broker (acks all). Ingestor with its start-up (TypeScript compile, Nest, group join): ${fmt(withStart)} events/s.`,
         `Recorded: ${fmt(Number(keys))} usage events (the rest were duplicates), ${fmt(Number(stored))} ledger events. Latency: ${latencies.length} events timed, ${missing} never seen within 60 s after the load stopped; p90 ${fmt(percentile(sorted, 90))} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms.`,
@@ -266,12 +313,7 @@ async function main(): Promise<void> {
     });
     for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
   } finally {
-    if (ingestor && ingestor.exitCode === null) {
-      const exited = new Promise((r) => ingestor!.once('exit', r));
-      ingestor.kill('SIGTERM');
-      await Promise.race([exited, sleep(20_000)]);
-      if (ingestor.exitCode === null) ingestor.kill('SIGKILL');
-    }
+    await stop(ingestor);
     await pg.close();
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
     await admin.disconnect();
