@@ -22,6 +22,8 @@ interface Bench {
   /** Entry file, relative to the repository; the bench is skipped (with the reason) when missing. */
   file: string;
   needs: ('postgres' | 'kafka')[];
+  /** Other files it runs (another developer's benchmark): skipped with the reason when missing. */
+  requires?: string[];
   /** Also run on the tree before the hot-path optimisations. */
   before?: boolean;
   env?: Record<string, string>;
@@ -31,7 +33,7 @@ const BENCHES: Bench[] = [
   { name: 'kafka-e2e', title: '1. End to end through Kafka', file: 'bench/kafka-e2e.ts', needs: ['postgres', 'kafka'], before: true },
   { name: 'store-append', title: '2. Store appends', file: 'bench/store-append.ts', needs: ['postgres'], before: true },
   { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
-  { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'] },
+  { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'], requires: ['bench/replay/bench-replay.ts', 'apps/ledger/src/projections/log-reader.ts'] },
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
 ];
 
@@ -103,8 +105,9 @@ async function main(): Promise<void> {
 
   const runs: Run[] = [];
   for (const b of benches) {
-    if (!existsSync(join(ROOT, b.file))) {
-      runs.push({ bench: b, variant: 'after', seconds: 0, error: `not run: ${b.file} is not in this tree yet` });
+    const missing = [b.file, ...(b.requires ?? [])].filter((f) => !existsSync(join(ROOT, f)));
+    if (missing.length) {
+      runs.push({ bench: b, variant: 'after', seconds: 0, error: `not run: ${missing.join(', ')} not in this tree yet` });
       continue;
     }
     for (const variant of before && b.before ? (['before', 'after'] as const) : (['after'] as const)) {
