@@ -1,0 +1,174 @@
+// Audit replay: rebuild every read model from the log into a fresh schema, compare it with the
+// live one table by table (a digest per table, the first differing rows when they differ), and
+// optionally make the rebuilt schema the live one (renamed in one transaction).
+import { checkSchemaName, GlobalPosition, SqlClient } from '@ledger/event-store';
+import { LogReader } from './log-reader';
+import { createReadModelIndexes, migrateReadModels, Projector } from './projector';
+import { FINANCE_PROJECTOR, READ_MODEL_TABLES, ReadModelTable } from './read-model-schema';
+
+export interface RebuildOptions {
+  db: SqlClient;
+  reader: LogReader;
+  /** The schema to build into: dropped first if it exists. */
+  schema: string;
+  ledgerSchema: string;
+  /** Stop at this position (default: the head when the rebuild starts). */
+  upTo?: GlobalPosition;
+  batchSize?: number;
+  onProgress?(position: GlobalPosition, events: number): void;
+}
+
+export interface RebuildResult {
+  schema: string;
+  position: GlobalPosition;
+  events: number;
+  ms: number;
+}
+
+/** Builds every read model from the log into `schema` (a fresh schema: indexes are made once, at the end). */
+export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResult> {
+  checkSchemaName(o.schema);
+  const started = Date.now();
+  await o.db.query(`DROP SCHEMA IF EXISTS ${o.schema} CASCADE`);
+  await migrateReadModels(o.db, o.schema, o.ledgerSchema, FINANCE_PROJECTOR, { deferIndexes: true });
+  let events = 0;
+  const projector = new Projector({
+    db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
+    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000,
+    onBatch: (b) => {
+      events += b.events;
+      o.onProgress?.(b.to, events);
+    },
+  });
+  const position = await projector.runUntil(o.upTo ?? (await o.reader.head()));
+  await createReadModelIndexes(o.db, o.schema);
+  for (const t of READ_MODEL_TABLES) await o.db.query(`ANALYZE ${o.schema}.${t.name}`); // PGlite never does it by itself
+  await o.db.query(`UPDATE ${o.schema}.projector SET holder = NULL, lease_until = NULL WHERE name = $1`, [FINANCE_PROJECTOR]);
+  return { schema: o.schema, position, events, ms: Date.now() - started };
+}
+
+/** Brings a rebuilt schema forward to `target` (it already holds everything up to its checkpoint). */
+export async function advanceReadModels(o: Omit<RebuildOptions, 'upTo'> & { upTo: GlobalPosition }): Promise<GlobalPosition> {
+  const projector = new Projector({
+    db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
+    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000,
+  });
+  const position = await projector.runUntil(o.upTo);
+  await projector.stop();
+  return position;
+}
+
+export interface TableComparison {
+  table: string;
+  liveRows: number;
+  rebuiltRows: number;
+  liveDigest: string;
+  rebuiltDigest: string;
+  same: boolean;
+  /** The first rows (in key order) that differ: missing on one side, or different. */
+  differences: { key: Record<string, unknown>; live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }[];
+}
+
+export interface Comparison {
+  live: { schema: string; position: GlobalPosition };
+  rebuilt: { schema: string; position: GlobalPosition };
+  tables: TableComparison[];
+  identical: boolean;
+}
+
+const positionOf = async (db: Pick<SqlClient, 'query'>, schema: string): Promise<GlobalPosition | undefined> => {
+  const rows = await db.query<{ position: bigint | string }>(`SELECT position FROM ${schema}.projector WHERE name = $1`, [FINANCE_PROJECTOR]);
+  return rows[0] ? BigInt(rows[0].position) : undefined;
+};
+
+export const schemaExists = async (db: Pick<SqlClient, 'query'>, schema: string): Promise<boolean> =>
+  (await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).length === 1;
+
+/** Digest of a table: md5 over the md5 of each row's text, in key order. */
+const digestSql = (schema: string, t: ReadModelTable) =>
+  `SELECT count(*) AS n, md5(coalesce(string_agg(md5(x::text), '' ORDER BY ${t.key.map((k) => `x.${k}`).join(', ')}), '')) AS digest
+   FROM ${schema}.${t.name} x`;
+
+/**
+ * Compares two read model schemas as of the same checkpoint: when the live projector has moved
+ * on, the rebuilt schema is brought forward to the live checkpoint and the comparison repeated,
+ * each time in one REPEATABLE READ snapshot.
+ */
+export async function compareReadModels(o: {
+  db: SqlClient; reader: LogReader; ledgerSchema: string; live: string; rebuilt: string; maxDifferences?: number; attempts?: number;
+}): Promise<Comparison> {
+  for (let attempt = 1; ; attempt++) {
+    const livePosition = await positionOf(o.db, o.live);
+    if (livePosition === undefined) throw new Error(`no live read models in ${o.live}`);
+    const rebuiltPosition = await positionOf(o.db, o.rebuilt);
+    if (rebuiltPosition === undefined) throw new Error(`no rebuilt read models in ${o.rebuilt}`);
+    if (rebuiltPosition < livePosition) {
+      await advanceReadModels({ db: o.db, reader: o.reader, schema: o.rebuilt, ledgerSchema: o.ledgerSchema, upTo: livePosition });
+    }
+    const result = await o.db.transaction(async (tx) => {
+      const live = (await positionOf(tx, o.live))!;
+      const rebuilt = (await positionOf(tx, o.rebuilt))!;
+      if (live !== rebuilt && attempt < (o.attempts ?? 5)) return undefined; // the live one moved meanwhile: again
+      const tables: TableComparison[] = [];
+      for (const t of READ_MODEL_TABLES) {
+        const [l] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(o.live, t));
+        const [r] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(o.rebuilt, t));
+        const same = l.digest === r.digest && BigInt(l.n) === BigInt(r.n);
+        const differences: TableComparison['differences'] = [];
+        if (!same) {
+          const on = t.key.map((k) => `l.${k} = r.${k}`).join(' AND ');
+          const keyExpr = t.key.map((k) => `coalesce(l.${k}, r.${k})`);
+          const rows = await tx.query<{ key: Record<string, unknown>; live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }>(
+            `SELECT json_build_object(${t.key.map((k, i) => `'${k}', ${keyExpr[i]}`).join(', ')}) AS key,
+               CASE WHEN l.${t.key[0]} IS NULL THEN NULL ELSE row_to_json(l) END AS live,
+               CASE WHEN r.${t.key[0]} IS NULL THEN NULL ELSE row_to_json(r) END AS rebuilt
+             FROM ${o.live}.${t.name} l FULL JOIN ${o.rebuilt}.${t.name} r ON ${on}
+             WHERE l.${t.key[0]} IS NULL OR r.${t.key[0]} IS NULL OR l::text <> r::text
+             ORDER BY ${keyExpr.join(', ')} LIMIT ${o.maxDifferences ?? 5}`,
+          );
+          differences.push(...rows);
+        }
+        tables.push({ table: t.name, liveRows: Number(l.n), rebuiltRows: Number(r.n), liveDigest: l.digest, rebuiltDigest: r.digest, same, differences });
+      }
+      return {
+        live: { schema: o.live, position: live }, rebuilt: { schema: o.rebuilt, position: rebuilt }, tables,
+        identical: live === rebuilt && tables.every((t) => t.same),
+      };
+    }, { beginWith: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' });
+    if (result) return result;
+  }
+}
+
+/**
+ * Makes `rebuilt` the live schema in one transaction: the live one is renamed away and dropped.
+ * A projector running on the live schema then finds the rebuilt checkpoint row (no holder),
+ * takes the lease and goes on from the rebuilt checkpoint.
+ */
+export async function switchReadModels(db: SqlClient, live: string, rebuilt: string): Promise<void> {
+  checkSchemaName(live);
+  checkSchemaName(rebuilt);
+  const retired = checkSchemaName(`${live}_old`.slice(0, 63));
+  await db.transaction(async (tx) => {
+    await tx.query(`UPDATE ${rebuilt}.projector SET holder = NULL, lease_until = NULL`);
+    await tx.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
+    if (await schemaExists(tx, live)) await tx.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
+    await tx.query(`ALTER SCHEMA ${rebuilt} RENAME TO ${live}`);
+    await tx.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
+  });
+}
+
+/** A human-readable report of a comparison. */
+export function formatComparison(c: Comparison): string {
+  const lines = [
+    `live read models ${c.live.schema} at position ${c.live.position}, rebuilt ${c.rebuilt.schema} at position ${c.rebuilt.position}`,
+  ];
+  const w = Math.max(...c.tables.map((t) => t.table.length));
+  for (const t of c.tables) {
+    lines.push(`  ${t.table.padEnd(w)}  ${t.same ? 'same     ' : 'DIFFERENT'}  rows ${t.liveRows} / ${t.rebuiltRows}  digest ${t.liveDigest}${t.same ? '' : ` / ${t.rebuiltDigest}`}`);
+    for (const d of t.differences) {
+      lines.push(`      key ${JSON.stringify(d.key)}`, `        live:    ${JSON.stringify(d.live)}`, `        rebuilt: ${JSON.stringify(d.rebuilt)}`);
+    }
+  }
+  lines.push(c.identical ? 'IDENTICAL: the live read models are what the log says.' : 'DIFFERENT: the live read models do not match a rebuild from the log.');
+  return lines.join('\n');
+}

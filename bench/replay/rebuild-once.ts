@@ -1,0 +1,50 @@
+// One measured rebuild of every read model from a store's log, in a process of its own so its
+// peak RSS is the rebuild's. Prints one JSON line. Run by bench-replay.ts:
+//   node -r ./deploy/register.js bench/replay/rebuild-once.ts pglite <dataDir> | postgres <url> <schema>
+//     [--reader sql|store] [--batch N] [--timing]   (--timing: database time per statement, on stderr)
+import { GlobalPosition, PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
+import { LogReader, SqlLogReader, StoreLogReader } from '../../apps/ledger/src/projections/log-reader';
+import { READ_MODEL_TABLES } from '../../apps/ledger/src/projections/read-model-schema';
+import { rebuildReadModels } from '../../apps/ledger/src/projections/replay';
+import { timedClient } from './statement-timing';
+
+const flag = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
+};
+
+async function main(): Promise<void> {
+  const [kind, where, schemaArg] = process.argv.slice(2);
+  const opened: SqlClient = kind === 'pglite' ? await PgliteClient.open(where) : PgClient.connect(where);
+  const timing = process.argv.includes('--timing') ? timedClient(opened) : undefined;
+  const client = timing ?? opened;
+  const schema = kind === 'pglite' ? 'ledger' : schemaArg;
+  const store = await SqlEventStore.open(client, { schema });
+  const reader: LogReader = flag('reader', 'sql') === 'store' ? new StoreLogReader(store) : new SqlLogReader(client, schema);
+  const target = `${schema}_rm_bench`;
+  let peakRss = process.memoryUsage().rss;
+  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const head: GlobalPosition = await reader.head();
+  const result = await rebuildReadModels({
+    db: client, reader, schema: target, ledgerSchema: schema, upTo: head, batchSize: Number(flag('batch', '100000')),
+  });
+  clearInterval(sample);
+  if (timing) process.stderr.write(`database time by statement:\n${timing.report()}\n`);
+  const rows: Record<string, number> = {};
+  for (const t of READ_MODEL_TABLES) {
+    const [r] = await client.query<{ n: bigint | string }>(`SELECT count(*) AS n FROM ${target}.${t.name}`);
+    rows[t.name] = Number(r.n);
+  }
+  await client.query(`DROP SCHEMA IF EXISTS ${target} CASCADE`);
+  await store.close();
+  const maxRssKb = process.resourceUsage().maxRSS;
+  process.stdout.write(JSON.stringify({
+    store: kind, events: result.events, ms: result.ms, eventsPerSecond: Math.round((result.events / result.ms) * 1000),
+    peakRssMb: Math.round(Math.max(peakRss, maxRssKb * 1024) / 1048576), rows,
+  }) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
