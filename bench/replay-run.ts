@@ -1,0 +1,109 @@
+// Benchmark 4: replay, as bench/replay measures it (its own benchmark, reused as it is): every
+// read model rebuilt from a generated log of BENCH_REPLAY_EVENTS events, on PGlite and on
+// PostgreSQL. Beside it, in the same run: the same log read by the same reader the projector
+// uses, doing nothing with the events (the limit a rebuild cannot beat).
+//
+//   BENCH_REPLAY_EVENTS=1000000 node -r ./deploy/register.js bench/replay-run.ts
+import { spawn } from 'child_process';
+import { join } from 'path';
+import { GlobalPosition, PgClient, PgliteClient, SqlClient } from '@ledger/event-store';
+import { databaseUrl } from './lib/services';
+import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
+
+const BENCH = 'replay';
+const EVENTS = envInt('BENCH_REPLAY_EVENTS', 1_000_000);
+const BATCH = envInt('BENCH_REPLAY_BATCH', 100_000);
+const ROOT = join(__dirname, '..');
+const TARGET = 100_000;
+const COMMAND = `BENCH_REPLAY_EVENTS=${EVENTS} node -r ./deploy/register.js bench/replay-run.ts  (runs: node -r ./deploy/register.js bench/replay/bench-replay.ts --events ${EVENTS} --stores pglite,postgres)`;
+
+interface Rebuild {
+  store: string;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  peakRssMb: number;
+}
+
+/** Runs bench/replay/bench-replay.ts and reads its "<store> run <n>: rebuilt ..." lines. */
+function runReplayBench(): Promise<{ rebuilds: Rebuild[]; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', './deploy/register.js', 'bench/replay/bench-replay.ts', '--events', String(EVENTS), '--stores', 'pglite,postgres', '--runs', '1'], {
+      cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl() }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      process.stderr.write(d);
+    });
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench/replay/bench-replay.ts exited ${code}`));
+      const rebuilds: Rebuild[] = [];
+      const line = /^(\w+) run \d+: rebuilt (\d+) events in ([\d.]+) s = (\d+) events\/s, peak RSS (\d+) MB/;
+      for (const l of output.split(/[\r\n]+/)) {
+        const m = line.exec(l.trim());
+        if (m) rebuilds.push({ store: m[1], events: Number(m[2]), seconds: Number(m[3]), eventsPerSecond: Number(m[4]), peakRssMb: Number(m[5]) });
+      }
+      if (rebuilds.length === 0) return reject(new Error(`no "rebuilt" line in the output of bench/replay/bench-replay.ts: ${output.slice(-1000)}`));
+      resolve({ rebuilds, output });
+    });
+  });
+}
+
+/** The projector's own reader over the whole log, doing nothing with the events. */
+async function bareRead(client: SqlClient, schema: string): Promise<{ events: number; ms: number }> {
+  const { SqlLogReader } = await import('../apps/ledger/src/projections/log-reader');
+  const reader = new SqlLogReader(client, schema);
+  const head: GlobalPosition = await reader.head();
+  const t = now();
+  let after = 0n;
+  let events = 0;
+  while (after < head) {
+    const page = await reader.read(after, BATCH, head);
+    if (page.length === 0) break;
+    events += page.length;
+    after = page[page.length - 1].position;
+  }
+  return { events, ms: now() - t };
+}
+
+async function main(): Promise<void> {
+  const { rebuilds } = await runReplayBench();
+  const rows: ResultRow[] = [];
+  const notes: string[] = [];
+  for (const r of rebuilds) {
+    let limit = 'target 100,000 events/s';
+    let ratio = `${fmt((r.eventsPerSecond / TARGET) * 100)} % of target`;
+    try {
+      const client: SqlClient = r.store === 'pglite'
+        ? await PgliteClient.open(join(ROOT, 'bench', 'replay', '.data', `pglite-${EVENTS}`))
+        : PgClient.connect(databaseUrl());
+      const schema = r.store === 'pglite' ? 'ledger' : `bench_replay_${EVENTS}`;
+      try {
+        const bare = await bareRead(client, schema);
+        const bareRate = perSecond(bare.events, bare.ms);
+        limit += `; the same log read by the projector's reader (SqlLogReader, pages of ${fmt(BATCH)}), doing nothing: ${fmt(bareRate)} events/s`;
+        ratio += `; ${fmt((r.eventsPerSecond / bareRate) * 100)} % of the bare read`;
+        log(BENCH, `${r.store}: bare read ${fmt(bare.events)} events in ${fmt(bare.ms)} ms (${fmt(bareRate)}/s)`);
+      } finally {
+        await client.close();
+      }
+    } catch (err) {
+      notes.push(`${r.store}: the bare read could not run: ${(err as Error).message}`);
+    }
+    rows.push({
+      what: `Replay: every projection rebuilt from the log (${r.store === 'pglite' ? 'PGlite' : 'PostgreSQL'})`,
+      workload: `${fmt(r.events)} events of bench/replay/synthetic-log.ts (accounts on mixed plans, usage, expiries, period ends, renewals), rebuilt in a child process`,
+      figure: `${fmt(r.eventsPerSecond)} events/s (${fmt(r.seconds, 1)} s, peak RSS ${fmt(r.peakRssMb)} MB)`,
+      limit, ratio, command: COMMAND, verdict: r.eventsPerSecond >= TARGET ? 'met' : 'missed',
+    });
+  }
+  notes.push('Measured by bench/replay (the projections developer\'s benchmark, reused as it is: it generates the log once into bench/replay/.data and the PostgreSQL schema bench_replay_<events>, and reuses it on later runs).');
+  writeResult({ bench: BENCH, rows, notes, raw: { rebuilds } });
+  for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
