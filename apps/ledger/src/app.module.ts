@@ -7,9 +7,14 @@ import { AccountLedger } from './accounts/account-ledger';
 import { AccountsController } from './accounts/accounts.controller';
 import { CLOCK, SimulatedClock, SystemClock } from './clock/clock';
 import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
+import { FINANCE_CONTROLLERS, FINANCE_PROVIDERS } from './finance/finance.providers';
 import { KafkaIngestModule } from './kafka/kafka.module';
+import { MetricsRegistry } from './observability/metrics-registry';
+import { ObservabilityController } from './observability/observability.controller';
 import { ClockRunner } from './process/clock-runner';
 import { PROCESS_CONTROLLERS, PROCESS_PROVIDERS } from './process/process.providers';
+import { FinanceProjections } from './projections/finance-projections';
+import { projectionProviders } from './projections/projections.providers';
 import { READING_HANDLERS } from './reading/reading.queries';
 import { ReadingController } from './reading/reading.controller';
 import { SimulationController } from './simulation/simulation.controller';
@@ -30,16 +35,17 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot(), ...(config.kafka ? [KafkaIngestModule.forRoot(config.kafka)] : [])],
-      controllers: [AccountsController, EventsController, ReadingController, SimulationController, ...PROCESS_CONTROLLERS],
+      // ObservabilityController first: its GET /metrics (which includes the Kafka ingest's) is the one served.
+      controllers: [ObservabilityController, AccountsController, EventsController, ...FINANCE_CONTROLLERS, ReadingController, SimulationController, ...PROCESS_CONTROLLERS],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config.store, config.schema) },
         { provide: LEDGER_DATABASE, useFactory: (store: SqlEventStore) => store.database, inject: [EVENT_STORE] },
         { provide: CLOCK, useFactory: () => (config.simulation.enabled ? new SimulatedClock(config.simulation.start) : new SystemClock()) },
         StoreCloser, AccountLedger, ...PROCESS_PROVIDERS, UsageIngest, IngestUsageHandler,
-        ...ACCOUNT_COMMAND_HANDLERS, ...READING_HANDLERS,
+        ...ACCOUNT_COMMAND_HANDLERS, ...READING_HANDLERS, ...projectionProviders(), ...FINANCE_PROVIDERS,
       ],
-      exports: [AccountLedger, UsageIngest, CLOCK, EVENT_STORE, LEDGER_DATABASE, LEDGER_CONFIG, ClockRunner],
+      exports: [AccountLedger, UsageIngest, CLOCK, EVENT_STORE, LEDGER_DATABASE, LEDGER_CONFIG, ClockRunner, MetricsRegistry, FinanceProjections],
     };
   }
 }

@@ -63,7 +63,8 @@ export const READ_MODEL_TABLES: readonly ReadModelTable[] = [
     columns: `position bigint NOT NULL, seq smallint NOT NULL, account_id text NOT NULL, wallet text NOT NULL,
       kind text NOT NULL, at timestamptz NOT NULL, credits bigint NOT NULL, lot_id text, period_id text,
       usage_kind text, reason text`,
-    indexes: [['account', 'account_id, position'], ['at', 'at']],
+    // by account in log order (the API); by event time for a period's export
+    indexes: [['account', 'account_id, position, seq'], ['at', 'at, position, seq']],
     insertOnly: true,
   },
   {

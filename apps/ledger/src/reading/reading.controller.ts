@@ -6,17 +6,11 @@ import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Min, ValidateIf } from '
 import { formatCredits, RESOLUTIONS, Resolution, toInstant, UsageKind } from '@ledger/domain';
 import { ApiError } from '../http/errors';
 import { ENGINES, INTEGRATIONS, PRODUCTS } from '../usage/envelope.dto';
-import { Authorize, GetBalance, GetEntries, GetInvoice, ListInvoices } from './reading.queries';
+import { Authorize, GetBalance } from './reading.queries';
 
 
 export class AsOfQuery {
   @ApiPropertyOptional() @IsOptional() @IsInstant() asOf?: string;
-}
-
-export class InvoiceFilter {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsInstant() from?: string;
-  @ApiPropertyOptional() @IsOptional() @IsInstant() to?: string;
 }
 
 export class AuthorizationDto {
@@ -38,20 +32,7 @@ export class ReadingController {
     return this.queries.execute(new GetBalance(id, q.asOf ? toInstant(q.asOf) : undefined));
   }
 
-  @Get('accounts/:id/entries')
-  entries(@Param('id') id: string) {
-    return this.queries.execute(new GetEntries(id));
-  }
-
-  @Get('invoices')
-  invoices(@Query() q: InvoiceFilter) {
-    return this.queries.execute(new ListInvoices(q.accountId, q.from && toInstant(q.from), q.to && toInstant(q.to)));
-  }
-
-  @Get('invoices/:number')
-  invoice(@Param('number') number: string) {
-    return this.queries.execute(new GetInvoice(number));
-  }
+  // Entries and invoices: finance/finance.controller.ts, from the read models (entries asOf from history).
 
   @Post('authorizations')
   @HttpCode(200)

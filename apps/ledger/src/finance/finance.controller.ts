@@ -1,0 +1,40 @@
+// The finance API (api.md "Reading"): entries with filters and cursor pages, invoices, usage by
+// kind and day or month. Served from the read models.
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { dayOf, EntriesQuery, InvoicesQuery, UsageQuery } from './finance.dto';
+import { GetEntriesPage, GetInvoiceByNumber, GetUsage, instant, ListInvoicesPage } from './finance.queries';
+
+@ApiTags('reading')
+@Controller('v1')
+export class FinanceController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('accounts/:id/entries')
+  @ApiOperation({ summary: 'Ledger entries, oldest first (log order), each naming its cause and provenance; pages of `limit` with `nextCursor`. With asOf: as they stood then, from history.' })
+  entries(@Param('id') id: string, @Query() q: EntriesQuery) {
+    return this.queries.execute(new GetEntriesPage(
+      id, { kinds: q.kind?.split(','), wallet: q.wallet, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit, instant(q.asOf),
+    ));
+  }
+
+  @Get('invoices')
+  @ApiOperation({ summary: 'Invoices in issue order, filtered by account, kind and issue time; pages of `limit` with `nextCursor`.' })
+  invoices(@Query() q: InvoicesQuery) {
+    return this.queries.execute(new ListInvoicesPage({ accountId: q.accountId, kind: q.kind, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit));
+  }
+
+  @Get('invoices/:number')
+  invoice(@Param('number') number: string) {
+    return this.queries.execute(new GetInvoiceByNumber(number));
+  }
+
+  @Get('usage')
+  @ApiOperation({ summary: 'Usage by account, usage kind and UTC day or month: records, credits (as priced), durations; totals by kind.' })
+  usage(@Query() q: UsageQuery) {
+    return this.queries.execute(new GetUsage({
+      accountId: q.accountId, from: q.from && dayOf(q.from), to: q.to && dayOf(q.to), groupBy: q.groupBy ?? 'day',
+    }));
+  }
+}
