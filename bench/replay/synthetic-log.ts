@@ -19,6 +19,8 @@ export interface SyntheticLogOptions {
   start?: string;
   /** Days the usage spreads over (default 120). */
   days?: number;
+  /** Account ids are `<prefix><number>` (default `acct_`): another prefix makes other accounts. */
+  accountPrefix?: string;
 }
 
 export interface SyntheticEvent {
@@ -99,7 +101,7 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
   const accounts: Account[] = [];
   for (let i = 0; i < accountCount; i++) {
     const profile = pick(rnd, PROFILES.map(([w, p]) => [w, p] as [number, Profile]));
-    accounts.push({ id: `acct_${String(i + 1).padStart(6, '0')}`, state: initialAccountState(), profile, weight: profile.usage * (0.3 + rnd() * rnd() * 4) });
+    accounts.push({ id: `${options.accountPrefix ?? 'acct_'}${String(i + 1).padStart(6, '0')}`, state: initialAccountState(), profile, weight: profile.usage * (0.3 + rnd() * rnd() * 4) });
   }
   // Records per unit of weight and day, so that the log reaches `events` in about `days` days.
   const perWeightDay = options.events / (options.days ?? 120) / accounts.reduce((s, a) => s + a.weight, 0);
@@ -133,7 +135,7 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
       // One in fifty records arrives late (up to two days); the ledger's clock is the record's arrival.
       const late = rnd() < 0.02 ? Math.floor(rnd() * 2 * DAY) : 0;
       const at = iso(Math.max(t - late, Date.parse(a.state.openedAt!)));
-      const id = `evt-${++seq}`;
+      const id = `evt-${options.accountPrefix ?? ''}${++seq}`;
       const source = streaming ? 'gateway/eu-west-1' : 'renderer/eu-west-1';
       const provenance = rnd() < 0.5
         ? { via: 'http', requestId: `req-${(seq / 50) | 0}`, index: seq % 50, event: { source, id, type: streaming ? 'streaming.session.ended' : 'render.completed' } }

@@ -172,3 +172,70 @@ export function formatComparison(c: Comparison): string {
   lines.push(c.identical ? 'IDENTICAL: the live read models are what the log says.' : 'DIFFERENT: the live read models do not match a rebuild from the log.');
   return lines.join('\n');
 }
+
+export interface ReplayOptions {
+  db: SqlClient;
+  reader: LogReader;
+  /** The store's schema: the live read models are `<it>_rm`, the rebuild goes to `<it>_rm_replay`. */
+  ledgerSchema: string;
+  verify?: boolean;
+  switch?: boolean;
+  /** Keep the rebuilt schema when not switching (default: dropped). */
+  keep?: boolean;
+  batchSize?: number;
+  maxDifferences?: number;
+  print?(line: string): void;
+}
+
+export interface ReplayOutcome {
+  rebuilt: RebuildResult;
+  comparison?: Comparison;
+  switched: boolean;
+  /** 0: identical (or not verified), 1: the live read models differ from the rebuild (or are missing). */
+  exitCode: number;
+}
+
+/** `npm run replay`: rebuild, optionally verify against the live read models, optionally switch. */
+export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
+  const print = o.print ?? (() => undefined);
+  const live = `${o.ledgerSchema}_rm`;
+  const rebuiltSchema = checkSchemaName(`${o.ledgerSchema}_rm_replay`);
+  const head = await o.reader.head();
+  print(`rebuilding every read model from the log (${head} events) into ${rebuiltSchema}`);
+  let shown = Date.now();
+  const rebuilt = await rebuildReadModels({
+    db: o.db, reader: o.reader, schema: rebuiltSchema, ledgerSchema: o.ledgerSchema, upTo: head, batchSize: o.batchSize,
+    onProgress: (position, events) => {
+      if (Date.now() - shown > 2000) {
+        shown = Date.now();
+        print(`  ${events} events applied (position ${position})`);
+      }
+    },
+  });
+  print(`rebuilt ${rebuilt.events} events in ${(rebuilt.ms / 1000).toFixed(2)} s (${Math.round((rebuilt.events / Math.max(1, rebuilt.ms)) * 1000)} events/s)`);
+  let comparison: Comparison | undefined;
+  let exitCode = 0;
+  if (o.verify) {
+    if (!(await schemaExists(o.db, live))) {
+      print(`no live read models in ${live}: nothing to verify against`);
+      exitCode = 1;
+    } else {
+      comparison = await compareReadModels({
+        db: o.db, reader: o.reader, ledgerSchema: o.ledgerSchema, live, rebuilt: rebuiltSchema, maxDifferences: o.maxDifferences,
+      });
+      print(formatComparison(comparison));
+      if (!comparison.identical) exitCode = 1;
+    }
+  }
+  let switched = false;
+  if (o.switch) {
+    await switchReadModels(o.db, live, rebuiltSchema);
+    switched = true;
+    print(`switched: ${live} is now the rebuilt read models (a running projector goes on from position ${rebuilt.position} or later)`);
+  } else if (!o.keep) {
+    await o.db.query(`DROP SCHEMA IF EXISTS ${rebuiltSchema} CASCADE`);
+  } else {
+    print(`kept the rebuilt read models in ${rebuiltSchema}`);
+  }
+  return { rebuilt, comparison, switched, exitCode };
+}

@@ -1,0 +1,118 @@
+// Two projectors at once never both apply: the lease lets one apply, the other waits to take
+// over; a projector whose lease was taken over while it was busy finds out in its transaction
+// and applies nothing. Whatever happens, every event is applied exactly once.
+import { SqlClient } from '@ledger/event-store';
+import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
+import { BatchApplied, LeaseLost, Projector } from '../../apps/ledger/src/projections/projector';
+import { appendSyntheticLog } from '../../bench/replay/synthetic-log';
+import { compareWithCleanRebuild, differing, eachDatabase, freshSchema, syntheticStore, until } from './support';
+
+const errors: unknown[] = [];
+afterEach(() => expect(errors.splice(0)).toEqual([]));
+
+const projector = (db: SqlClient, schema: string, holder: string, applied: BatchApplied[], more: Partial<ConstructorParameters<typeof Projector>[0]> = {}) =>
+  new Projector({
+    db, reader: new SqlLogReader(db, schema), schema: `${schema}_rm`, ledgerSchema: schema, holder, batchSize: 400, leaseMs: 2000,
+    pollMs: 10, standbyMs: 20, retryMs: 20, onBatch: (b) => applied.push(b),
+    onError: (err) => {
+      if (!(err instanceof LeaseLost)) errors.push(err);
+    },
+    ...more,
+  });
+
+/** The applied ranges, in commit order, tile (0, head] with no overlap and no gap. */
+function expectExactlyOnce(applied: BatchApplied[], head: bigint): void {
+  let at = 0n;
+  for (const b of applied) {
+    expect(b.from).toBe(at);
+    expect(b.to).toBeGreaterThan(b.from);
+    at = b.to;
+  }
+  expect(at).toBe(head);
+}
+
+eachDatabase('two projectors at once', (target) => {
+  it('one applies, the other stands by; every event once; the standby takes over when the first stops', async () => {
+    const schema = freshSchema();
+    const dbA = await target.client();
+    const dbB = await target.client(); // on PostgreSQL another pool: another "process"
+    const store = await syntheticStore(dbA, schema, 4000);
+    const applied: BatchApplied[] = [];
+    const a = projector(dbA, schema, 'A', applied);
+    const b = projector(dbB, schema, 'B', applied);
+    await a.migrate();
+    await b.migrate();
+    a.start();
+    b.start();
+    try {
+      // Writes go on while both run.
+      await appendSyntheticLog(store, { events: 3000, seed: 99, accounts: 10, accountPrefix: 'more_', start: '2026-06-01T00:00:00.000Z', days: 20, batch: 300 });
+      const first = await store.headPosition();
+      await until(async () => (applied.at(-1)?.to ?? 0n) >= first, 30_000, 'the read models to reach the head');
+      expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
+      const leader = a.isLeader ? a : b;
+      const standby = a.isLeader ? b : a;
+      expect(new Set(applied.map((x) => x.holder))).toEqual(new Set([leader.holder]));
+
+      // The leader stops (gives the lease up); the standby takes over and goes on from its checkpoint.
+      await leader.stop();
+      await appendSyntheticLog(store, { events: 1500, seed: 5, accounts: 6, accountPrefix: 'later_', start: '2026-08-01T00:00:00.000Z', days: 10, batch: 500 });
+      const second = await store.headPosition();
+      await until(async () => (applied.at(-1)?.to ?? 0n) >= second, 30_000, 'the standby to take over');
+      expect(standby.isLeader).toBe(true);
+      expect(applied.at(-1)!.holder).toBe(standby.holder);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+    const head = await store.headPosition();
+    expectExactlyOnce(applied, head);
+    const c = await compareWithCleanRebuild(dbA, schema);
+    expect(differing(c)).toEqual([]);
+  });
+
+  it('a projector whose lease expired while it was busy applies nothing: the new holder did', async () => {
+    const schema = freshSchema();
+    const dbA = await target.client();
+    const dbB = await target.client();
+    const store = await syntheticStore(dbA, schema, 2500);
+    const head = await store.headPosition();
+    const applied: BatchApplied[] = [];
+    let release!: () => void;
+    const paused = new Promise<void>((resolve) => (release = resolve));
+    let pausedAt: bigint | undefined;
+    // A reads its second batch, then stalls (a GC pause, a stuck disk...) for longer than its lease.
+    const a = projector(dbA, schema, 'A', applied, {
+      leaseMs: 300,
+      beforeTransaction: async (batch) => {
+        if (pausedAt === undefined && applied.length === 1) {
+          pausedAt = batch.first;
+          await paused;
+        }
+      },
+    });
+    await a.migrate();
+    expect(await a.step(head)).toBe('applied');
+    const stalled = a.step(head).then(() => undefined, (err: unknown) => err);
+    await until(async () => pausedAt !== undefined, 10_000, 'A to stall');
+    // B cannot take the lease while A's is alive...
+    const b = projector(dbB, schema, 'B', applied, { leaseMs: 2000 });
+    expect(await b.step(head)).toBe('standby');
+    // ... and takes it once it has expired, then applies what A had read.
+    await new Promise((r) => setTimeout(r, 400));
+    await until(async () => (await b.step(head)) === 'applied', 10_000, 'B to take the lease');
+    release();
+    const err = await stalled;
+    expect(err).toBeInstanceOf(LeaseLost); // A's transaction found someone else's lease: rolled back
+    expect(a.isLeader).toBe(false);
+    await b.runUntil(head);
+    expect(applied.filter((x) => x.holder === 'A')).toHaveLength(1);
+    expectExactlyOnce(applied, head);
+    // A, retrying, stands by.
+    expect(await a.step(head)).toBe('standby');
+    await b.stop();
+    await a.stop();
+    const c = await compareWithCleanRebuild(dbA, schema);
+    expect(differing(c)).toEqual([]);
+  });
+});
