@@ -50,7 +50,10 @@ export class AccountLedger {
   /** Recently used account states; a stale one is caught by the expected version and refreshed. */
   private readonly cache = new Map<string, Loaded>();
   private readonly locks = new KeyedLock();
-  private readonly cacheLimit = Number(process.env.LEDGER_ACCOUNT_CACHE ?? 50_000);
+  // 20,000 by default: a cached state is a few KiB live, and V8 lets the heap grow to several
+  // times what is live before it collects (bench/memory.ts: 50,000 states peaked above 1 GiB RSS
+  // with a million accounts touched, 20,000 at about 770 MiB). Misses cost one query per batch.
+  private readonly cacheLimit = Number(process.env.LEDGER_ACCOUNT_CACHE ?? 20_000);
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
