@@ -21,7 +21,8 @@ const ACCOUNTS = envInt('BENCH_MEMORY_ACCOUNTS', 1_000_000);
 const BATCH = envInt('BENCH_MEMORY_BATCH', 2_500);
 /** The ingest path alone by default: see the note written with the result. */
 const PROCESS = process.env.BENCH_MEMORY_PROCESS ?? 'false';
-const CACHE = process.env.LEDGER_ACCOUNT_CACHE ?? '50000';
+/** The ledger's own default unless LEDGER_ACCOUNT_CACHE is set. */
+const CACHE = process.env.LEDGER_ACCOUNT_CACHE;
 const DB = 'ledger_bench_memory';
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -110,7 +111,7 @@ async function parent(): Promise<void> {
     const prof = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/memory'] : [];
     const c = spawn(process.execPath, [...prof, '--expose-gc', ...nodeArgs, '-r', './deploy/register.js', __filename, '--child'], {
       cwd: require('path').join(__dirname, '..'),
-      env: { ...process.env, BENCH_MEMORY_CHILD_URL: url, BENCH_MEMORY_ID_PREFIX: idPrefix, LEDGER_ACCOUNT_CACHE: CACHE, LEDGER_PROCESS: PROCESS },
+      env: { ...process.env, BENCH_MEMORY_CHILD_URL: url, BENCH_MEMORY_ID_PREFIX: idPrefix, LEDGER_PROCESS: PROCESS, ...(CACHE ? { LEDGER_ACCOUNT_CACHE: CACHE } : {}) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -129,7 +130,7 @@ async function parent(): Promise<void> {
 
   const rows: ResultRow[] = reports.map((report, k) => ({
     what: `Memory: peak RSS of the ingest path (UsageIngest -> AccountLedger -> store on PostgreSQL, in the ledger module), ${variants[k].label}`,
-    workload: `${fmt(ACCOUNTS)} accounts (${fmt(written)} events in the log), each touched by one usage event, batches of ${fmt(BATCH)} (about one 1 MiB Kafka fetch); LEDGER_ACCOUNT_CACHE=${CACHE}, LEDGER_PROCESS=${PROCESS}`,
+    workload: `${fmt(ACCOUNTS)} accounts (${fmt(written)} events in the log), each touched by one usage event, batches of ${fmt(BATCH)} (about one 1 MiB Kafka fetch); LEDGER_ACCOUNT_CACHE=${CACHE ?? 'unset (the ledger\'s default)'}, LEDGER_PROCESS=${PROCESS}`,
     figure: `${fmt(report.peakRss / MiB)} MiB peak RSS`,
     limit: `target 1 GiB (1,024 MiB); RSS of the same process before the first event: ${fmt(report.startRss / MiB)} MiB`,
     ratio: `${fmt((report.peakRss / GiB) * 100)} % of 1 GiB`,
