@@ -261,7 +261,8 @@ export class Projector {
         pause = r === 'applied' ? 0 : r === 'idle' ? (this.o.pollMs ?? 50) : (this.o.standbyMs ?? 1000);
       } catch (err) {
         this.o.onError?.(err);
-        pause = this.o.retryMs ?? 1000;
+        // A lost lease is looked at again at once (after a --switch the lease is free to take).
+        pause = err instanceof LeaseLost ? 0 : this.o.retryMs ?? 1000;
       }
       if (pause > 0 && !this.stopped) await this.sleep(pause);
     }
