@@ -145,7 +145,7 @@ const OPTIMISATIONS = [
   '- Loading (`apps/ledger/src/accounts/account-ledger.ts`): an account missing from the cache cost one `readStream` round trip, one after another; now all the misses of a batch are read in one query (`SqlEventStore.readStreams`, type and data only; af17226, c2a9b55). Index lists per account were copied on every item (quadratic for hot accounts); now appended.',
   '- Memory: the account cache defaults to 20,000 states instead of 50,000 (c38737e): V8 lets the heap grow to several times the live heap before collecting, and with 50,000 cached states the previous `npm run bench` run measured a peak RSS above 1 GiB with a million accounts touched.',
   '',
-  'What the profiles show outside these paths (not changed here): on PGlite, PostgreSQL itself (WASM) and PGlite\'s JavaScript protocol parsing take most of the service\'s CPU; the process managers in the same process read every event again, with its full JSON, for two projections; garbage collection takes a large share of the ingestor's time. On this 2-core machine the broker, PostgreSQL, the ingestor and the load generator share the CPU.',
+  'What the profiles show outside these paths (not changed here): on PGlite, PostgreSQL itself (WASM) and PGlite\'s JavaScript protocol parsing take most of the service\'s CPU; the process managers in the same process read every event again, with its full JSON, for two projections; garbage collection takes a large share of the ingestor\'s time. On this 2-core machine the broker, PostgreSQL, the ingestor and the load generator share the CPU.',
 ];
 
 function render(runs: Run[], facts: string[], beforeDescription?: string): string {
