@@ -1,7 +1,7 @@
 // Writes a FinanceBatch: one set-based statement per table, each column passed as one array
-// parameter (unnest), so a batch of thousands of events costs a handful of round trips. Runs
-// inside the projector's batch transaction; additive columns add to what is there, so only the
-// order of batches counts, never their size.
+// parameter (unnest), so a batch of thousands of events costs a handful of round trips. Prepared
+// ahead (prepareFinanceBatch), run inside the projector's batch transaction (writePreparedBatch);
+// additive columns add to what is there, so only the order of batches counts, never their size.
 import { SqlExecutor } from '@ledger/event-store';
 import { FinanceBatch, UsageChange } from './finance-projection';
 import { arrayLiteral, booleanArrayLiteral, integerArrayLiteral } from './sql-arrays';
@@ -25,24 +25,44 @@ const bools = booleanArrayLiteral;
 const nullableInts = (xs: readonly (bigint | null)[]) => arrayLiteral(xs.map((x) => (x === null ? null : x.toString())));
 const pick = <T, R>(rows: readonly T[], f: (r: T) => R): R[] => rows.map(f);
 
-/** Writes the batch; returns the usage watermark after it (to keep once the transaction commits). */
-export async function writeFinanceBatch(
-  tx: SqlExecutor, s: string, batch: FinanceBatch, watermark: UsageWatermark, after?: AfterStatement,
-): Promise<UsageWatermark> {
-  const step = async (table: string, rows: number, run: () => Promise<unknown>) => {
-    if (rows > 0) await run();
-    await after?.(table);
+/** A batch's statements, ready to run: SQL and parameters (text) per table, none for a table with no rows. */
+export interface PreparedBatch {
+  statements: { table: string; sql?: string; params?: string[] }[];
+  /** The usage watermark once this batch is written (to keep when its transaction commits). */
+  watermark: UsageWatermark;
+}
+
+/** Runs a prepared batch's statements in `tx`, in order. */
+export async function writePreparedBatch(tx: SqlExecutor, prepared: PreparedBatch, after?: AfterStatement): Promise<void> {
+  for (const st of prepared.statements) {
+    if (st.sql) await tx.query(st.sql, st.params);
+    await after?.(st.table);
+  }
+}
+
+/**
+ * The statements of a batch, one per table (building their parameters is most of the work on
+ * this side: done ahead, while the previous batch is being written).
+ */
+export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: UsageWatermark): PreparedBatch {
+  const statements: PreparedBatch['statements'] = [];
+  const step = (table: string, rows: number, make: () => [string, string[]]) => {
+    if (rows === 0) statements.push({ table });
+    else {
+      const [sql, params] = make();
+      statements.push({ table, sql, params });
+    }
   };
 
   const a = batch.accounts;
-  await step('accounts', a.length, () => tx.query(
+  step('accounts', a.length, () => [
     `INSERT INTO ${s}.accounts (account_id, name, opened_at, position)
      SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])`,
     [text(pick(a, (r) => r.accountId)), text(pick(a, (r) => r.name)), text(pick(a, (r) => r.openedAt)), ints(pick(a, (r) => r.position))],
-  ));
+  ]);
 
   const b = batch.balances;
-  await step('balances', b.length, () => tx.query(
+  step('balances', b.length, () => [
     `MERGE INTO ${s}.balances t
      USING (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[],
        $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::boolean[], $14::bigint[])
@@ -63,10 +83,10 @@ export async function writeFinanceBatch(
       ints(pick(b, (r) => r.expired)), ints(pick(b, (r) => r.forfeited)), ints(pick(b, (r) => r.overage)),
       ints(pick(b, (r) => r.uncovered)), bools(pick(b, (r) => r.exhausted)), ints(pick(b, (r) => r.position)),
     ],
-  ));
+  ]);
 
   const l = batch.lots;
-  await step('lots', l.length, () => tx.query(
+  step('lots', l.length, () => [
     `MERGE INTO ${s}.lots t
      USING (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
        $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::timestamptz[], $14::bigint[])
@@ -87,10 +107,10 @@ export async function writeFinanceBatch(
       ints(pick(l, (r) => r.expired)), ints(pick(l, (r) => r.forfeited)), ints(pick(l, (r) => r.corrected)),
       text(pick(l, (r) => r.closure)), text(pick(l, (r) => r.closedAt)), ints(pick(l, (r) => r.position)),
     ],
-  ));
+  ]);
 
   const e = batch.entries;
-  await step('entries', e.length, () => tx.query(
+  step('entries', e.length, () => [
     `INSERT INTO ${s}.entries (position, seq, account_id, wallet, kind, at, credits, lot_id, period_id, usage_kind, reason)
      SELECT * FROM unnest($1::bigint[], $2::int2[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[],
        $8::text[], $9::text[], $10::text[], $11::text[])`,
@@ -98,13 +118,14 @@ export async function writeFinanceBatch(
       ints(e.position), ints(e.seq), text(e.accountId), text(e.wallet), text(e.kind), text(e.at), ints(e.credits),
       text(e.lotId), text(e.periodId), text(e.usageKind), text(e.reason),
     ],
-  ));
+  ]);
 
-  const day = await writeUsage(tx, s, 'usage_daily', 'day', batch.usageDaily, watermark.day, after);
-  const month = await writeUsage(tx, s, 'usage_monthly', 'month', batch.usageMonthly, watermark.month, after);
+  const day = usageStatement(s, 'usage_daily', 'day', batch.usageDaily, watermark.day);
+  const month = usageStatement(s, 'usage_monthly', 'month', batch.usageMonthly, watermark.month);
+  statements.push(day.statement, month.statement);
 
   const p = batch.periods;
-  await step('periods', p.length, () => tx.query(
+  step('periods', p.length, () => [
     `MERGE INTO ${s}.periods t
      USING (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
        $8::timestamptz[], $9::timestamptz[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::boolean[],
@@ -131,10 +152,10 @@ export async function writeFinanceBatch(
       bools(pick(p, (r) => r.autoRenew)), bools(pick(p, (r) => r.allowOverage)), ints(pick(p, (r) => r.records)), ints(pick(p, (r) => r.charged)),
       ints(pick(p, (r) => r.overage)), ints(pick(p, (r) => r.uncovered)), ints(pick(p, (r) => r.position)),
     ],
-  ));
+  ]);
 
   const i = batch.invoices;
-  await step('invoices', i.length, () => tx.query(
+  step('invoices', i.length, () => [
     `INSERT INTO ${s}.invoices (number, account_id, kind, wallet, plan, period_id, period_starts_at, period_ends_at, total_cents,
        catalog_version, issued_at, supplements, line_count, position)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
@@ -145,55 +166,50 @@ export async function writeFinanceBatch(
       ints(pick(i, (r) => r.totalCents)), text(pick(i, (r) => r.catalogVersion)), text(pick(i, (r) => r.issuedAt)),
       text(pick(i, (r) => r.supplements)), ints(pick(i, (r) => r.lineCount)), ints(pick(i, (r) => r.position)),
     ],
-  ));
+  ]);
 
   const il = batch.invoiceLines;
-  await step('invoice_lines', il.length, () => tx.query(
+  step('invoice_lines', il.length, () => [
     `INSERT INTO ${s}.invoice_lines (number, line_no, description, usage_kind, quantity, unit_price_cents, amount_cents)
      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])`,
     [
       text(pick(il, (r) => r.number)), ints(pick(il, (r) => r.lineNo)), text(pick(il, (r) => r.description)), text(pick(il, (r) => r.usageKind)),
       ints(pick(il, (r) => r.quantity)), ints(pick(il, (r) => r.unitPriceCents)), ints(pick(il, (r) => r.amountCents)),
     ],
-  ));
+  ]);
 
-  return { day, month };
+  return { statements, watermark: { day: day.watermark, month: month.watermark } };
 }
 
 /**
  * Usage rows of a bucket after the watermark are new (plain INSERT, the cheap path: a rebuild's
  * rows nearly all are); the others are upserted, adding to what is there. One statement.
  */
-async function writeUsage(
-  tx: SqlExecutor, s: string, table: string, bucket: 'day' | 'month', rows: UsageChange[], watermark: string | null, after?: AfterStatement,
-): Promise<string | null> {
+function usageStatement(
+  s: string, table: string, bucket: 'day' | 'month', rows: UsageChange[], watermark: string | null,
+): { statement: PreparedBatch['statements'][number]; watermark: string | null } {
+  if (rows.length === 0) return { statement: { table }, watermark };
   let newest = watermark;
-  if (rows.length > 0) {
-    const fresh: UsageChange[] = [];
-    const known: UsageChange[] = [];
-    for (const r of rows) {
-      (watermark === null || r.bucket > watermark ? fresh : known).push(r);
-      if (newest === null || r.bucket > newest) newest = r.bucket;
-    }
-    const columns = (u: UsageChange[]) => [
-      text(pick(u, (r) => r.accountId)), text(pick(u, (r) => r.bucket)), text(pick(u, (r) => r.usageKind)), ints(pick(u, (r) => r.records)),
-      ints(pick(u, (r) => r.credits)), ints(pick(u, (r) => r.durationMs)), ints(pick(u, (r) => r.overage)), ints(pick(u, (r) => r.uncovered)),
-    ];
-    const unnest = (from: number) =>
-      `unnest($${from}::text[], $${from + 1}::date[], $${from + 2}::text[], $${from + 3}::bigint[], $${from + 4}::bigint[], $${from + 5}::bigint[], $${from + 6}::bigint[], $${from + 7}::bigint[])`;
-    await tx.query(
-      `WITH fresh AS (
-         INSERT INTO ${s}.${table} (account_id, ${bucket}, usage_kind, records, credits, duration_ms, overage, uncovered)
-         SELECT * FROM ${unnest(1)})
-       INSERT INTO ${s}.${table} AS t (account_id, ${bucket}, usage_kind, records, credits, duration_ms, overage, uncovered)
-       SELECT * FROM ${unnest(9)}
-       ON CONFLICT (account_id, ${bucket}, usage_kind) DO UPDATE SET
-         records = t.records + excluded.records, credits = t.credits + excluded.credits,
-         duration_ms = t.duration_ms + excluded.duration_ms, overage = t.overage + excluded.overage,
-         uncovered = t.uncovered + excluded.uncovered`,
-      [...columns(fresh), ...columns(known)],
-    );
+  const fresh: UsageChange[] = [];
+  const known: UsageChange[] = [];
+  for (const r of rows) {
+    (watermark === null || r.bucket > watermark ? fresh : known).push(r);
+    if (newest === null || r.bucket > newest) newest = r.bucket;
   }
-  await after?.(table);
-  return newest;
+  const columns = (u: UsageChange[]) => [
+    text(pick(u, (r) => r.accountId)), text(pick(u, (r) => r.bucket)), text(pick(u, (r) => r.usageKind)), ints(pick(u, (r) => r.records)),
+    ints(pick(u, (r) => r.credits)), ints(pick(u, (r) => r.durationMs)), ints(pick(u, (r) => r.overage)), ints(pick(u, (r) => r.uncovered)),
+  ];
+  const unnest = (from: number) =>
+    `unnest($${from}::text[], $${from + 1}::date[], $${from + 2}::text[], $${from + 3}::bigint[], $${from + 4}::bigint[], $${from + 5}::bigint[], $${from + 6}::bigint[], $${from + 7}::bigint[])`;
+  const sql = `WITH fresh AS (
+       INSERT INTO ${s}.${table} (account_id, ${bucket}, usage_kind, records, credits, duration_ms, overage, uncovered)
+       SELECT * FROM ${unnest(1)})
+     INSERT INTO ${s}.${table} AS t (account_id, ${bucket}, usage_kind, records, credits, duration_ms, overage, uncovered)
+     SELECT * FROM ${unnest(9)}
+     ON CONFLICT (account_id, ${bucket}, usage_kind) DO UPDATE SET
+       records = t.records + excluded.records, credits = t.credits + excluded.credits,
+       duration_ms = t.duration_ms + excluded.duration_ms, overage = t.overage + excluded.overage,
+       uncovered = t.uncovered + excluded.uncovered`;
+  return { statement: { table, sql, params: [...columns(fresh), ...columns(known)] }, watermark: newest };
 }

@@ -9,7 +9,7 @@
 // lease was taken over finds no row and rolls back.
 import { randomUUID } from 'crypto';
 import { GlobalPosition, PgliteClient, SqlClient } from '@ledger/event-store';
-import { AfterStatement, UsageWatermark, writeFinanceBatch } from './batch-writer';
+import { AfterStatement, PreparedBatch, prepareFinanceBatch, UsageWatermark, writePreparedBatch } from './batch-writer';
 import { FinanceBatch } from './finance-projection';
 import { LogReader } from './log-reader';
 import { FINANCE_PROJECTOR, indexStatements, READ_MODEL_VERSION, readModelStatements } from './read-model-schema';
@@ -72,6 +72,11 @@ interface Waiter {
 
 export type StepResult = 'applied' | 'idle' | 'standby';
 
+interface Ready {
+  batch: FinanceBatch;
+  prepared: PreparedBatch;
+}
+
 export class Projector {
   readonly holder: string;
   readonly name: string;
@@ -80,8 +85,11 @@ export class Projector {
   private readonly leaseMs: number;
   private checkpoint: GlobalPosition = 0n;
   private watermark: UsageWatermark = { day: null, month: null };
-  /** The next batch, read while the previous one is written (a PostgreSQL server does both at once). */
-  private prefetched?: { after: GlobalPosition; upTo?: GlobalPosition; batch: Promise<FinanceBatch | undefined> };
+  /**
+   * The next batch, read, folded and prepared (statements and parameters) while the previous one
+   * is written: a PostgreSQL server writes while this process gets the next one ready.
+   */
+  private prefetched?: { after: GlobalPosition; upTo?: GlobalPosition; ready: Promise<Ready | undefined> };
   private holding = false;
   private renewedAt = 0;
   private stopped = true;
@@ -158,12 +166,12 @@ export class Projector {
   /** One round: takes or renews the lease, then applies one batch if there is one. */
   async step(upTo?: GlobalPosition): Promise<StepResult> {
     if (!this.holding && !(await this.acquire())) return 'standby';
-    const batch = await this.nextBatch(this.checkpoint, upTo);
-    if (!batch) {
+    const ready = await this.next(this.checkpoint, upTo);
+    if (!ready) {
       if (Date.now() - this.renewedAt > this.leaseMs / 3) await this.renew();
       return this.holding ? 'idle' : 'standby';
     }
-    await this.apply(batch, upTo);
+    await this.apply(ready, upTo);
     return 'applied';
   }
 
@@ -181,20 +189,25 @@ export class Projector {
     return batch.events > 0 ? batch : undefined;
   }
 
-  private nextBatch(after: GlobalPosition, upTo?: GlobalPosition): Promise<FinanceBatch | undefined> {
-    const p = this.prefetched;
-    this.prefetched = undefined;
-    if (p && p.after === after && p.upTo === upTo) return p.batch;
-    return this.collect(after, upTo);
+  /** The batch after `after`, prepared against `watermark` (what the tables will hold by then). */
+  private async ready(after: GlobalPosition, upTo: GlobalPosition | undefined, watermark: UsageWatermark): Promise<Ready | undefined> {
+    const batch = await this.collect(after, upTo);
+    return batch && { batch, prepared: prepareFinanceBatch(this.o.schema, batch, watermark) };
   }
 
-  private async apply(batch: FinanceBatch, upTo?: GlobalPosition): Promise<void> {
+  private next(after: GlobalPosition, upTo?: GlobalPosition): Promise<Ready | undefined> {
+    const p = this.prefetched;
+    this.prefetched = undefined;
+    if (p && p.after === after && p.upTo === upTo) return p.ready;
+    return this.ready(after, upTo, this.watermark);
+  }
+
+  private async apply({ batch, prepared }: Ready, upTo?: GlobalPosition): Promise<void> {
     const started = Date.now();
     const from = this.checkpoint;
     const to = batch.last!;
     await this.o.beforeTransaction?.(batch);
     const s = this.o.schema;
-    let watermark: UsageWatermark;
     try {
       const writing = this.o.db.transaction(async (tx) => {
         const moved = await tx.query(
@@ -203,21 +216,22 @@ export class Projector {
           [to.toString(), String(this.leaseMs), this.name, this.holder, from.toString()],
         );
         if (moved.length !== 1) throw new LeaseLost(this.holder);
-        return writeFinanceBatch(tx, s, batch, this.watermark, this.o.afterStatement);
+        await writePreparedBatch(tx, prepared, this.o.afterStatement);
       });
       if (batch.events >= this.batchSize && (this.o.prefetch ?? !(this.o.db instanceof PgliteClient))) {
-        // Likely more to come: read the next batch while this one is written.
-        const next = this.collect(to, upTo);
+        // Likely more to come: get the next batch ready while this one is written (if this one
+        // fails, the next is dropped: it was prepared against this one's watermark).
+        const next = this.ready(to, upTo, prepared.watermark);
         next.catch(() => undefined); // reported when (and if) it is used
-        this.prefetched = { after: to, upTo, batch: next };
+        this.prefetched = { after: to, upTo, ready: next };
       }
-      watermark = await writing;
+      await writing;
     } catch (err) {
       this.prefetched = undefined;
       if (err instanceof LeaseLost) this.holding = false;
       throw err;
     }
-    this.watermark = watermark;
+    this.watermark = prepared.watermark;
     this.renewedAt = started;
     this.checkpoint = to;
     this.o.onBatch?.({ holder: this.holder, from, to, events: batch.events, ms: Date.now() - started });

@@ -15,6 +15,8 @@ export interface RebuildOptions {
   /** Stop at this position (default: the head when the rebuild starts). */
   upTo?: GlobalPosition;
   batchSize?: number;
+  /** Read the next batch while one is written (default: on except on PGlite, see ProjectorOptions). */
+  prefetch?: boolean;
   onProgress?(position: GlobalPosition, events: number): void;
 }
 
@@ -34,7 +36,7 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
   let events = 0;
   const projector = new Projector({
     db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
-    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000,
+    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000, prefetch: o.prefetch,
     onBatch: (b) => {
       events += b.events;
       o.onProgress?.(b.to, events);
