@@ -14,6 +14,8 @@ import { AccountSpec, accounts, usageEvents } from './lib/workload';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { databaseUrl, dropDatabase, freshDatabase, postgresVersion } from './lib/services';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
+import { spawn } from 'child_process';
+import { join } from 'path';
 import { PgClient, PgliteClient, SqlClient, SqlEventStore, StreamAppend } from '@ledger/event-store';
 
 const BENCH = 'store-append';
@@ -113,9 +115,16 @@ async function emmettSide(url: string): Promise<Side> {
   };
 }
 
-async function main(): Promise<void> {
-  const url = await freshDatabase(databaseUrl(), DB);
-  const pgVersion = await postgresVersion(url);
+interface Measured {
+  rows: number;
+  batches: number;
+  streamsPerBatch: number;
+  spent: [string, number][];
+}
+
+/** One process per store: PGlite's engine in the same process as the PostgreSQL sides slowed them down. */
+async function measure(which: string): Promise<Measured> {
+  const url = which.includes('postgres') ? await freshDatabase(databaseUrl(), DB) : '';
   log(BENCH, `workload: ${ACCOUNTS} accounts, ${EVENTS} usage events in batches of ${BATCH}`);
 
   // The rows: what the ledger appends to open the accounts (setup), then for the usage (timed).
@@ -129,16 +138,21 @@ async function main(): Promise<void> {
   const streamsPerBatch = batches.reduce((n, b) => n + b.length, 0) / batches.length;
   log(BENCH, `${rows} events to append in ${batches.length} appends (${fmt(streamsPerBatch)} streams each on average)`);
 
-  const pglite = await PgliteClient.open();
-  const sides: Side[] = [
+  const sides: Side[] = [];
+  if (which.includes('postgres')) sides.push(
     portSide('port on PostgreSQL', PgClient.connect(url), 'bench_port'),
     rawSide('raw INSERT, unnest (PostgreSQL)', PgClient.connect(url), 'bench_raw_unnest', 'unnest'),
     rawSide('raw INSERT, jsonb (PostgreSQL)', PgClient.connect(url), 'bench_raw_jsonb', 'jsonb'),
     await emmettSide(url),
-    portSide('port on PGlite', pglite, 'bench_port'),
-    rawSide('raw INSERT, unnest (PGlite)', pglite, 'bench_raw_unnest', 'unnest'),
-    rawSide('raw INSERT, jsonb (PGlite)', pglite, 'bench_raw_jsonb', 'jsonb'),
-  ];
+  );
+  if (which.includes('pglite')) {
+    const pglite = await PgliteClient.open();
+    sides.push(
+      portSide('port on PGlite', pglite, 'bench_port'),
+      rawSide('raw INSERT, unnest (PGlite)', pglite, 'bench_raw_unnest', 'unnest'),
+      rawSide('raw INSERT, jsonb (PGlite)', pglite, 'bench_raw_jsonb', 'jsonb'),
+    );
+  }
   for (const s of sides) await s.setup(openings);
   log(BENCH, `accounts opened on every side (${openings.reduce((n, b) => n + eventCount(b), 0)} events each)`);
 
@@ -154,7 +168,30 @@ async function main(): Promise<void> {
     if ((i + 1) % 10 === 0) log(BENCH, `${i + 1}/${batches.length} batches`);
   }
   for (const s of sides) await s.close();
-  await dropDatabase(databaseUrl(), DB);
+  if (url) await dropDatabase(databaseUrl(), DB);
+  return { rows, batches: batches.length, streamsPerBatch, spent: [...spent] };
+}
+
+function measureInChild(which: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['-r', './deploy/register.js', __filename, '--child'], {
+      cwd: join(__dirname, '..'), env: { ...process.env, BENCH_APPEND_STORES: which }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`store-append (${which}) exited ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--child')) {
+    process.stdout.write(`${JSON.stringify(await measure(process.env.BENCH_APPEND_STORES ?? 'postgres,pglite'))}\n`);
+    return;
+  }
+  const pgVersion = await postgresVersion(databaseUrl());
+  const parts = [await measureInChild('postgres'), await measureInChild('pglite')];
+  const { rows, batches: batchCount, streamsPerBatch } = parts[0];
+  const spent = new Map<string, number>(parts.flatMap((p) => p.spent));
 
   const rate = (name: string) => perSecond(rows, spent.get(name)!);
   const port = rate('port on PostgreSQL');
@@ -173,10 +210,11 @@ async function main(): Promise<void> {
   ];
   const raw = Object.fromEntries([...spent].map(([k, ms]) => [k, { ms: Math.round(ms), eventsPerSecond: Math.round(perSecond(rows, ms)) }]));
   writeResult({
-    bench: BENCH, rows: tableRows, raw: { rows, batches: batches.length, streamsPerBatch, sides: raw, postgres: pgVersion },
+    bench: BENCH, rows: tableRows, raw: { rows, batches: batchCount, streamsPerBatch, sides: raw, postgres: pgVersion },
     notes: [
       `Per side (events/s): ${Object.entries(raw).map(([k, v]) => `${k} ${fmt(v.eventsPerSecond)}`).join('; ')}.`,
       'The port writes more than the raw INSERT: the streams table (versions), the dedupe table (one key per usage event), and checks expected versions and keys first, all in one transaction under the writer lock.',
+      'The PostgreSQL sides and the PGlite sides run in two processes of their own, one after the other (PGlite\'s engine in the same process slowed the PostgreSQL sides down); within each, the sides alternate batch by batch.',
       `emmett has no multi-stream append: each stream of a batch is its own appendToStream (own transaction), ${EMMETT_CONCURRENCY} at a time over its pool; it keeps no dedupe keys.`,
     ],
   });
