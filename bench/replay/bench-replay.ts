@@ -8,7 +8,7 @@
 //    reports events/s and the child's peak RSS.
 //
 //   npm run bench:replay -- [--events 1000000] [--stores pglite,postgres] [--runs 1] [--reader sql|store]
-//                           [--batch 100000] [--fresh] [--profile] [--timing]
+//                           [--batch 100000] [--fold thread|inline] [--fresh] [--profile] [--timing]
 // --profile writes a CPU profile of each rebuild (node --cpu-prof) to bench/replay/.data/profiles.
 import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, rmSync } from 'fs';
@@ -55,7 +55,7 @@ function rebuild(label: string, target: string[]): Record<string, any> {
   const profileDir = join(root, 'profiles');
   if (has('profile')) mkdirSync(profileDir, { recursive: true });
   const node = [...(has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '-r', './deploy/register.js', 'bench/replay/rebuild-once.ts'];
-  const extra = [...(has('timing') ? ['--timing'] : [])];
+  const extra = [...(has('timing') ? ['--timing'] : []), '--fold', flag('fold', 'thread')];
   const child = spawnSync(process.execPath, [...node, ...target, '--reader', flag('reader', 'sql'), '--batch', flag('batch', '100000'), ...extra], {
     cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
   });

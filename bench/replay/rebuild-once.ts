@@ -1,7 +1,9 @@
 // One measured rebuild of every read model from a store's log, in a process of its own so its
 // peak RSS is the rebuild's. Prints one JSON line. Run by bench-replay.ts:
 //   node -r ./deploy/register.js bench/replay/rebuild-once.ts pglite <dataDir> | postgres <url> <schema>
-//     [--reader sql|store] [--batch N] [--timing]   (--timing: database time per statement, on stderr)
+//     [--reader sql|store] [--batch N] [--fold thread|inline] [--timing]
+//   --fold: parse and fold the log on a worker thread (default) or on the main thread;
+//   --timing: database time per statement, on stderr.
 import { GlobalPosition, PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
 import { LogReader, SqlLogReader, StoreLogReader } from '../../apps/ledger/src/projections/log-reader';
 import { READ_MODEL_TABLES } from '../../apps/ledger/src/projections/read-model-schema';
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   const result = await rebuildReadModels({
     db: client, reader, schema: target, ledgerSchema: schema, upTo: head, batchSize: Number(flag('batch', '100000')),
     prefetch: kind !== 'pglite', // as the projector decides for a plain client (the timing wrapper hides which it is)
+    foldThread: flag('fold', 'thread') === 'thread',
   });
   clearInterval(sample);
   if (timing) process.stderr.write(`database time by statement:\n${timing.report()}\n`);

@@ -50,46 +50,71 @@ export class SqlLogReader implements LogReader {
   }
 
   async read(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<LogEvent[]> {
+    const page = await this.readPage(after, max, upTo);
+    return page ? parsePage(page) : [];
+  }
+
+  /** The page as the database wrote it (parsed by parsePage, here or in a worker thread). */
+  async readPage(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<RawPage | undefined> {
     let last = after + BigInt(Math.max(0, Math.floor(max)));
     if (upTo !== undefined && upTo < last) last = upTo;
-    if (last <= after) return [];
-    const [row] = await this.db.query<{ page: string | null }>(
-      `SELECT json_agg(CASE WHEN type = 'UsageCharged'
+    if (last <= after) return undefined;
+    const [row] = await this.db.query<{ page: string | null; n: bigint | string; last: bigint | string | null }>(
+      `SELECT count(*) AS n, max(global_position) AS last, json_agg(CASE WHEN type = 'UsageCharged'
          THEN json_build_array(global_position, stream_id, type, data->'wallet', data->'periodId', data->'at',
            data#>'{usage,kind}', data#>'{usage,durationMs}', data#>'{priced,credits}', data->'overage', data->'uncovered', data->'draws')
          ELSE json_build_array(global_position, stream_id, type, data) END)::text AS page
        FROM ${this.ledgerSchema}.events WHERE global_position > $1::bigint AND global_position <= $2::bigint`,
       [after.toString(), last.toString()],
     );
-    if (!row?.page) return [];
-    // Positions come as JSON numbers: exact below 2^53 (2^53 events is some 285 years at a million a second).
-    const page = JSON.parse(row.page) as unknown[][];
-    const base = Number(after);
-    const slots: (LogEvent | undefined)[] = new Array(Number(last - after));
-    for (const x of page) {
-      const at = (x[0] as number) - base - 1;
-      const position = after + BigInt(at + 1);
-      slots[at] = x[2] === 'UsageCharged'
-        ? {
-            position, streamId: x[1] as string, type: 'UsageCharged', data: null,
-            charge: {
-              wallet: x[3] as string, periodId: x[4] as string | null, at: x[5] as string, usageKind: x[6] as string,
-              durationMs: x[7] as number, credits: x[8] as string, overage: x[9] as string, uncovered: x[10] as string,
-              draws: x[11] as ChargeFields['draws'],
-            },
-          }
-        : { position, streamId: x[1] as string, type: x[2] as string, data: x[3] as Record<string, unknown> };
-    }
-    const out: LogEvent[] = [];
-    for (const e of slots) {
-      if (!e) break; // not committed yet: the next read starts here
-      out.push(e);
-    }
-    return out;
+    if (!row?.page) return undefined;
+    const count = Number(row.n);
+    return { text: row.page, after: after.toString(), count, last: String(row.last), contiguous: BigInt(row.last!) - after === BigInt(count) };
   }
 
   async head(): Promise<GlobalPosition> {
     const [row] = await this.db.query<{ head: bigint | string }>(`SELECT coalesce(max(global_position), 0) AS head FROM ${this.ledgerSchema}.events`);
     return BigInt(row.head);
   }
+}
+
+/** A page of the log as one JSON text (strings only: it may cross to a worker thread). */
+export interface RawPage {
+  text: string;
+  /** The position the page follows (decimal). */
+  after: string;
+  count: number;
+  /** The page's last position (decimal). */
+  last: string;
+  /** No position missing between `after` and `last` (none still uncommitted). */
+  contiguous: boolean;
+}
+
+/** The events of a page, in position order, up to the first position missing (not committed yet). */
+export function parsePage(raw: RawPage): LogEvent[] {
+  const after = BigInt(raw.after);
+  // Positions come as JSON numbers: exact below 2^53 (2^53 events is some 285 years at a million a second).
+  const page = JSON.parse(raw.text) as unknown[][];
+  const base = Number(after);
+  const slots: (LogEvent | undefined)[] = new Array(Number(BigInt(raw.last) - after));
+  for (const x of page) {
+    const at = (x[0] as number) - base - 1;
+    const position = after + BigInt(at + 1);
+    slots[at] = x[2] === 'UsageCharged'
+      ? {
+          position, streamId: x[1] as string, type: 'UsageCharged', data: null,
+          charge: {
+            wallet: x[3] as string, periodId: x[4] as string | null, at: x[5] as string, usageKind: x[6] as string,
+            durationMs: x[7] as number, credits: x[8] as string, overage: x[9] as string, uncovered: x[10] as string,
+            draws: x[11] as ChargeFields['draws'],
+          },
+        }
+      : { position, streamId: x[1] as string, type: x[2] as string, data: x[3] as Record<string, unknown> };
+  }
+  const out: LogEvent[] = [];
+  for (const e of slots) {
+    if (!e) break; // not committed yet: the next read starts here
+    out.push(e);
+  }
+  return out;
 }

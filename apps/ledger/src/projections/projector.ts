@@ -11,7 +11,8 @@ import { randomUUID } from 'crypto';
 import { GlobalPosition, PgliteClient, SqlClient } from '@ledger/event-store';
 import { AfterStatement, PreparedBatch, prepareFinanceBatch, UsageWatermark, writePreparedBatch } from './batch-writer';
 import { FinanceBatch } from './finance-projection';
-import { LogReader } from './log-reader';
+import { FoldThread } from './fold-thread';
+import { LogReader, SqlLogReader } from './log-reader';
 import { FINANCE_PROJECTOR, indexStatements, READ_MODEL_VERSION, readModelStatements } from './read-model-schema';
 
 export interface ProjectorOptions {
@@ -41,7 +42,9 @@ export interface ProjectorOptions {
    * statement at a time anyway).
    */
   prefetch?: boolean;
-  /** Test hooks: after each statement of the batch transaction, and before it starts. */
+  /** runUntil() folds pages on a worker thread (fold-worker.ts): for rebuilds. Needs the SQL reader. */
+  foldThread?: boolean;
+  /** Test hooks: after each statement of the batch transaction, and before it starts (not with foldThread). */
   afterStatement?: AfterStatement;
   beforeTransaction?(batch: FinanceBatch): Promise<void> | void;
   onBatch?(info: BatchApplied): void;
@@ -72,8 +75,11 @@ interface Waiter {
 
 export type StepResult = 'applied' | 'idle' | 'standby';
 
+/** A batch ready to write. `batch` is there when it was folded on this thread (not by a FoldThread). */
 interface Ready {
-  batch: FinanceBatch;
+  events: number;
+  last: GlobalPosition;
+  batch?: FinanceBatch;
   prepared: PreparedBatch;
 }
 
@@ -152,9 +158,18 @@ export class Projector {
     });
   }
 
-  /** Applies batches until the checkpoint reaches `target` (or the head when not given). For rebuilds and tests. */
+  /**
+   * Applies batches until the checkpoint reaches `target` (or the head when not given). For
+   * rebuilds and tests. With `foldThread` (and the SQL reader) pages are parsed and folded on a
+   * worker thread while this one reads the next pages and writes.
+   */
   async runUntil(target?: GlobalPosition): Promise<GlobalPosition> {
     const goal = target ?? (await this.o.reader.head());
+    if (this.o.foldThread && this.o.reader instanceof SqlLogReader) {
+      if (!this.holding && !(await this.acquire())) throw new Error(`projector ${this.holder} could not take the lease of ${this.o.schema}.projector`);
+      await this.runOnFoldThread(this.o.reader, goal);
+      return this.checkpoint;
+    }
     while (this.checkpoint < goal) {
       const r = await this.step(goal);
       if (r === 'standby') throw new Error(`projector ${this.holder} could not take the lease of ${this.o.schema}.projector`);
@@ -192,7 +207,7 @@ export class Projector {
   /** The batch after `after`, prepared against `watermark` (what the tables will hold by then). */
   private async ready(after: GlobalPosition, upTo: GlobalPosition | undefined, watermark: UsageWatermark): Promise<Ready | undefined> {
     const batch = await this.collect(after, upTo);
-    return batch && { batch, prepared: prepareFinanceBatch(this.o.schema, batch, watermark) };
+    return batch && { batch, events: batch.events, last: batch.last!, prepared: prepareFinanceBatch(this.o.schema, batch, watermark) };
   }
 
   private next(after: GlobalPosition, upTo?: GlobalPosition): Promise<Ready | undefined> {
@@ -202,11 +217,10 @@ export class Projector {
     return this.ready(after, upTo, this.watermark);
   }
 
-  private async apply({ batch, prepared }: Ready, upTo?: GlobalPosition): Promise<void> {
+  private async apply({ batch, prepared, events, last: to }: Ready, upTo?: GlobalPosition): Promise<void> {
     const started = Date.now();
     const from = this.checkpoint;
-    const to = batch.last!;
-    await this.o.beforeTransaction?.(batch);
+    if (batch) await this.o.beforeTransaction?.(batch);
     const s = this.o.schema;
     try {
       const writing = this.o.db.transaction(async (tx) => {
@@ -218,7 +232,7 @@ export class Projector {
         if (moved.length !== 1) throw new LeaseLost(this.holder);
         await writePreparedBatch(tx, prepared, this.o.afterStatement);
       });
-      if (batch.events >= this.batchSize && (this.o.prefetch ?? !(this.o.db instanceof PgliteClient))) {
+      if (batch && events >= this.batchSize && (this.o.prefetch ?? !(this.o.db instanceof PgliteClient))) {
         // Likely more to come: get the next batch ready while this one is written (if this one
         // fails, the next is dropped: it was prepared against this one's watermark).
         const next = this.ready(to, upTo, prepared.watermark);
@@ -234,8 +248,44 @@ export class Projector {
     this.watermark = prepared.watermark;
     this.renewedAt = started;
     this.checkpoint = to;
-    this.o.onBatch?.({ holder: this.holder, from, to, events: batch.events, ms: Date.now() - started });
+    this.o.onBatch?.({ holder: this.holder, from, to, events, ms: Date.now() - started });
     for (const w of this.waiters) if (this.checkpoint >= w.target) this.settle(w, true);
+  }
+
+  /**
+   * The rebuild's pipeline: this thread reads the pages of batch k+1 (handing each to the fold
+   * thread) while the fold thread seals batch k, then writes batch k while the fold thread folds
+   * the pages of k+1. The database (on this thread with PGlite) is never left waiting on JavaScript.
+   */
+  private async runOnFoldThread(reader: SqlLogReader, goal: GlobalPosition): Promise<void> {
+    const fold = new FoldThread(this.o.schema);
+    try {
+      let readFrom = this.checkpoint;
+      const fill = async (): Promise<number> => {
+        let n = 0;
+        while (n < this.batchSize && readFrom < goal) {
+          const page = await reader.readPage(readFrom, Math.min(this.pageSize, this.batchSize - n), goal);
+          if (!page) break;
+          if (!page.contiguous) throw new Error(`positions missing after ${page.after} below the head ${goal}: not a SQL store's log`);
+          fold.post(page);
+          n += page.count;
+          readFrom = BigInt(page.last);
+        }
+        return n;
+      };
+      let posted = await fill();
+      let watermark = this.watermark;
+      while (posted > 0) {
+        const sealing = fold.seal(watermark);
+        const next = await fill();
+        const sealed = await sealing;
+        await this.apply({ events: sealed.events, last: BigInt(sealed.last), prepared: sealed.prepared });
+        watermark = sealed.prepared.watermark;
+        posted = next;
+      }
+    } finally {
+      await fold.close();
+    }
   }
 
   private async acquire(): Promise<boolean> {

@@ -2,7 +2,7 @@
 // live one table by table (a digest per table, the first differing rows when they differ), and
 // optionally make the rebuilt schema the live one (renamed in one transaction).
 import { checkSchemaName, GlobalPosition, SqlClient } from '@ledger/event-store';
-import { LogReader } from './log-reader';
+import { LogReader, SqlLogReader } from './log-reader';
 import { createReadModelIndexes, migrateReadModels, Projector } from './projector';
 import { FINANCE_PROJECTOR, READ_MODEL_TABLES, ReadModelTable } from './read-model-schema';
 
@@ -15,8 +15,12 @@ export interface RebuildOptions {
   /** Stop at this position (default: the head when the rebuild starts). */
   upTo?: GlobalPosition;
   batchSize?: number;
+  /** Events per read of the log (default 20,000). */
+  pageSize?: number;
   /** Read the next batch while one is written (default: on except on PGlite, see ProjectorOptions). */
   prefetch?: boolean;
+  /** Parse and fold on a worker thread (default: with the SQL reader, from 200,000 events: below, starting it costs more than it saves). */
+  foldThread?: boolean;
   onProgress?(position: GlobalPosition, events: number): void;
 }
 
@@ -34,15 +38,17 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
   await o.db.query(`DROP SCHEMA IF EXISTS ${o.schema} CASCADE`);
   await migrateReadModels(o.db, o.schema, o.ledgerSchema, FINANCE_PROJECTOR, { deferIndexes: true });
   let events = 0;
+  const upTo = o.upTo ?? (await o.reader.head());
   const projector = new Projector({
     db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
-    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000, prefetch: o.prefetch,
+    batchSize: o.batchSize ?? 100_000, pageSize: o.pageSize, leaseMs: 600_000, prefetch: o.prefetch,
+    foldThread: o.foldThread ?? (o.reader instanceof SqlLogReader && upTo > 200_000n),
     onBatch: (b) => {
       events += b.events;
       o.onProgress?.(b.to, events);
     },
   });
-  const position = await projector.runUntil(o.upTo ?? (await o.reader.head()));
+  const position = await projector.runUntil(upTo);
   await createReadModelIndexes(o.db, o.schema);
   for (const t of READ_MODEL_TABLES) await o.db.query(`ANALYZE ${o.schema}.${t.name}`); // PGlite never does it by itself
   await o.db.query(`UPDATE ${o.schema}.projector SET holder = NULL, lease_until = NULL WHERE name = $1`, [FINANCE_PROJECTOR]);
