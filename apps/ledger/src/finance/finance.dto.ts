@@ -1,5 +1,5 @@
 // Query parameters of the finance routes, validated at the door (400 naming the field).
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
 import { WALLETS, WalletId } from '@ledger/domain';
@@ -78,13 +78,13 @@ export class UsageQuery {
 /** A period to export: both ends required. */
 export class ExportQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
-  @IsInstant() from!: string;
-  @IsInstant() to!: string;
+  @ApiProperty({ description: 'start of the period (inclusive), an instant with its UTC offset' }) @IsInstant() from!: string;
+  @ApiProperty({ description: 'end of the period (exclusive)' }) @IsInstant() to!: string;
 }
 
 export class UsageExportQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
-  @IsDay() from!: string;
-  @IsDay() to!: string;
+  @ApiProperty({ description: 'first day (YYYY-MM-DD, or an instant at 00:00 UTC)' }) @IsDay() from!: string;
+  @ApiProperty({ description: 'day after the last (exclusive)' }) @IsDay() to!: string;
   @ApiPropertyOptional({ enum: ['day', 'month'], default: 'day' }) @IsOptional() @IsIn(['day', 'month']) groupBy?: 'day' | 'month';
 }
