@@ -25,8 +25,6 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
   readonly schema: string;
   readonly reader: LogReader;
   readonly projector: Projector;
-  /** Highest checkpoint seen (in this process or read from the database). */
-  private known: GlobalPosition = 0n;
 
   constructor(
     @Inject(LEDGER_DATABASE) readonly db: SqlClient,
@@ -48,7 +46,6 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
       onBatch: (b) => {
         applied.inc(b.events);
         batches.inc();
-        if (b.to > this.known) this.known = b.to;
         lastError = '';
       },
       onError: (err) => {
@@ -82,9 +79,7 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
   /** The read models' checkpoint, as committed (whoever runs the projector). */
   async checkpoint(): Promise<GlobalPosition> {
     const rows = await this.db.query<{ position: bigint | string }>(`SELECT position FROM ${this.schema}.projector WHERE name = $1`, [FINANCE_PROJECTOR]);
-    const p = rows[0] ? BigInt(rows[0].position) : 0n;
-    if (p > this.known) this.known = p;
-    return p;
+    return rows[0] ? BigInt(rows[0].position) : 0n;
   }
 
   async status(): Promise<ProjectionStatus> {
@@ -99,7 +94,8 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
    */
   async caughtUp(): Promise<void> {
     const head = await this.store.headPosition();
-    if (this.known >= head) return;
+    // The committed checkpoint, not a remembered one: after a --switch it may have gone back.
+    if ((await this.checkpoint()) >= head) return;
     const timeoutMs = this.config.readWaitMs;
     if (this.projector.isLeader) {
       // This process applies the log: it wakes its projector and hears of each batch at once.
