@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   const reader: LogReader = flag('reader', 'sql') === 'store' ? new StoreLogReader(store) : new SqlLogReader(client, schema);
   const target = `${schema}_rm_bench`;
   let peakRss = process.memoryUsage().rss;
-  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const cpu: Record<string, number> = {};
+  const sample = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    for (const [t, seconds] of Object.entries(threadCpu() ?? {})) cpu[t] = Math.max(cpu[t] ?? 0, seconds);
+  }, 100);
   const head: GlobalPosition = await reader.head();
   const result = await rebuildReadModels({
     db: client, reader, schema: target, ledgerSchema: schema, upTo: head, batchSize: Number(flag('batch', '100000')),
@@ -42,10 +46,35 @@ async function main(): Promise<void> {
   await client.query(`DROP SCHEMA IF EXISTS ${target} CASCADE`);
   await store.close();
   const maxRssKb = process.resourceUsage().maxRSS;
+  for (const [t, seconds] of Object.entries(threadCpu() ?? {})) cpu[t] = Math.max(cpu[t] ?? 0, seconds);
+  const threads = Object.keys(cpu).length ? cpu : undefined; // threads gone before the end (the fold thread) included
   process.stdout.write(JSON.stringify({
     store: kind, events: result.events, ms: result.ms, eventsPerSecond: Math.round((result.events / result.ms) * 1000),
-    peakRssMb: Math.round(Math.max(peakRss, maxRssKb * 1024) / 1048576), rows,
+    peakRssMb: Math.round(Math.max(peakRss, maxRssKb * 1024) / 1048576), rows, ...(threads ? { threadCpuSeconds: threads } : {}),
   }) + '\n');
+}
+
+/**
+ * CPU seconds per thread of this process (Linux /proc): the main thread, the fold thread, V8's
+ * helpers. On a busy machine wall time says little; the main thread's CPU is what one core must do.
+ */
+function threadCpu(): Record<string, number> | undefined {
+  try {
+    const { readdirSync, readFileSync } = require('fs') as typeof import('fs');
+    const ticks = 100; // USER_HZ
+    const out: Record<string, number> = {};
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(f[11]) + Number(f[12])) / ticks;
+      if (seconds < 0.5) continue;
+      out[Number(tid) === process.pid ? 'main' : `${name}#${tid}`] = Math.round(seconds * 10) / 10;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 main().catch((err) => {
