@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEventStore, PgliteClient, SqlEventStore } from '@ledger/event-store';
 import { describeEventStoreConformance } from './conformance';
+import { describeRecentWindow } from './recent-window';
 
 // One PGlite per suite (starting one takes about a second); each test gets a fresh schema.
 let schemas = 0;
@@ -18,18 +19,29 @@ describeEventStoreConformance('PGlite in memory', {
   cleanup: async () => memory?.close(),
 });
 
+let windowDb: PgliteClient | undefined;
+describeRecentWindow('PGlite', () => {
+  const schema = freshSchema();
+  return async ({ recentEvents }) => {
+    windowDb ??= await PgliteClient.open();
+    return SqlEventStore.open(windowDb, { schema, ownsClient: false, recentEvents });
+  };
+});
+afterAll(() => windowDb?.close());
+
 const dataDir = mkdtempSync(join(tmpdir(), 'ledger-pglite-'));
 let disk: PgliteClient | undefined;
 describeEventStoreConformance('PGlite with a data directory', {
   async open({ beforeCommit }) {
     disk ??= await PgliteClient.open(dataDir);
     const schema = freshSchema();
-    const store = await SqlEventStore.open(disk, { schema, ownsClient: false, beforeCommit });
+    // recentEvents 0: every read goes to the database (the in-memory suite serves its own appends).
+    const store = await SqlEventStore.open(disk, { schema, ownsClient: false, beforeCommit, recentEvents: 0 });
     const restart = async () => {
       await store.close();
       await disk!.close();
       disk = await PgliteClient.open(dataDir);
-      return SqlEventStore.open(disk, { schema, ownsClient: false, beforeCommit });
+      return SqlEventStore.open(disk, { schema, ownsClient: false, beforeCommit, recentEvents: 0 });
     };
     return { store, restart };
   },

@@ -1,5 +1,6 @@
 import { DuplicateKey, openEventStore, PgClient, SqlEventStore, WrongExpectedVersion } from '@ledger/event-store';
 import { describeEventStoreConformance, describeSkipped } from './conformance';
+import { describeRecentWindow } from './recent-window';
 
 // Needs a server: DATABASE_URL (deploy/postgres/start.sh prints one). Each test gets a fresh
 // schema, dropped at the end.
@@ -31,6 +32,28 @@ describeEventStoreConformance(
             return SqlEventStore.open(PgClient.connect(url), { schema, beforeCommit });
           };
           return { store, restart };
+        },
+        cleanup: () => dropSchemas(url),
+      }
+    : 'DATABASE_URL not set',
+);
+
+describeRecentWindow('PostgreSQL server', url
+  ? () => {
+      const schema = freshSchema();
+      return ({ recentEvents }) => SqlEventStore.open(PgClient.connect(url), { schema, recentEvents });
+    }
+  : 'DATABASE_URL not set');
+
+// The conformance suite above reads its own appends from memory; this one reads from the server only.
+describeEventStoreConformance(
+  'PostgreSQL server, reads from the database only',
+  url
+    ? {
+        async open({ beforeCommit }) {
+          const schema = freshSchema();
+          const store = await SqlEventStore.open(PgClient.connect(url), { schema, beforeCommit, recentEvents: 0 });
+          return { store, restart: () => store.close().then(() => SqlEventStore.open(PgClient.connect(url), { schema, beforeCommit, recentEvents: 0 })) };
         },
         cleanup: () => dropSchemas(url),
       }

@@ -86,8 +86,9 @@ export interface EventStore {
   readStream(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
 
   /**
-   * The global log after `after` (exclusive), oldest first, at most `maxCount` events.
-   * Never returns an event at a position lower than one it returned before to any reader:
+   * The global log after `after` (exclusive), oldest first, at most `maxCount` events. A page may
+   * be shorter than `maxCount` although more follow; an empty page means nothing after `after`
+   * was committed when it was read. Never returns an event at a position lower than one it returned before to any reader:
    * an event that commits late is never skipped.
    */
   readAll(after: GlobalPosition, maxCount: number): Promise<RecordedEvent[]>;

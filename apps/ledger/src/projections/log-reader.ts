@@ -1,5 +1,5 @@
 // Where the projector reads the global log from.
-import { checkSchemaName, EventStore, GlobalPosition, SqlExecutor } from '@ledger/event-store';
+import { checkSchemaName, EventStore, GlobalPosition, RecordedEvent, SqlExecutor } from '@ledger/event-store';
 import { ChargeFields, LogEvent } from './finance-projection';
 
 export interface LogReader {
@@ -16,13 +16,7 @@ export class StoreLogReader implements LogReader {
   async read(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<LogEvent[]> {
     if (upTo !== undefined && upTo - after < BigInt(max)) max = Number(upTo - after);
     if (max <= 0) return [];
-    const page = await this.store.readAll(after, max);
-    const out: LogEvent[] = [];
-    for (const r of page) {
-      if (upTo !== undefined && r.globalPosition > upTo) break;
-      out.push({ position: r.globalPosition, streamId: r.streamId, type: r.type, data: r.data });
-    }
-    return out;
+    return logEvents(await this.store.readAll(after, max), upTo);
   }
 
   head(): Promise<GlobalPosition> {
@@ -45,11 +39,15 @@ export class SqlLogReader implements LogReader {
     private readonly db: SqlExecutor,
     /** The store's schema (`ledger`). */
     private readonly ledgerSchema: string,
+    /** The store in this process, when it keeps what it appended (SqlEventStore.recentAfter). */
+    private readonly recent?: { recentAfter(after: GlobalPosition, max: number): RecordedEvent[] },
   ) {
     checkSchemaName(ledgerSchema);
   }
 
   async read(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<LogEvent[]> {
+    const held = this.recent?.recentAfter(after, max);
+    if (held?.length) return logEvents(held, upTo);
     const page = await this.readPage(after, max, upTo);
     return page ? parsePage(page) : [];
   }
@@ -76,6 +74,15 @@ export class SqlLogReader implements LogReader {
     const [row] = await this.db.query<{ head: bigint | string }>(`SELECT coalesce(max(global_position), 0) AS head FROM ${this.ledgerSchema}.events`);
     return BigInt(row.head);
   }
+}
+
+function logEvents(recorded: RecordedEvent[], upTo?: GlobalPosition): LogEvent[] {
+  const out: LogEvent[] = [];
+  for (const r of recorded) {
+    if (upTo !== undefined && r.globalPosition > upTo) break;
+    out.push({ position: r.globalPosition, streamId: r.streamId, type: r.type, data: r.data });
+  }
+  return out;
 }
 
 /** A page of the log as one JSON text (strings only: it may cross to a worker thread). */

@@ -8,6 +8,7 @@ import {
   StreamAppend,
   WrongExpectedVersion,
 } from '../port';
+import { RecentEvents } from '../recent-events';
 import { repeatedKeys } from '../repeated-keys';
 import { checkSchemaName, LOCK_CLASS, lockKey, migrationStatements } from './schema';
 import { isUniqueViolation, SqlClient, SqlExecutor } from './sql-client';
@@ -17,6 +18,11 @@ export interface SqlEventStoreOptions {
   schema?: string;
   /** close() closes the client too (default true). */
   ownsClient?: boolean;
+  /**
+   * How many of its own latest events this store keeps in memory for readAll (default 20,000;
+   * 0: none). Readers in the same process then skip reading back and parsing what it just wrote.
+   */
+  recentEvents?: number;
   /** Test hook: runs inside every append transaction, after the writes, just before COMMIT. */
   beforeCommit?: (appends: readonly StreamAppend[]) => Promise<void>;
 }
@@ -60,6 +66,7 @@ export class SqlEventStore implements EventStore {
   readonly schema: string;
   private readonly writerLock: string;
   private closed = false;
+  private readonly recent: RecentEvents;
 
   constructor(
     private readonly client: SqlClient,
@@ -67,6 +74,7 @@ export class SqlEventStore implements EventStore {
   ) {
     this.schema = checkSchemaName(options.schema ?? 'ledger');
     this.writerLock = `pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey('append', this.schema)})`;
+    this.recent = new RecentEvents(options.recentEvents ?? 20_000);
   }
 
   /** The database the log lives in: read models and schedules keep their tables there too. */
@@ -99,13 +107,15 @@ export class SqlEventStore implements EventStore {
     try {
       // Writers take turns; the lock goes with BEGIN, so the next statement's snapshot
       // (READ COMMITTED: one per statement) already sees the previous writer's commit.
-      return await this.client.transaction((tx) => this.appendIn(tx, appends, keys), { beginWith: `SELECT ${this.writerLock}` });
+      const { results, recorded } = await this.client.transaction((tx) => this.appendIn(tx, appends, keys), { beginWith: `SELECT ${this.writerLock}` });
+      this.recent.add(recorded); // committed: these rows are now the log at these positions
+      return results;
     } catch (err) {
       throw await this.translate(err, appends, keys);
     }
   }
 
-  private async appendIn(tx: SqlExecutor, appends: StreamAppend[], keys: string[]): Promise<AppendResult[]> {
+  private async appendIn(tx: SqlExecutor, appends: StreamAppend[], keys: string[]): Promise<{ results: AppendResult[]; recorded: RecordedEvent[] }> {
     const s = this.schema;
     const streamIds = [...new Set(appends.map((a) => a.streamId))];
     const [state] = await tx.query<{ head: bigint | string; versions: [string, number][]; dups: string[] }>(
@@ -150,8 +160,9 @@ export class SqlEventStore implements EventStore {
     }
     for (const id of touched) rows.s.push([id, versions.get(id)!]);
 
-    // One statement: thousands of events cost one round trip.
-    await tx.query(
+    // One statement: thousands of events cost one round trip. It answers the transaction's now(),
+    // the recorded_at of every row it wrote.
+    const [{ at }] = await tx.query<{ at: Date | string }>(
       `WITH doc AS (SELECT $1::jsonb AS j),
        ev AS (
          INSERT INTO ${s}.events (global_position, stream_id, stream_version, type, data, metadata)
@@ -163,11 +174,15 @@ export class SqlEventStore implements EventStore {
        dd AS (
          INSERT INTO ${s}.dedupe (key, fingerprint, stream_id, global_position)
          SELECT x.k, x.f, x.s, x.p FROM doc, jsonb_to_recordset(doc.j -> 'd') AS x(k text, f text, s text, p bigint))
-       SELECT 1`,
+       SELECT now() AS at`,
       [JSON.stringify(rows)],
     );
     await this.options.beforeCommit?.(appends);
-    return results;
+    const recordedAt = at instanceof Date ? at : new Date(at);
+    const recorded = rows.e.map((e): RecordedEvent => ({
+      streamId: e.s, streamVersion: e.v, globalPosition: BigInt(e.p), type: e.t, data: e.d, metadata: e.m, recordedAt,
+    }));
+    return { results, recorded };
   }
 
   /** Unique violations mean a writer that bypassed the lock won a race: report it as the port says. */
@@ -218,8 +233,15 @@ export class SqlEventStore implements EventStore {
     return out;
   }
 
+  /** Events after `after` that this store appended itself and still holds in memory (maybe none). */
+  recentAfter(after: GlobalPosition, maxCount: number): RecordedEvent[] {
+    return this.recent.after(after, maxCount);
+  }
+
   async readAll(after: GlobalPosition, maxCount: number): Promise<RecordedEvent[]> {
     if (maxCount <= 0) return [];
+    const recent = this.recent.after(after, maxCount);
+    if (recent.length > 0) return recent;
     const rows = await this.client.query<EventRow>(
       `SELECT * FROM ${this.schema}.events WHERE global_position > $1::bigint
        ORDER BY global_position LIMIT $2`,
