@@ -11,6 +11,7 @@ import { tmpdir } from 'os';
 export const BEFORE_BASE = 'c983696';
 /** The files the optimisations changed (each restored from BEFORE_BASE). */
 export const OPTIMISED_FILES = [
+  // (the store's in-memory window of its own appends came later, in this file too: "before" has none)
   'apps/ledger/src/usage/usage-event.ts',
   'libs/domain/src/account/codec.ts',
   'libs/event-store/src/sql/sql-event-store.ts',
