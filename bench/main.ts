@@ -167,7 +167,7 @@ function render(runs: Run[], facts: string[], beforeDescription?: string): strin
   const lines = [
     '# Benchmark results',
     '',
-    'Written by `npm run bench` (bench/main.ts) from the run described under "Machine"; every number below comes from that run.',
+    'Written by `npm run bench` (bench/main.ts) from the run described under "Machine"; every number in the tables and the notes per benchmark comes from that run (the section on what was changed quotes the separate runs it names).',
     '',
     '| what | workload | figure | limit compared with | ratio | target | exact command |',
     '|---|---|---|---|---|---|---|',
