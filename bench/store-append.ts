@@ -168,7 +168,8 @@ async function measure(which: string): Promise<Measured> {
     if ((i + 1) % 10 === 0) log(BENCH, `${i + 1}/${batches.length} batches`);
   }
   for (const s of sides) await s.close();
-  if (url) await dropDatabase(databaseUrl(), DB);
+  // The database is dropped by the parent once this process is gone: emmett's pool may still hold
+  // a connection here, and a forced drop under it is an unhandled error in its pool.
   return { rows, batches: batches.length, streamsPerBatch, spent: [...spent] };
 }
 
@@ -185,11 +186,14 @@ function measureInChild(which: string): Promise<Measured> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--child')) {
-    process.stdout.write(`${JSON.stringify(await measure(process.env.BENCH_APPEND_STORES ?? 'postgres,pglite'))}\n`);
+    const measured = await measure(process.env.BENCH_APPEND_STORES ?? 'postgres,pglite');
+    // Exit once written: a pool left open (emmett's) must not keep this process alive.
+    process.stdout.write(`${JSON.stringify(measured)}\n`, () => process.exit(0));
     return;
   }
   const pgVersion = await postgresVersion(databaseUrl());
   const parts = [await measureInChild('postgres'), await measureInChild('pglite')];
+  await dropDatabase(databaseUrl(), DB);
   const { rows, batches: batchCount, streamsPerBatch } = parts[0];
   const spent = new Map<string, number>(parts.flatMap((p) => p.spent));
 
