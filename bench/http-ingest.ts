@@ -11,6 +11,7 @@ import { accounts, CLOCK_AT, usageEvents } from './lib/workload';
 import { openAccounts, startLedger } from './lib/ledger';
 import { call, callJson, peakRss, pool, startService } from './lib/http';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
+import { nodeFlagsOf } from './lib/services';
 
 const BENCH = 'http-ingest';
 const EVENTS = envInt('BENCH_HTTP_EVENTS', 100_000);
@@ -24,7 +25,7 @@ type Counts = Record<'accepted' | 'duplicate' | 'rejected', number>;
 
 async function overHttp(bodies: string[], profile: boolean): Promise<{ ms: number; counts: Counts; peakRss?: number }> {
   const service = await startService({ LEDGER_STORE: 'pglite', LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: '2026-03-01T00:00:00.000Z' },
-    profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/http'] : []);
+    [...nodeFlagsOf('ledger'), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/http'] : [])]);
   try {
     const specs = accounts({ accounts: ACCOUNTS });
     const t0 = now();
@@ -73,7 +74,7 @@ function requestBodies(): string[] {
 /** The in-process side runs in a clean process of its own too (this file with --in-process). */
 function inProcessChild(): Promise<{ ms: number; counts: Counts }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['-r', './deploy/register.js', __filename, '--in-process'], { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [...nodeFlagsOf('ledger'), '-r', './deploy/register.js', __filename, '--in-process'], { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`in-process side exited ${code}`))));

@@ -17,7 +17,7 @@ import { Admin, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs
 import { PgClient, SqlEventStore } from '@ledger/event-store';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { peakRss } from './lib/http';
-import { databaseUrl, dropDatabase, freshDatabase, kafkaBrokers } from './lib/services';
+import { databaseUrl, dropDatabase, freshDatabase, kafkaBrokers, nodeFlagsOf } from './lib/services';
 import { envInt, fmt, log, now, percentile, perSecond, ResultRow, writeResult } from './lib/report';
 import { accounts, CLOCK_AT, topicOf, UsageEvent, usageEvents } from './lib/workload';
 
@@ -87,7 +87,7 @@ async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; 
 
 function startIngestor(url: string, profile: boolean, group: string, extra: Record<string, string> = {}): ChildProcess {
   const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/kafka'] : [];
-  const child = spawn(process.execPath, [...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeFlagsOf('ingestor'), ...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env, DATABASE_URL: url, LEDGER_STORE: 'postgres', LEDGER_SCHEMA: 'ledger', KAFKA_BROKERS: kafkaBrokers(),

@@ -11,7 +11,7 @@ import { spawn } from 'child_process';
 import { PgClient, SqlEventStore } from '@ledger/event-store';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { startLedger } from './lib/ledger';
-import { databaseUrl, dropDatabase, freshDatabase } from './lib/services';
+import { databaseUrl, dropDatabase, freshDatabase, nodeFlagsOf } from './lib/services';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
 import { accountSpec, CLOCK_AT, usageEvents } from './lib/workload';
 import { toInstant } from '@ledger/domain';
@@ -119,8 +119,13 @@ async function parent(): Promise<void> {
     c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`memory child exited ${code}: ${out.slice(-2000)}`))));
   });
   // The default, then (unless BENCH_MEMORY_LIMITED=0) the same with a heap limit, on new events.
-  const variants: { label: string; args: string[] }[] = [{ label: 'default Node flags', args: (process.env.BENCH_MEMORY_NODE_ARGS ?? '').split(' ').filter(Boolean) }];
-  if (process.env.BENCH_MEMORY_LIMITED !== '0') variants.push({ label: 'node --max-old-space-size=512', args: ['--max-old-space-size=512'] });
+  // The flags `npm run ingestor` uses unless BENCH_MEMORY_NODE_ARGS says otherwise.
+  const ingestorFlags = nodeFlagsOf('ingestor');
+  const given = process.env.BENCH_MEMORY_NODE_ARGS?.split(' ').filter(Boolean);
+  const variants: { label: string; args: string[] }[] = [given
+    ? { label: `node ${given.join(' ')}`, args: given }
+    : { label: `the Node flags of npm run ingestor (${ingestorFlags.join(' ') || 'none'})`, args: ingestorFlags }];
+  if (process.env.BENCH_MEMORY_LIMITED !== '0') variants.push({ label: `node ${[...ingestorFlags, '--max-old-space-size=512'].join(' ')}`, args: [...ingestorFlags, '--max-old-space-size=512'] });
   const reports: ChildReport[] = [];
   for (const [k, v] of variants.entries()) {
     log(BENCH, `measuring with ${v.label}`);
@@ -134,7 +139,7 @@ async function parent(): Promise<void> {
     figure: `${fmt(report.peakRss / MiB)} MiB peak RSS`,
     limit: `target 1 GiB (1,024 MiB); RSS of the same process before the first event: ${fmt(report.startRss / MiB)} MiB`,
     ratio: `${fmt((report.peakRss / GiB) * 100)} % of 1 GiB`,
-    command: k === 0 ? COMMAND : `BENCH_MEMORY_NODE_ARGS=${variants[k].args.join(' ')} BENCH_MEMORY_LIMITED=0 ${COMMAND}`,
+    command: k === 0 ? COMMAND : `BENCH_MEMORY_NODE_ARGS='${variants[k].args.join(' ')}' BENCH_MEMORY_LIMITED=0 ${COMMAND}`,
     verdict: report.peakRss < GiB ? 'met' : 'missed',
   }));
   writeResult({

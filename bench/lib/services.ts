@@ -1,6 +1,7 @@
 // PostgreSQL and Kafka for the benchmarks: the ones named by DATABASE_URL / KAFKA_BROKERS, else
 // the project's own (deploy/postgres/start.sh, deploy/kafka/start.sh), started on demand.
 import { execFileSync } from 'child_process';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
 
@@ -60,4 +61,16 @@ export async function postgresVersion(url: string): Promise<string> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * The Node flags `npm run <script>` starts a service with (package.json, the words between `node`
+ * and `-r`): the benchmarks start the services the same way.
+ */
+export function nodeFlagsOf(script: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const line = pkg.scripts[script];
+  const m = line && /^node((?: --[^ ]+)*) -r /.exec(line);
+  if (!m) throw new Error(`package.json script "${script}" does not start with node [flags] -r: ${line}`);
+  return m[1].split(' ').filter(Boolean);
 }

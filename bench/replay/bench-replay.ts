@@ -14,6 +14,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, rmSync } from 'fs';
 import { join } from 'path';
 import { EventStore, PgClient, PgliteClient, SqlEventStore } from '@ledger/event-store';
+import { nodeFlagsOf } from '../lib/services';
 import { appendSyntheticLog } from './synthetic-log';
 
 const args = process.argv.slice(2);
@@ -54,7 +55,8 @@ async function ensureLog(store: EventStore, label: string): Promise<void> {
 function rebuild(label: string, target: string[]): Record<string, any> {
   const profileDir = join(root, 'profiles');
   if (has('profile')) mkdirSync(profileDir, { recursive: true });
-  const node = [...(has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '-r', './deploy/register.js', 'bench/replay/rebuild-once.ts'];
+  // Node's flags as `npm run replay` has them.
+  const node = [...nodeFlagsOf('replay'), ...(has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '-r', './deploy/register.js', 'bench/replay/rebuild-once.ts'];
   const extra = [...(has('timing') ? ['--timing'] : []), '--fold', flag('fold', 'thread')];
   const child = spawnSync(process.execPath, [...node, ...target, '--reader', flag('reader', 'sql'), '--batch', flag('batch', '100000'), ...extra], {
     cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
