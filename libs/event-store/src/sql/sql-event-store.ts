@@ -19,7 +19,7 @@ export interface SqlEventStoreOptions {
   /** close() closes the client too (default true). */
   ownsClient?: boolean;
   /**
-   * How many of its own latest events this store keeps in memory for readAll (default 20,000;
+   * How many of its own latest events this store keeps in memory for readAll (default 10,000;
    * 0: none). Readers in the same process then skip reading back and parsing what it just wrote.
    */
   recentEvents?: number;
@@ -74,7 +74,7 @@ export class SqlEventStore implements EventStore {
   ) {
     this.schema = checkSchemaName(options.schema ?? 'ledger');
     this.writerLock = `pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey('append', this.schema)})`;
-    this.recent = new RecentEvents(options.recentEvents ?? 20_000);
+    this.recent = new RecentEvents(options.recentEvents ?? 10_000);
   }
 
   /** The database the log lives in: read models and schedules keep their tables there too. */
