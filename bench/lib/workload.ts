@@ -6,6 +6,11 @@
 // CLOCK_AT and the day of usage runs from CLOCK_AT - 1 day to CLOCK_AT (no expiry or period end
 // falls inside, so every way in sees the same history whatever the wall clock says).
 
+import { seededRandom } from '../../test/support/seeded-random';
+
+/** The workloads' seeded generator (mulberry32). */
+export const rng = seededRandom;
+
 export const OPENED_AT = '2026-03-01T00:00:00.000Z';
 export const CLOCK_AT = '2026-03-21T00:00:00.000Z';
 const DAY_MS = 86_400_000;
@@ -52,18 +57,6 @@ export interface WorkloadOptions {
   idPrefix?: string;
   /** Every account exactly once first (in order), then the mix (memory benchmark). */
   touchEveryAccountFirst?: boolean;
-}
-
-/** mulberry32: small, fast, good enough for workloads. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const accountId = (i: number): string => `acct_${String(i).padStart(7, '0')}`;

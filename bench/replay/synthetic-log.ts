@@ -8,6 +8,7 @@ import {
   PlanId, UsageKind,
 } from '@ledger/domain';
 import { EventStore, NewEvent, StreamAppend } from '@ledger/event-store';
+import { seededRandom } from '../../test/support/seeded-random';
 
 export interface SyntheticLogOptions {
   /** Stop once at least this many events were made. */
@@ -47,18 +48,6 @@ const API_KINDS: [number, UsageKind][] = [
 ];
 const LIVE_KINDS: [number, UsageKind][] = [[60, 'streaming.live_avatar_full'], [40, 'streaming.live_avatar_custom']];
 
-/** Mulberry32: a small, fast, seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T>(rnd: () => number, table: [number, T][]): T => {
   const total = table.reduce((s, [w]) => s + w, 0);
   let x = rnd() * total;
@@ -79,7 +68,7 @@ interface Account {
 
 /** Yields the log's events in global order, in chunks (each chunk ends between two commands). */
 export function* syntheticLog(options: SyntheticLogOptions): Generator<SyntheticEvent[]> {
-  const rnd = random(options.seed ?? 42);
+  const rnd = seededRandom(options.seed ?? 42);
   const accountCount = options.accounts ?? Math.max(8, Math.round(options.events / 500));
   const start = Date.parse(options.start ?? '2026-01-01T00:00:00.000Z');
   const ctx = { book: DEFAULT_BOOK };

@@ -6,18 +6,10 @@ import {
 } from '@ledger/domain';
 import { EventStore, StreamAppend } from '@ledger/event-store';
 import { accountStream } from '../../apps/ledger/src/accounts/account-ledger';
+import { seededRandom } from '../support/seeded-random';
 
-/** Deterministic pseudo-random numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers in [0, 1) (for the specs that import it from here). */
+export const rng = seededRandom;
 
 const KINDS: UsageKind[] = ['avatar_video.unlimited', 'avatar_video.avatar_iv', 'video_translation', 'streaming.api', 'streaming.live_avatar_full', 'streaming.live_avatar_custom'];
 const PLANS: { plan: PlanId; autoRenew?: boolean; allowOverage?: boolean }[] = [
