@@ -4,18 +4,17 @@
 // UsageConsumer: on PostgreSQL with a ledger of its own (another AccountLedger on the same
 // schema, as another process would be), on PGlite sharing A's ledger (one PGlite per data dir).
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
-import { Admin, Kafka, Producer } from 'kafkajs';
+import { Admin, Producer } from 'kafkajs';
 import { KafkaIngestService } from '../../apps/ledger/src/kafka/kafka-ingest.service';
 import { UsageConsumer } from '../../apps/ledger/src/kafka/usage-consumer';
 import { UsageIngest } from '../../apps/ledger/src/usage/usage-ingest';
 import {
-  available, caughtUp, charges, configOf, createTopics, credits, DATABASE_URL, deleteTopics, describeKafka, kafkaEnv, lagReport, openAccounts,
-  produce, producerOf, record, renderEvent, repeated, startContext, startService, Stores, testKafka, Topics, uid, waitFor,
+  available, connectBroker, caughtUp, charges, configOf, createTopics, credits, DATABASE_URL, deleteTopics, describeKafka, kafkaEnv, lagReport, openAccounts,
+  produce, record, renderEvent, repeated, startContext, startService, Stores, Topics, uid, waitFor,
 } from './support';
 
 describeKafka('Kafka ingest: two ingestors in one group, one stopped', () => {
   const stores = new Stores('group');
-  let kafka: Kafka;
   let admin: Admin;
   let producer: Producer;
   let topics: Topics;
@@ -24,11 +23,7 @@ describeKafka('Kafka ingest: two ingestors in one group, one stopped', () => {
   let memberB: UsageConsumer | undefined;
 
   beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = producerOf(kafka);
-    await producer.connect();
+    ({ admin, producer } = await connectBroker());
     topics = await createTopics(admin, 'group', 6);
   });
 

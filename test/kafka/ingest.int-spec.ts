@@ -13,9 +13,9 @@ import request from 'supertest';
 import { AccountLedger } from '../../apps/ledger/src/accounts/account-ledger';
 import { DEAD_LETTER_HEADERS as H } from '../../apps/ledger/src/kafka/dead-letter';
 import {
-  available, BROKERS, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, headerText, kafkaEnv, kcatPath,
-  lagReport, metric, openAccounts, produce, producerOf, readTopic, record, renderEvent, renderFailedEvent, repeated, SOURCE, startService,
-  Stores, streamingEvent, testKafka, Topics, uid, waitFor,
+  available, connectBroker, BROKERS, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, headerText, kafkaEnv, kcatPath,
+  lagReport, metric, openAccounts, produce, readTopic, record, renderEvent, renderFailedEvent, repeated, SOURCE, startService,
+  Stores, streamingEvent, Topics, uid, waitFor,
 } from './support';
 
 describeKafka('Kafka ingest in the ledger service', () => {
@@ -27,11 +27,7 @@ describeKafka('Kafka ingest in the ledger service', () => {
   const topicSets: Topics[] = [];
 
   beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = producerOf(kafka);
-    await producer.connect();
+    ({ kafka, admin, producer } = await connectBroker());
   });
 
   afterEach(async () => {

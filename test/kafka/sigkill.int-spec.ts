@@ -3,10 +3,10 @@
 // and the balances equal the totals computed here (each event an unlimited 10 s render = 0.5
 // credit). Then SIGTERM: it finishes, commits, leaves the group and exits 0.
 import { ChildProcess, spawn } from 'child_process';
-import { Admin, Kafka, Producer } from 'kafkajs';
+import { Admin, Producer } from 'kafkajs';
 import {
-  available, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, freePort, kafkaEnv, lagReport, metric,
-  openAccounts, produce, producerOf, record, renderEvent, repeated, REPO_ROOT, startContext, Stores, testKafka, Topics, uid, waitFor,
+  available, connectBroker, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, freePort, kafkaEnv, lagReport, metric,
+  openAccounts, produce, record, renderEvent, repeated, REPO_ROOT, startContext, Stores, Topics, uid, waitFor,
 } from './support';
 
 const EVENTS = 3000;
@@ -50,18 +50,13 @@ function spawnIngestor(env: Record<string, string>, port: number): Ingestor {
 
 describeKafka('Kafka ingest: the standalone ingestor killed with SIGKILL mid-stream', () => {
   const stores = new Stores('sigkill');
-  let kafka: Kafka;
   let admin: Admin;
   let producer: Producer;
   let topics: Topics;
   const children: Ingestor[] = [];
 
   beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = producerOf(kafka);
-    await producer.connect();
+    ({ admin, producer } = await connectBroker());
     topics = await createTopics(admin, 'sigkill', 6);
   });
 

@@ -84,6 +84,16 @@ export function producerOf(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: false, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
+/** A client of the test broker with its admin and producer connected (a suite's beforeAll). */
+export async function connectBroker(): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = producerOf(kafka);
+  await producer.connect();
+  return { kafka, admin, producer };
+}
+
 /** Sends in chunks, acks -1; key = account id (the subject). */
 export async function produce(producer: Producer, topic: string, messages: Message[], chunk = 500): Promise<RecordMetadata[]> {
   const out: RecordMetadata[] = [];
