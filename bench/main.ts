@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     `- nproc: ${cpus().length} (${cpus()[0]?.model ?? '?'}); memory: ${fmt(totalmem() / 2 ** 30, 1)} GiB; ${osType()} ${release()}`,
     `- Node ${process.version}; ${pg}; ${needs.has('kafka') ? kafkaVersion() : 'Kafka not used'}; kafkajs 2.2.4; PGlite ${JSON.parse(require('fs').readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version}`,
     `- commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'bench', 'apps', 'libs']) ? ' (with uncommitted changes in the tree)' : ''}; run ${started.toISOString()} to ${finished.toISOString()} (${fmt((finished.getTime() - started.getTime()) / 60000, 1)} min)`,
-    `- load average (1 min) before each benchmark and at the end: ${load.map((l) => l[0].toFixed(2)).join(', ')} — other developers' test runs shared this 2-core machine, so absolute figures move between runs; each ratio compares sides measured in the same process run`,
+    `- load average (1 min) before each benchmark and at the end: ${load.map((l) => l[0].toFixed(2)).join(', ')} — it counts the benchmarks' own broker, PostgreSQL and processes, and whatever else ran on this 2-core machine meanwhile; absolute figures move between runs (the Kafka latency most), so each ratio compares sides measured in the same process run`,
   );
   writeFileSync(join(__dirname, 'RESULTS.md'), render(runs, facts, before?.description));
   log('main', `wrote bench/RESULTS.md (${runs.filter((r) => r.error).length} benchmark(s) not run or failed)`);
