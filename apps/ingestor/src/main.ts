@@ -11,7 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import { LedgerModule } from '../../ledger/src/app.module';
 import { readConfig } from '../../ledger/src/config/ledger-config';
 import { KafkaIngestService } from '../../ledger/src/kafka/kafka-ingest.service';
-import { PROMETHEUS_CONTENT_TYPE } from '../../ledger/src/kafka/metrics.controller';
+import { PROMETHEUS_TEXT } from '../../ledger/src/observability/metrics-registry';
 
 const log = new Logger('ingestor');
 
@@ -20,7 +20,7 @@ function serveMetrics(kafka: KafkaIngestService, port: number): Promise<Server> 
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
       kafka.renderMetrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }).end(text),
+        (text) => res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(text),
         (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(err)),
       );
     } else if (req.method === 'GET' && path === '/healthz') {

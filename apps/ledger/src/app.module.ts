@@ -35,7 +35,7 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [CqrsModule.forRoot(), ...(config.kafka ? [KafkaIngestModule.forRoot(config.kafka)] : [])],
-      // ObservabilityController first: its GET /metrics (which includes the Kafka ingest's) is the one served.
+      // GET /metrics (ObservabilityController) includes the Kafka ingest's counters when it runs.
       controllers: [ObservabilityController, AccountsController, EventsController, ...FINANCE_CONTROLLERS, ReadingController, SimulationController, ...PROCESS_CONTROLLERS],
       providers: [
         { provide: LEDGER_CONFIG, useValue: config },
