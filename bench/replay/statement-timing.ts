@@ -9,25 +9,22 @@ export interface TimedClient extends SqlClient {
 export function timedClient(db: SqlClient): TimedClient {
   const totals = new Map<string, { ms: number; calls: number }>();
   const label = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 70);
-  const timed = async <T>(text: string, run: () => Promise<T>): Promise<T> => {
-    const started = process.hrtime.bigint();
-    try {
-      return await run();
-    } finally {
-      const t = totals.get(label(text)) ?? { ms: 0, calls: 0 };
-      t.ms += Number(process.hrtime.bigint() - started) / 1e6;
-      t.calls++;
-      totals.set(label(text), t);
-    }
-  };
   const wrap = (exec: SqlExecutor): SqlExecutor => ({
-    query: <R>(text: string, params?: unknown[]) => timed(text, () => exec.query<R>(text, params)),
-    copyIn: (statement: string, data: string) => timed(statement, () => exec.copyIn(statement, data)),
+    query: async <R>(text: string, params?: unknown[]) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await exec.query<R>(text, params);
+      } finally {
+        const t = totals.get(label(text)) ?? { ms: 0, calls: 0 };
+        t.ms += Number(process.hrtime.bigint() - started) / 1e6;
+        t.calls++;
+        totals.set(label(text), t);
+      }
+    },
   });
   const plain = wrap(db);
   return {
     query: plain.query,
-    copyIn: plain.copyIn,
     transaction: (fn, options) => db.transaction((tx) => fn(wrap(tx)), options),
     close: () => db.close(),
     report: () =>

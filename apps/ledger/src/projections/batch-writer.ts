@@ -4,7 +4,7 @@
 // additive columns add to what is there, so only the order of batches counts, never their size.
 import { SqlExecutor } from '@ledger/event-store';
 import { FinanceBatch, UsageChange } from './finance-projection';
-import { arrayLiteral, booleanArrayLiteral, copyText, integerArrayLiteral } from './sql-arrays';
+import { arrayLiteral, booleanArrayLiteral, integerArrayLiteral } from './sql-arrays';
 
 /** Test hook: called after each statement, inside the transaction (a failure there rolls the batch back). */
 export type AfterStatement = (table: string) => Promise<void> | void;
@@ -25,12 +25,9 @@ const bools = booleanArrayLiteral;
 const nullableInts = (xs: readonly (bigint | null)[]) => arrayLiteral(xs.map((x) => (x === null ? null : x.toString())));
 const pick = <T, R>(rows: readonly T[], f: (r: T) => R): R[] => rows.map(f);
 
-/**
- * A batch's statements, ready to run: SQL and parameters (text) per table, or a COPY statement
- * and its data; none for a table with no rows.
- */
+/** A batch's statements, ready to run: SQL and parameters (text) per table, none for a table with no rows. */
 export interface PreparedBatch {
-  statements: { table: string; sql?: string; params?: string[]; copy?: string }[];
+  statements: { table: string; sql?: string; params?: string[] }[];
   /** The usage watermark once this batch is written (to keep when its transaction commits). */
   watermark: UsageWatermark;
 }
@@ -38,8 +35,7 @@ export interface PreparedBatch {
 /** Runs a prepared batch's statements in `tx`, in order. */
 export async function writePreparedBatch(tx: SqlExecutor, prepared: PreparedBatch, after?: AfterStatement): Promise<void> {
   for (const st of prepared.statements) {
-    if (st.sql && st.copy !== undefined) await tx.copyIn(st.sql, st.copy);
-    else if (st.sql) await tx.query(st.sql, st.params);
+    if (st.sql) await tx.query(st.sql, st.params);
     await after?.(st.table);
   }
 }
@@ -113,13 +109,16 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
     ],
   ]);
 
-  // Entries are the bulk of a batch (one or more per event) and only ever inserted: COPY.
   const e = batch.entries;
-  statements.push(e.length === 0 ? { table: 'entries' } : {
-    table: 'entries',
-    sql: `COPY ${s}.entries (position, seq, account_id, wallet, kind, at, credits, lot_id, period_id, usage_kind, reason) FROM STDIN`,
-    copy: copyText([e.position, e.seq, e.accountId, e.wallet, e.kind, e.at, e.credits, e.lotId, e.periodId, e.usageKind, e.reason]),
-  });
+  step('entries', e.length, () => [
+    `INSERT INTO ${s}.entries (position, seq, account_id, wallet, kind, at, credits, lot_id, period_id, usage_kind, reason)
+     SELECT * FROM unnest($1::bigint[], $2::int2[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[],
+       $8::text[], $9::text[], $10::text[], $11::text[])`,
+    [
+      ints(e.position), ints(e.seq), text(e.accountId), text(e.wallet), text(e.kind), text(e.at), ints(e.credits),
+      text(e.lotId), text(e.periodId), text(e.usageKind), text(e.reason),
+    ],
+  ]);
 
   const day = usageStatement(s, 'usage_daily', 'day', batch.usageDaily, watermark.day);
   const month = usageStatement(s, 'usage_monthly', 'month', batch.usageMonthly, watermark.month);

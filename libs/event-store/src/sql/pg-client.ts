@@ -1,5 +1,4 @@
-import { Pool, PoolClient, PoolConfig, QueryConfig, types } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { Pool, PoolConfig, QueryConfig, types } from 'pg';
 import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
 
 const INT8 = 20;
@@ -30,15 +29,6 @@ export class PgClient implements SqlClient {
     return (await this.pool.query(prepared(text, params))).rows as R[];
   }
 
-  async copyIn(statement: string, data: string): Promise<void> {
-    const conn = await this.pool.connect();
-    try {
-      await copyOn(conn, statement, data);
-    } finally {
-      conn.release();
-    }
-  }
-
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const conn = await this.pool.connect();
     let broken: Error | undefined;
@@ -47,7 +37,6 @@ export class PgClient implements SqlClient {
       await conn.query(options.beginWith ? `BEGIN; ${options.beginWith}` : 'BEGIN');
       const result = await fn({
         query: async <R>(text: string, params?: unknown[]) => (await conn.query(prepared(text, params))).rows as R[],
-        copyIn: (statement: string, data: string) => copyOn(conn, statement, data),
       });
       await conn.query('COMMIT');
       return result;
@@ -63,16 +52,6 @@ export class PgClient implements SqlClient {
   async close(): Promise<void> {
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
-}
-
-/** Streams `data` into a COPY ... FROM STDIN on `conn`; resolves once the server took it all. */
-function copyOn(conn: PoolClient, statement: string, data: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stream = conn.query(copyFrom(statement));
-    stream.on('finish', () => resolve());
-    stream.on('error', reject);
-    stream.end(data);
-  });
 }
 
 const names = new Map<string, string>();

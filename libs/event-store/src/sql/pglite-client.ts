@@ -3,12 +3,6 @@ import { Mutex, SqlClient, SqlExecutor, TransactionOptions } from './sql-client'
 
 const INT8 = 20;
 
-/** PGlite reads COPY's data from a Blob it names /dev/blob (there is no STDIN in process). */
-async function copyOn(db: Pick<PGlite, 'query'>, statement: string, data: string): Promise<void> {
-  if (!/ FROM STDIN$/i.test(statement)) throw new Error(`copyIn: expected COPY ... FROM STDIN, got ${statement.slice(0, 80)}`);
-  await db.query(statement.replace(/ FROM STDIN$/i, ` FROM '/dev/blob'`), [], { blob: new Blob([data]) });
-}
-
 /**
  * PGlite is one connection: everything goes through one mutex so a plain query never runs
  * inside another caller's open transaction.
@@ -34,18 +28,11 @@ export class PgliteClient implements SqlClient {
     return this.mutex.run(async () => (await this.db.query<R>(text, params)).rows);
   }
 
-  copyIn(statement: string, data: string): Promise<void> {
-    return this.mutex.run(() => copyOn(this.db, statement, data));
-  }
-
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.mutex.run(() =>
       this.db.transaction(async (tx) => {
         if (options.beginWith) await tx.query(options.beginWith);
-        return fn({
-          query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows,
-          copyIn: (statement: string, data: string) => copyOn(tx, statement, data),
-        });
+        return fn({ query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows });
       }),
     );
   }

@@ -3,12 +3,6 @@
 /** Runs statements. int8 columns come back as bigint, jsonb parsed, timestamptz as Date. */
 export interface SqlExecutor {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
-  /**
-   * `COPY <table> (<columns>) FROM STDIN` with `data` in PostgreSQL's text format (a line per
-   * row, tabs between fields, \N for null). For bulk rows: the server parses no
-   * array literals and runs no unnest.
-   */
-  copyIn(statement: string, data: string): Promise<void>;
 }
 
 export interface TransactionOptions {
