@@ -88,7 +88,8 @@ export interface EventStore {
   /**
    * The global log after `after` (exclusive), oldest first, at most `maxCount` events. A page may
    * be shorter than `maxCount` although more follow; an empty page means nothing after `after`
-   * was committed when it was read. Never returns an event at a position lower than one it returned before to any reader:
+   * was committed when it was read. Never returns an event at a position lower than one it
+   * returned before to any reader:
    * an event that commits late is never skipped.
    */
   readAll(after: GlobalPosition, maxCount: number): Promise<RecordedEvent[]>;

@@ -49,9 +49,4 @@ export class RecentEvents {
     }
     return out;
   }
-
-  clear(): void {
-    this.runs = [];
-    this.size = 0;
-  }
 }

@@ -34,10 +34,8 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
     metrics: MetricsRegistry,
   ) {
     this.schema = readModelSchemaOf(ledgerConfig.schema);
-    // The SQL store hands back its own latest appends from memory (recentAfter), when it has them.
-    this.reader = store instanceof SqlEventStore
-      ? new SqlLogReader(db, ledgerConfig.schema, typeof store.recentAfter === 'function' ? store : undefined)
-      : new StoreLogReader(store);
+    // The SQL store hands back its own latest appends from memory (recentAfter) when it has them.
+    this.reader = store instanceof SqlEventStore ? new SqlLogReader(db, ledgerConfig.schema, store) : new StoreLogReader(store);
     const applied = metrics.counter('ledger_projection_events_applied_total', 'Events of the log applied to the finance read models by this process.');
     const batches = metrics.counter('ledger_projection_batches_total', 'Batch transactions committed by this process.');
     const failures = metrics.counter('ledger_projection_batch_failures_total', 'Batch transactions rolled back (retried), by reason.');
