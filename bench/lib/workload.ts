@@ -8,9 +8,6 @@
 
 import { seededRandom } from '../../test/support/seeded-random';
 
-/** The workloads' seeded generator (mulberry32). */
-export const rng = seededRandom;
-
 export const OPENED_AT = '2026-03-01T00:00:00.000Z';
 export const CLOCK_AT = '2026-03-21T00:00:00.000Z';
 const DAY_MS = 86_400_000;
@@ -68,7 +65,7 @@ const hotCount = (o: WorkloadOptions) => o.hotAccounts ?? Math.max(3, Math.floor
  * 5 % Scale + LiveAvatar, 5 % Enterprise. Hot accounts are Enterprise or Scale with auto-renew.
  */
 export function accountSpec(i: number, hot: boolean): AccountSpec {
-  const r = rng(0x5eed + i)();
+  const r = seededRandom(0x5eed + i)();
   const id = accountId(i);
   const base = { accountId: id, name: `Customer ${i}` };
   const enterprise: PlanSpec = { plan: 'api_enterprise', autoRenew: true, allowOverage: true, contract: { monthlyCredits: '50000', priceCents: 2_000_000, overageCentsPerCredit: 40 } };
@@ -102,7 +99,7 @@ export const topicOf = (e: UsageEvent): 'usage.renders' | 'usage.streaming' =>
  * late ones are 1 hour to 7 days behind; duplicates repeat one of the last 10,000 events.
  */
 export function* usageEvents(o: WorkloadOptions): Generator<UsageEvent> {
-  const random = rng(o.seed ?? 42);
+  const random = seededRandom(o.seed ?? 42);
   const hot = Math.min(hotCount(o), o.accounts);
   const hotShare = o.hotShare ?? 0.2;
   const dupShare = o.duplicateShare ?? 0.02;

@@ -12,7 +12,7 @@ import { ClockRunner } from '../../apps/ledger/src/process/clock-runner';
 import { DeadlineProjection } from '../../apps/ledger/src/process/deadline-projection';
 import { DeadlineRunner } from '../../apps/ledger/src/process/deadline-runner';
 import { DeadlineSchedule } from '../../apps/ledger/src/process/deadline-schedule';
-import { rng } from './history';
+import { seededRandom } from '../support/seeded-random';
 import {
   accountEvents, checkExactlyOnce, days, describeEachBackend, Ledger, liveSession, moveClock, notifications, openAccount, Place, postEvents, START,
   startLedger, video,
@@ -31,7 +31,7 @@ type Mover = (now: string) => Promise<void>;
 
 /** The same six weeks whoever runs them: accounts opened through the first hours, usage every day. */
 async function script(l: Ledger, movers: Mover[]): Promise<void> {
-  const random = rng(20260101);
+  const random = seededRandom(20260101);
   const moveAll = (now: string) => Promise.all(movers.map((m) => m(now)));
   for (const [i, a] of ACCOUNTS.entries()) {
     await moveAll(new Date(Date.parse(START) + i * 37 * 60_000).toISOString());

@@ -7,7 +7,8 @@ import { LedgerConfig } from '../../apps/ledger/src/config/ledger-config';
 import { NotificationProjection } from '../../apps/ledger/src/notifications/notification-projection';
 import { DeadlineProjection } from '../../apps/ledger/src/process/deadline-projection';
 import { DEFAULT_PROCESS_CONFIG } from '../../apps/ledger/src/process/process-config';
-import { appendInterleaved, randomHistory, rng } from './history';
+import { seededRandom } from '../support/seeded-random';
+import { appendInterleaved, randomHistory } from './history';
 import { DATABASE_URL, describeEachBackend } from './support';
 
 interface Opened {
@@ -51,7 +52,7 @@ async function rows(o: Opened): Promise<Map<string, string>> {
 }
 
 const histories = (n: number, seed: number) => {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: n }, (_, i) => randomHistory(`acct_${seed}_${i}`, random, '2026-01-01T00:00:00.000Z', 120 + Math.floor(random() * 120)));
 };
 
@@ -71,7 +72,7 @@ describeEachBackend('deadline projection', (backend) => {
 
   it.each([7, 5000])('gives every account the next deadline of the account decider (batches of %i events)', async (batch) => {
     const hs = histories(40, 1000 + batch);
-    const total = await appendInterleaved(o.store, hs, rng(batch));
+    const total = await appendInterleaved(o.store, hs, seededRandom(batch));
     const p = o.projection(batch);
     await p.catchUp();
     expect(p.applied).toBe(total);
@@ -82,7 +83,7 @@ describeEachBackend('deadline projection', (backend) => {
   it('keeps up while the log grows, and answers which accounts are due', async () => {
     const hs = histories(20, 42);
     const p = o.projection(50);
-    const appending = appendInterleaved(o.store, hs, rng(7));
+    const appending = appendInterleaved(o.store, hs, seededRandom(7));
     while (!(await Promise.race([appending.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))]))) await p.step();
     await p.catchUp();
     const want = expected(hs);
@@ -98,7 +99,7 @@ describeEachBackend('deadline projection', (backend) => {
 
   it('a crash inside its transaction changes nothing; the batch is applied once on the retry', async () => {
     const hs = histories(15, 7);
-    await appendInterleaved(o.store, hs, rng(3));
+    await appendInterleaved(o.store, hs, seededRandom(3));
     const p = o.projection(25);
     let batches = 0;
     p.faults.beforeCheckpoint = () => {
@@ -118,7 +119,7 @@ describeEachBackend('deadline projection', (backend) => {
 
   it('two copies projecting at once apply each batch once', async () => {
     const hs = histories(30, 99);
-    const total = await appendInterleaved(o.store, hs, rng(5));
+    const total = await appendInterleaved(o.store, hs, seededRandom(5));
     const [a, b] = [o.projection(40), o.projection(40)];
     await Promise.all([a.catchUp(), b.catchUp()]);
     expect(a.applied + b.applied).toBe(total);

@@ -6,10 +6,6 @@ import {
 } from '@ledger/domain';
 import { EventStore, StreamAppend } from '@ledger/event-store';
 import { accountStream } from '../../apps/ledger/src/accounts/account-ledger';
-import { seededRandom } from '../support/seeded-random';
-
-/** Deterministic pseudo-random numbers in [0, 1) (for the specs that import it from here). */
-export const rng = seededRandom;
 
 const KINDS: UsageKind[] = ['avatar_video.unlimited', 'avatar_video.avatar_iv', 'video_translation', 'streaming.api', 'streaming.live_avatar_full', 'streaming.live_avatar_custom'];
 const PLANS: { plan: PlanId; autoRenew?: boolean; allowOverage?: boolean }[] = [
