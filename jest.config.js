@@ -10,6 +10,7 @@ module.exports = {
     '^@ledger/domain/(.*)$': '<rootDir>/libs/domain/src/$1',
     '^@ledger/event-store$': '<rootDir>/libs/event-store/src',
     '^@ledger/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
+    '^@ledger/service/(.*)$': '<rootDir>/libs/service/src/$1',
   },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,

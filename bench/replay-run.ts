@@ -67,7 +67,7 @@ function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[
 
 /** The projector's own reader over the whole log, doing nothing with the events. */
 async function bareRead(client: SqlClient, schema: string): Promise<{ events: number; ms: number }> {
-  const { SqlLogReader } = await import('../apps/ledger/src/projections/log-reader');
+  const { SqlLogReader } = await import('@ledger/service/projections/log-reader');
   const reader = new SqlLogReader(client, schema);
   const head: GlobalPosition = await reader.head();
   const t = now();

@@ -3,9 +3,9 @@
 // exactly the rows the ledger would write (charges with their dedupe keys, in account streams).
 import { AccountState, decideOn, encodeAccountEventData, initialAccountState } from '@ledger/domain';
 import { StreamAppend } from '@ledger/event-store';
-import { accountStream, LedgerItem } from '../../apps/ledger/src/accounts/account-ledger';
+import { accountStream, LedgerItem } from '@ledger/service/accounts/account-ledger';
 import { DEFAULT_BOOK } from '@ledger/domain';
-import { parseUsageEvent } from '../../apps/ledger/src/usage/usage-event';
+import { parseUsageEvent } from '@ledger/service/usage/usage-event';
 import { openingCommands } from './ledger';
 import { AccountSpec, CLOCK_AT, UsageEvent } from './workload';
 

@@ -5,10 +5,10 @@ import { NestFactory } from '@nestjs/core';
 import { AccountCommand, toInstant } from '@ledger/domain';
 import { EventStoreConfig } from '@ledger/event-store';
 import { LedgerModule } from '../../apps/ledger/src/app.module';
-import { AccountLedger, LedgerItem } from '../../apps/ledger/src/accounts/account-ledger';
-import { CLOCK, SimulatedClock } from '../../apps/ledger/src/clock/clock';
-import { LedgerConfig, readConfig } from '../../apps/ledger/src/config/ledger-config';
-import { UsageIngest } from '../../apps/ledger/src/usage/usage-ingest';
+import { AccountLedger, LedgerItem } from '@ledger/service/accounts/account-ledger';
+import { CLOCK, SimulatedClock } from '@ledger/service/kit/clock';
+import { LedgerConfig, readConfig } from '@ledger/service/config';
+import { UsageIngest } from '@ledger/service/usage/usage-ingest';
 import { AccountSpec, CLOCK_AT, OPENED_AT } from './workload';
 
 export interface InProcessLedger {

@@ -5,9 +5,9 @@
 //   --fold: parse and fold the log on a worker thread (default) or on the main thread;
 //   --timing: database time per statement, on stderr.
 import { GlobalPosition, PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
-import { LogReader, SqlLogReader, StoreLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { READ_MODEL_TABLES } from '../../apps/ledger/src/projections/read-model-schema';
-import { rebuildReadModels } from '../../apps/ledger/src/projections/replay';
+import { LogReader, SqlLogReader, StoreLogReader } from '@ledger/service/projections/log-reader';
+import { READ_MODEL_TABLES } from '@ledger/service/projections/read-model-schema';
+import { rebuildReadModels } from '@ledger/service/projections/replay';
 import { timedClient } from './statement-timing';
 
 const flag = (name: string, fallback: string) => {

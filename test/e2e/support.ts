@@ -3,8 +3,8 @@
 import { randomUUID } from 'crypto';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { readConfig } from '../../apps/ledger/src/config/ledger-config';
-import { createLedgerApp } from '../../apps/ledger/src/http/create-app';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from '../../apps/ledger/src/create-app';
 
 export const SIMULATION_START = '2026-01-01T00:00:00Z';
 

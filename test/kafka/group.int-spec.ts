@@ -5,9 +5,9 @@
 // schema, as another process would be), on PGlite sharing A's ledger (one PGlite per data dir).
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { Admin, Producer } from 'kafkajs';
-import { KafkaIngestService } from '../../apps/ledger/src/kafka/kafka-ingest.service';
-import { UsageConsumer } from '../../apps/ledger/src/kafka/usage-consumer';
-import { UsageIngest } from '../../apps/ledger/src/usage/usage-ingest';
+import { KafkaIngestService } from '@ledger/service/kafka/kafka-ingest.service';
+import { UsageConsumer } from '@ledger/service/kafka/usage-consumer';
+import { UsageIngest } from '@ledger/service/usage/usage-ingest';
 import {
   available, connectBroker, caughtUp, charges, configOf, createTopics, credits, DATABASE_URL, deleteTopics, describeKafka, kafkaEnv, lagReport, openAccounts,
   produce, record, renderEvent, repeated, startContext, startService, Stores, Topics, uid, waitFor,

@@ -10,8 +10,8 @@ import { randomUUID } from 'crypto';
 import { INestApplication } from '@nestjs/common';
 import { Admin, Kafka, Producer } from 'kafkajs';
 import request from 'supertest';
-import { AccountLedger } from '../../apps/ledger/src/accounts/account-ledger';
-import { DEAD_LETTER_HEADERS as H } from '../../apps/ledger/src/kafka/dead-letter';
+import { AccountLedger } from '@ledger/service/accounts/account-ledger';
+import { DEAD_LETTER_HEADERS as H } from '@ledger/service/kafka/dead-letter';
 import {
   available, connectBroker, BROKERS, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, headerText, kafkaEnv, kcatPath,
   lagReport, metric, openAccounts, produce, readTopic, record, renderEvent, renderFailedEvent, repeated, SOURCE, startService,

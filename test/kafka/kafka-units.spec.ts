@@ -1,9 +1,9 @@
 // The Kafka ingest's pure parts (no broker): the configuration section, dead-letter records,
 // the Prometheus text.
 import { KafkaMessage } from 'kafkajs';
-import { readConfig } from '../../apps/ledger/src/config/ledger-config';
-import { DEAD_LETTER_HEADERS as H, deadLetterOf } from '../../apps/ledger/src/kafka/dead-letter';
-import { IngestMetrics } from '../../apps/ledger/src/kafka/ingest-metrics';
+import { readConfig } from '@ledger/service/config';
+import { DEAD_LETTER_HEADERS as H, deadLetterOf } from '@ledger/service/kafka/dead-letter';
+import { IngestMetrics } from '@ledger/service/kafka/ingest-metrics';
 
 describe('kafka configuration (readConfig)', () => {
   it('is off without KAFKA_BROKERS', () => {

@@ -3,14 +3,14 @@
 // PostgreSQL database. Both are driven at every step and their background loops race as well;
 // every account's history must come out exactly as with one runner.
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
-import { AccountLedger } from '../../apps/ledger/src/accounts/account-ledger';
-import { SimulatedClock } from '../../apps/ledger/src/clock/clock';
-import { LEDGER_CONFIG, LedgerConfig } from '../../apps/ledger/src/config/ledger-config';
-import { NotificationDispatcher } from '../../apps/ledger/src/notifications/dispatcher';
-import { NotificationProjection } from '../../apps/ledger/src/notifications/notification-projection';
-import { ClockRunner } from '../../apps/ledger/src/process/clock-runner';
-import { DeadlineProjection } from '../../apps/ledger/src/process/deadline-projection';
-import { DeadlineRunner } from '../../apps/ledger/src/process/deadline-runner';
+import { AccountLedger } from '@ledger/service/accounts/account-ledger';
+import { SimulatedClock } from '@ledger/service/kit/clock';
+import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
+import { NotificationProjection } from '@ledger/service/notifications/notification-projection';
+import { ClockRunner } from '@ledger/service/process/clock-runner';
+import { DeadlineProjection } from '@ledger/service/process/deadline-projection';
+import { DeadlineRunner } from '@ledger/service/process/deadline-runner';
 import { DeadlineSchedule } from '../../apps/ledger/src/process/deadline-schedule';
 import { seededRandom } from '../support/seeded-random';
 import {

@@ -2,11 +2,11 @@
 // batch sizes, crashes inside its transaction and two copies at once; and how fast it goes.
 import { nextDeadline } from '@ledger/domain';
 import { EventStore, NewEvent, PgClient, PgliteClient, SqlClient, SqlEventStore, StreamAppend } from '@ledger/event-store';
-import { accountStream } from '../../apps/ledger/src/accounts/account-ledger';
-import { LedgerConfig } from '../../apps/ledger/src/config/ledger-config';
-import { NotificationProjection } from '../../apps/ledger/src/notifications/notification-projection';
-import { DeadlineProjection } from '../../apps/ledger/src/process/deadline-projection';
-import { DEFAULT_PROCESS_CONFIG } from '../../apps/ledger/src/process/process-config';
+import { accountStream } from '@ledger/service/accounts/account-ledger';
+import { LedgerConfig } from '@ledger/service/config';
+import { NotificationProjection } from '@ledger/service/notifications/notification-projection';
+import { DeadlineProjection } from '@ledger/service/process/deadline-projection';
+import { DEFAULT_PROCESS_CONFIG } from '@ledger/service/process/process-config';
 import { seededRandom } from '../support/seeded-random';
 import { appendInterleaved, randomHistory } from './history';
 import { DATABASE_URL, describeEachBackend } from './support';

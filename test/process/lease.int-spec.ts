@@ -1,8 +1,8 @@
 // Leases: one holder at a time, renewed while alive, taken over after a crash (expiry) or at
 // once after a release; and the service's background jobs held by one running copy each.
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '../../apps/ledger/src/config/ledger-config';
-import { Lease } from '../../apps/ledger/src/process/lease';
+import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { Lease } from '@ledger/service/kit/lease';
 import { describeEachBackend, eventually, Ledger, Place, sleep, startLedger } from './support';
 
 describeEachBackend('leases', (backend) => {

@@ -2,7 +2,7 @@
 // answers once every process manager has caught up), usage arrives as it happens, and what must
 // happen on time happens once: the 90 % renewal, the day-30 expiry and its day-31 gap, the
 // overage invoice at the period's end.
-import { CLOCK, SimulatedClock } from '../../apps/ledger/src/clock/clock';
+import { CLOCK, SimulatedClock } from '@ledger/service/kit/clock';
 import {
   accountEvents, eventually, balances, checkExactlyOnce, days, describeEachBackend, entries, invoices, Ledger, liveSession, moveClock, notifications,
   openAccount, Place, postEvents, startLedger, video,

@@ -5,9 +5,9 @@ import { createServer, IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
 import { Kafka, logLevel } from 'kafkajs';
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '../../apps/ledger/src/config/ledger-config';
-import { NotificationDispatcher } from '../../apps/ledger/src/notifications/dispatcher';
-import { readNotificationConfig } from '../../apps/ledger/src/notifications/notification-config';
+import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
+import { readNotificationConfig } from '@ledger/service/notifications/notification-config';
 import {
   describeEachBackend, eventually, Ledger, moveClock, notifications, openAccount, Place, postEvents, startLedger, video,
 } from './support';

@@ -8,10 +8,10 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AccountEvent, decodeAccountEvent, isAccountEventType } from '@ledger/domain';
 import { EVENT_STORE, EventStore, PgClient } from '@ledger/event-store';
-import { accountStream } from '../../apps/ledger/src/accounts/account-ledger';
-import { readConfig } from '../../apps/ledger/src/config/ledger-config';
-import { createLedgerApp } from '../../apps/ledger/src/http/create-app';
-import { ClockRunner } from '../../apps/ledger/src/process/clock-runner';
+import { accountStream } from '@ledger/service/accounts/account-ledger';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from '../../apps/ledger/src/create-app';
+import { ClockRunner } from '@ledger/service/process/clock-runner';
 
 export const START = '2026-01-01T00:00:00.000Z';
 export const DATABASE_URL = process.env.DATABASE_URL;

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
-import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { Projector } from '../../apps/ledger/src/projections/projector';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { Projector } from '@ledger/service/projections/projector';
 import { compareWithCleanRebuild, DATABASE_URL, differing, eachDatabase, freshSchema, syntheticStore } from './support';
 
 const checkpointOf = async (db: SqlClient, schema: string) =>

@@ -1,7 +1,7 @@
 // The finance API over the read models, after the sample month: filters and pages, 400s naming
 // the field, 404s, totals that reconcile (invoice lines = invoice total; charges by usage kind =
 // usage by kind; balances = their entries), CSV exports with exact decimals, /metrics, /health.
-import { FinanceProjections } from '../../apps/ledger/src/projections/finance-projections';
+import { FinanceProjections } from '@ledger/service/projections/finance-projections.service';
 import { eachDatabase, freshSchema, micros, playSampleMonth, SAMPLE_ACCOUNTS, Service, startService } from './support';
 
 const JANUARY = { from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' };

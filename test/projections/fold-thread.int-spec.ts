@@ -1,7 +1,7 @@
 // A rebuild that parses and folds the log on a worker thread (what `npm run replay` and the
 // benchmark do with a big log) makes exactly the read models of one that folds on the main thread.
-import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { compareReadModels, rebuildReadModels } from '../../apps/ledger/src/projections/replay';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { compareReadModels, rebuildReadModels } from '@ledger/service/projections/replay';
 import { differing, eachDatabase, freshSchema, syntheticStore } from './support';
 
 eachDatabase('a rebuild folded on a worker thread', (target) => {

@@ -2,8 +2,8 @@
 // over; a projector whose lease was taken over while it was busy finds out in its transaction
 // and applies nothing. Whatever happens, every event is applied exactly once.
 import { SqlClient } from '@ledger/event-store';
-import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { BatchApplied, LeaseLost, Projector } from '../../apps/ledger/src/projections/projector';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { BatchApplied, LeaseLost, Projector } from '@ledger/service/projections/projector';
 import { appendSyntheticLog } from '../../bench/replay/synthetic-log';
 import { compareWithCleanRebuild, differing, eachDatabase, freshSchema, syntheticStore, until } from './support';
 

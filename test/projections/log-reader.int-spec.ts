@@ -1,8 +1,8 @@
 // The projector's fast reader (SqlLogReader: one text per page, charge fields extracted in the
 // database) must hand over exactly what the event-store port reads, whatever is in the log.
 import { SqlEventStore } from '@ledger/event-store';
-import { chargeFields, LogEvent } from '../../apps/ledger/src/projections/finance-projection';
-import { parsePage, SqlLogReader, StoreLogReader } from '../../apps/ledger/src/projections/log-reader';
+import { chargeFields, LogEvent } from '@ledger/service/projections/finance-batch';
+import { parsePage, SqlLogReader, StoreLogReader } from '@ledger/service/projections/log-reader';
 import { eachDatabase, freshSchema, syntheticStore } from './support';
 
 /** What a read model sees of an event: a charge's fields, or the data. */

@@ -1,7 +1,7 @@
 // One GET /metrics for the whole service: with the Kafka ingest on, its counters come in the
 // same answer as the projection's gauges (needs a broker: KAFKA_BROKERS, as deploy/test-all.sh sets).
-import { readConfig } from '../../apps/ledger/src/config/ledger-config';
-import { createLedgerApp } from '../../apps/ledger/src/http/create-app';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import request from 'supertest';
 
 const brokers = process.env.KAFKA_BROKERS;

@@ -3,8 +3,8 @@
 // the log's head as of the request. With LEDGER_PROJECTOR=off the service waits on a projector
 // running elsewhere, and says so (503) when none catches up in time.
 import { PgClient, SqlClient } from '@ledger/event-store';
-import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { Projector } from '../../apps/ledger/src/projections/projector';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { Projector } from '@ledger/service/projections/projector';
 import { eachDatabase, freshSchema, Service, startService } from './support';
 
 let seq = 0;

@@ -4,8 +4,8 @@
 // projector goes on from there.
 import { spawnSync } from 'child_process';
 import { join } from 'path';
-import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { runReplay } from '../../apps/ledger/src/projections/replay';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { runReplay } from '@ledger/service/projections/replay';
 import { DATABASE_URL, eachDatabase, freshSchema, playSampleMonth, Service, startService } from './support';
 
 eachDatabase('the audit replay after the sample month', (target) => {

@@ -6,10 +6,10 @@ import { join } from 'path';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { LEDGER_DATABASE, PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
-import { readConfig } from '../../apps/ledger/src/config/ledger-config';
-import { createLedgerApp } from '../../apps/ledger/src/http/create-app';
-import { SqlLogReader } from '../../apps/ledger/src/projections/log-reader';
-import { compareReadModels, Comparison, rebuildReadModels } from '../../apps/ledger/src/projections/replay';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from '../../apps/ledger/src/create-app';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { compareReadModels, Comparison, rebuildReadModels } from '@ledger/service/projections/replay';
 import { appendSyntheticLog } from '../../bench/replay/synthetic-log';
 
 export const DATABASE_URL = process.env.DATABASE_URL;

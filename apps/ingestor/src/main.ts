@@ -9,9 +9,9 @@ import { Server, createServer } from 'http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LedgerModule } from '../../ledger/src/app.module';
-import { readConfig } from '../../ledger/src/config/ledger-config';
-import { KafkaIngestService } from '../../ledger/src/kafka/kafka-ingest.service';
-import { PROMETHEUS_TEXT } from '../../ledger/src/observability/metrics-registry';
+import { readConfig } from '@ledger/service/config';
+import { KafkaIngestService } from '@ledger/service/kafka/kafka-ingest.service';
+import { PROMETHEUS_TEXT } from '@ledger/service/kit/metrics-registry';
 
 const log = new Logger('ingestor');
 

@@ -2,25 +2,25 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EVENT_STORE, EventStore, LEDGER_DATABASE, openEventStore, SqlEventStore } from '@ledger/event-store';
-import { ACCOUNT_COMMAND_HANDLERS } from './accounts/account.commands';
-import { AccountLedger } from './accounts/account-ledger';
-import { AccountsController } from './accounts/accounts.controller';
-import { CLOCK, SimulatedClock, SystemClock } from './clock/clock';
-import { LEDGER_CONFIG, LedgerConfig } from './config/ledger-config';
+import { ACCOUNT_COMMAND_HANDLERS } from '@ledger/service/accounts/account.commands';
+import { AccountLedger } from '@ledger/service/accounts/account-ledger';
+import { AccountsController } from '@ledger/service/accounts/accounts.controller';
+import { CLOCK, SimulatedClock, SystemClock } from '@ledger/service/kit/clock';
+import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
 import { FINANCE_CONTROLLERS, FINANCE_PROVIDERS } from './finance/finance.providers';
-import { KafkaIngestModule } from './kafka/kafka.module';
-import { MetricsRegistry } from './observability/metrics-registry';
-import { ObservabilityController } from './observability/observability.controller';
-import { ClockRunner } from './process/clock-runner';
+import { KafkaIngestModule } from '@ledger/service/kafka/kafka.module';
+import { MetricsRegistry } from '@ledger/service/kit/metrics-registry';
+import { ObservabilityController } from '@ledger/service/observability/observability.controller';
+import { ClockRunner } from '@ledger/service/process/clock-runner';
 import { PROCESS_CONTROLLERS, PROCESS_PROVIDERS } from './process/process.providers';
-import { FinanceProjections } from './projections/finance-projections';
+import { FinanceProjections } from '@ledger/service/projections/finance-projections.service';
 import { projectionProviders } from './projections/projections.providers';
-import { READING_HANDLERS } from './reading/reading.queries';
-import { ReadingController } from './reading/reading.controller';
-import { SimulationController } from './simulation/simulation.controller';
-import { EventsController } from './usage/events.controller';
+import { READING_HANDLERS } from '@ledger/service/reading/reading.queries';
+import { ReadingController } from '@ledger/service/reading/reading.controller';
+import { SimulationController } from '@ledger/service/simulation/simulation.controller';
+import { EventsController } from '@ledger/service/usage/events.controller';
 import { IngestUsageHandler } from './usage/ingest-usage.command';
-import { UsageIngest } from './usage/usage-ingest';
+import { UsageIngest } from '@ledger/service/usage/usage-ingest';
 
 class StoreCloser implements OnApplicationShutdown {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}

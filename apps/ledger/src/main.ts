@@ -1,7 +1,7 @@
 // Starts the ledger service (embedded PGlite store unless DATABASE_URL / LEDGER_STORE say otherwise).
 import { Logger } from '@nestjs/common';
-import { readConfig } from './config/ledger-config';
-import { createLedgerApp } from './http/create-app';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from './create-app';
 
 async function main(): Promise<void> {
   const config = readConfig();

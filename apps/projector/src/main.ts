@@ -4,9 +4,9 @@
 // the lease and applies, the others wait to take over.
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, readConfig } from '../../ledger/src/config/ledger-config';
-import { FinanceProjections } from '../../ledger/src/projections/finance-projections';
-import { readProjectionConfig } from '../../ledger/src/projections/projection-config';
+import { ConfigError, readConfig } from '@ledger/service/config';
+import { FinanceProjections } from '@ledger/service/projections/finance-projections.service';
+import { readProjectionConfig } from '@ledger/service/projections/projection-config';
 import { ProjectorModule } from './projector.module';
 
 async function main(): Promise<void> {

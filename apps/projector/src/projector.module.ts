@@ -2,9 +2,9 @@
 // service then runs with LEDGER_PROJECTOR=off and waits on this process's checkpoint.
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_STORE, EventStore, LEDGER_DATABASE, openEventStore, SqlEventStore } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '../../ledger/src/config/ledger-config';
-import { ObservabilityController } from '../../ledger/src/observability/observability.controller';
-import { ProjectionConfig } from '../../ledger/src/projections/projection-config';
+import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { ObservabilityController } from '@ledger/service/observability/observability.controller';
+import { ProjectionConfig } from '@ledger/service/projections/projection-config';
 import { projectionProviders } from '../../ledger/src/projections/projections.providers';
 
 class StoreCloser implements OnApplicationShutdown {

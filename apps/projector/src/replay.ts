@@ -5,9 +5,9 @@
 // one (renamed in one transaction). Same settings as the service (DATABASE_URL, LEDGER_SCHEMA,
 // LEDGER_DATA_DIR). On PGlite, run it while the service is stopped (one process per data directory).
 import { openEventStore, SqlEventStore } from '@ledger/event-store';
-import { ConfigError, readConfig } from '../../ledger/src/config/ledger-config';
-import { SqlLogReader } from '../../ledger/src/projections/log-reader';
-import { runReplay } from '../../ledger/src/projections/replay';
+import { ConfigError, readConfig } from '@ledger/service/config';
+import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { runReplay } from '@ledger/service/projections/replay';
 
 const USAGE = 'usage: npm run replay -- [--verify] [--switch] [--keep] [--batch N] [--max-differences N]';
 

@@ -12,3 +12,4 @@ export * from './account/decide';
 export * from './account/balance';
 export * from './account/codec';
 export * from './account/authorize';
+export * from './account/stream';

@@ -5,8 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import { createReadStream } from 'fs';
 import { createInterface } from 'readline';
 import { LedgerModule } from '../app.module';
-import { readConfig } from '../config/ledger-config';
-import { UsageIngest } from '../usage/usage-ingest';
+import { readConfig } from '@ledger/service/config';
+import { UsageIngest } from '@ledger/service/usage/usage-ingest';
 
 const BATCH = 1000;
 

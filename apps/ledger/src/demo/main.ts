@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { readConfig } from '../config/ledger-config';
-import { createLedgerApp } from '../http/create-app';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from '../create-app';
 import { printStatement } from './statement';
 
 const START = '2026-01-01T00:00:00.000Z';

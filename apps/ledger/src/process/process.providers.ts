@@ -1,10 +1,10 @@
 // The process managers' providers and controllers, registered by app.module.ts.
-import { NotificationDispatcher } from '../notifications/dispatcher';
-import { NotificationProjection } from '../notifications/notification-projection';
-import { NotificationsController } from '../notifications/notifications.controller';
-import { ClockRunner } from './clock-runner';
-import { DeadlineProjection } from './deadline-projection';
-import { DeadlineRunner } from './deadline-runner';
+import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
+import { NotificationProjection } from '@ledger/service/notifications/notification-projection';
+import { NotificationsController } from '@ledger/service/notifications/notifications.controller';
+import { ClockRunner } from '@ledger/service/process/clock-runner';
+import { DeadlineProjection } from '@ledger/service/process/deadline-projection';
+import { DeadlineRunner } from '@ledger/service/process/deadline-runner';
 import { DeadlineSchedule } from './deadline-schedule';
 
 export const PROCESS_PROVIDERS = [DeadlineSchedule, DeadlineProjection, DeadlineRunner, NotificationProjection, NotificationDispatcher, ClockRunner];

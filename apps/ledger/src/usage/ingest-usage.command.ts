@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Provenance } from '../accounts/account-ledger';
-import { EventResult, UsageIngest } from './usage-ingest';
+import { Provenance } from '@ledger/service/accounts/account-ledger';
+import { EventResult, UsageIngest } from '@ledger/service/usage/usage-ingest';
 
 export class IngestUsage {
   constructor(readonly raws: readonly unknown[], readonly provenance: (index: number) => Provenance) {}

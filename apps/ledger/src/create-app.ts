@@ -1,0 +1,35 @@
+// Builds the HTTP application: validation at the door, JSON errors, OpenAPI at /docs.
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ValidationError } from 'class-validator';
+import { LedgerModule } from './app.module';
+import { LedgerConfig } from '@ledger/service/config';
+import { ApiError, ApiErrorFilter } from '@ledger/service/kit/http-errors';
+
+const fields = (errors: ValidationError[], prefix = ''): { field: string; message: string }[] =>
+  errors.flatMap((e) => [
+    ...Object.values(e.constraints ?? {}).map((message) => ({ field: prefix + e.property, message })),
+    ...fields(e.children ?? [], `${prefix}${e.property}.`),
+  ]);
+
+export async function createLedgerApp(config: LedgerConfig, options: { logger?: false | ('error' | 'warn' | 'log')[] } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
+    logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: '50mb' });
+  app.useBodyParser('text', { type: 'application/x-ndjson', limit: '50mb' });
+  app.useGlobalPipes(new ValidationPipe({
+    whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true,
+    exceptionFactory: (errors) => {
+      const details = fields(errors);
+      return new ApiError(400, 'invalid', details.map((d) => d.message).join('; '), details);
+    },
+  }));
+  app.useGlobalFilters(new ApiErrorFilter());
+  app.enableShutdownHooks();
+  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build());
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
+  return app;
+}

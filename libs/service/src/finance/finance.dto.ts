@@ -1,0 +1,90 @@
+// Query parameters of the finance routes, validated at the door (400 naming the field).
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
+import { WALLETS, WalletId } from '@ledger/domain';
+import { IsInstant } from '../kit/is-instant';
+
+export const ENTRY_KINDS = ['grant', 'charge', 'expiry', 'forfeit', 'overage', 'uncovered', 'correction'] as const;
+export const INVOICE_KINDS = ['plan', 'overage'] as const;
+export const MAX_PAGE = 10_000;
+export const DEFAULT_PAGE = 1_000;
+
+const KIND_LIST = new RegExp(`^(${ENTRY_KINDS.join('|')})(,(${ENTRY_KINDS.join('|')}))*$`);
+
+/** A UTC day: `YYYY-MM-DD`, or an instant at 00:00 UTC (usage is kept per day, so no other instant can be answered exactly). */
+export function IsDay(options?: ValidationOptions) {
+  return ValidateBy({
+    name: 'isDay',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && dayOf(v) !== undefined,
+      defaultMessage: () => '$property must be a day (YYYY-MM-DD) or an instant at 00:00 UTC: usage is kept per UTC day',
+    },
+  }, options);
+}
+
+/** `YYYY-MM-DD` of a day bound, or undefined when it is not one. */
+export function dayOf(v: string): string | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) {
+    const d = new Date(`${v}T00:00:00.000Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v ? v : undefined;
+  }
+  if (!/T/.test(v) || !/(Z|[+-]\d{2}(:?\d{2})?)$/i.test(v)) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return undefined;
+  const iso = new Date(t).toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : undefined;
+}
+
+class Page {
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional() @IsString() cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) limit?: number;
+}
+
+export class EntriesQuery extends Page {
+  @ApiPropertyOptional({ description: `one kind or a comma-separated list: ${ENTRY_KINDS.join(', ')}` })
+  @IsOptional() @Matches(KIND_LIST, { message: `kind must be one or more (comma-separated) of ${ENTRY_KINDS.join(', ')}` }) kind?: string;
+
+  @ApiPropertyOptional({ enum: WALLETS })
+  @IsOptional() @IsIn(WALLETS) wallet?: WalletId;
+
+  @ApiPropertyOptional({ description: 'entries whose time (event time) is at or after this instant' })
+  @IsOptional() @IsInstant() from?: string;
+
+  @ApiPropertyOptional({ description: 'entries whose time is before this instant' })
+  @IsOptional() @IsInstant() to?: string;
+
+  @ApiPropertyOptional({ description: 'the entries as they stood at this instant, from history (not from the read models)' })
+  @IsOptional() @IsInstant() asOf?: string;
+}
+
+export class InvoicesQuery extends Page {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional({ description: 'invoices issued at or after this instant' }) @IsOptional() @IsInstant() from?: string;
+  @ApiPropertyOptional({ description: 'invoices issued before this instant' }) @IsOptional() @IsInstant() to?: string;
+  @ApiPropertyOptional({ enum: INVOICE_KINDS }) @IsOptional() @IsIn(INVOICE_KINDS) kind?: (typeof INVOICE_KINDS)[number];
+}
+
+export class UsageQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional({ description: 'first day (YYYY-MM-DD, or an instant at 00:00 UTC)' }) @IsOptional() @IsDay() from?: string;
+  @ApiPropertyOptional({ description: 'day after the last (exclusive)' }) @IsOptional() @IsDay() to?: string;
+  @ApiPropertyOptional({ enum: ['day', 'month'], default: 'day' }) @IsOptional() @IsIn(['day', 'month']) groupBy?: 'day' | 'month';
+}
+
+/** A period to export: both ends required. */
+export class ExportQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiProperty({ description: 'start of the period (inclusive), an instant with its UTC offset' }) @IsInstant() from!: string;
+  @ApiProperty({ description: 'end of the period (exclusive)' }) @IsInstant() to!: string;
+}
+
+export class UsageExportQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiProperty({ description: 'first day (YYYY-MM-DD, or an instant at 00:00 UTC)' }) @IsDay() from!: string;
+  @ApiProperty({ description: 'day after the last (exclusive)' }) @IsDay() to!: string;
+  @ApiPropertyOptional({ enum: ['day', 'month'], default: 'day' }) @IsOptional() @IsIn(['day', 'month']) groupBy?: 'day' | 'month';
+}

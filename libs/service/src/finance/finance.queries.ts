@@ -1,0 +1,138 @@
+// The finance API's queries. Served from the read models, after waiting for them to reach the
+// log's head as of the request (read-your-writes); entries as of an instant come from history.
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { eventTime, formatCredits, Instant, toInstant } from '@ledger/domain';
+import { AccountLedger } from '../accounts/account-ledger';
+import { ApiError } from '../kit/http-errors';
+import { entriesOf } from '../reading/views';
+import { decodeCursor, encodeCursor, LogPlace } from './cursor';
+import { DEFAULT_PAGE } from './finance.dto';
+import { EntryFilter, FinanceReadModel, InvoiceFilter, UsageFilter, UsageRow } from './finance-read-model';
+
+export class GetEntriesPage {
+  constructor(readonly accountId: string, readonly filter: EntryFilter, readonly cursor?: string, readonly limit?: number, readonly asOf?: Instant) {}
+}
+export class ListInvoicesPage {
+  constructor(readonly filter: InvoiceFilter, readonly cursor?: string, readonly limit?: number) {}
+}
+export class GetInvoiceByNumber {
+  constructor(readonly number: string) {}
+}
+export class GetUsage {
+  constructor(readonly filter: UsageFilter) {}
+}
+
+export const unknownAccount = (id: string) => new ApiError(404, 'account_not_found', `unknown account ${id}`, [{ field: 'accountId', message: 'no such account' }]);
+
+@QueryHandler(GetEntriesPage)
+export class GetEntriesPageHandler implements IQueryHandler<GetEntriesPage> {
+  constructor(private readonly readModel: FinanceReadModel, private readonly ledger: AccountLedger) {}
+
+  async execute(q: GetEntriesPage) {
+    const after = decodeCursor('entries', q.cursor);
+    const limit = q.limit ?? DEFAULT_PAGE;
+    if (q.asOf) return this.fromHistory(q, after, limit);
+    await this.readModel.caughtUp();
+    if (!(await this.readModel.accountExists(q.accountId))) throw unknownAccount(q.accountId);
+    const page = await this.readModel.entriesPage(q.accountId, q.filter, after, limit);
+    return { accountId: q.accountId, entries: page.entries, nextCursor: page.next ? encodeCursor('entries', page.next) : null };
+  }
+
+  /** Point in time: the entries of the events whose event time is at or before `asOf`, folded from the account's stream. */
+  private async fromHistory(q: GetEntriesPage, after: LogPlace | undefined, limit: number) {
+    const history = await this.ledger.history(q.accountId);
+    if (history.length === 0) throw unknownAccount(q.accountId);
+    const f = q.filter;
+    const kinds = f.kinds?.length ? new Set(f.kinds) : undefined;
+    const entries: (ReturnType<typeof entriesOf>[number] & { place: LogPlace })[] = [];
+    for (const h of history) {
+      if (eventTime(h.event) > q.asOf!) continue;
+      entriesOf(h.event, h.recorded).forEach((e, seq) => {
+        const place = { position: h.recorded.globalPosition, seq };
+        if (after && (place.position < after.position || (place.position === after.position && seq <= after.seq))) return;
+        if (kinds && !kinds.has(e.kind)) return;
+        if (f.wallet && e.wallet !== f.wallet) return;
+        if (f.from && e.at < f.from) return;
+        if (f.to && e.at >= f.to) return;
+        entries.push({ ...e, place });
+      });
+    }
+    const page = entries.slice(0, limit);
+    const next = entries.length > limit ? page[page.length - 1].place : undefined;
+    return {
+      accountId: q.accountId, asOf: q.asOf, entries: page.map(({ place: _place, ...e }) => e),
+      nextCursor: next ? encodeCursor('entries', next) : null,
+    };
+  }
+}
+
+@QueryHandler(ListInvoicesPage)
+export class ListInvoicesPageHandler implements IQueryHandler<ListInvoicesPage> {
+  constructor(private readonly readModel: FinanceReadModel) {}
+
+  async execute(q: ListInvoicesPage) {
+    const after = decodeCursor('invoices', q.cursor);
+    await this.readModel.caughtUp();
+    if (q.filter.accountId && !(await this.readModel.accountExists(q.filter.accountId))) throw unknownAccount(q.filter.accountId);
+    const page = await this.readModel.invoicesPage(q.filter, after, q.limit ?? DEFAULT_PAGE);
+    return { invoices: page.invoices, nextCursor: page.next ? encodeCursor('invoices', page.next) : null };
+  }
+}
+
+@QueryHandler(GetInvoiceByNumber)
+export class GetInvoiceByNumberHandler implements IQueryHandler<GetInvoiceByNumber> {
+  constructor(private readonly readModel: FinanceReadModel) {}
+
+  async execute(q: GetInvoiceByNumber) {
+    await this.readModel.caughtUp();
+    const invoice = await this.readModel.invoice(q.number);
+    if (!invoice) throw new ApiError(404, 'invoice_not_found', `unknown invoice ${q.number}`, [{ field: 'number', message: 'no such invoice' }]);
+    return invoice;
+  }
+}
+
+export const usageRowView = (r: UsageRow) => ({
+  accountId: r.accountId, period: r.period, usageKind: r.usageKind, records: r.records, credits: formatCredits(r.credits),
+  durationMs: r.durationMs, overage: formatCredits(r.overage), uncovered: formatCredits(r.uncovered),
+});
+
+@QueryHandler(GetUsage)
+export class GetUsageHandler implements IQueryHandler<GetUsage> {
+  constructor(private readonly readModel: FinanceReadModel) {}
+
+  async execute(q: GetUsage) {
+    const f = q.filter;
+    if (f.from && f.to && f.from >= f.to) throw new ApiError(400, 'invalid', 'to must be after from', [{ field: 'to', message: 'must be after from' }]);
+    await this.readModel.caughtUp();
+    if (f.accountId && !(await this.readModel.accountExists(f.accountId))) throw unknownAccount(f.accountId);
+    const rows = await this.readModel.usage(f);
+    // Totals by usage kind over the whole answer (sums of integers, then formatted).
+    const totals = new Map<string, { usageKind: string; records: number; credits: bigint; durationMs: number; overage: bigint; uncovered: bigint }>();
+    for (const r of rows) {
+      const t = totals.get(r.usageKind) ?? { usageKind: r.usageKind, records: 0, credits: 0n, durationMs: 0, overage: 0n, uncovered: 0n };
+      t.records += r.records;
+      t.credits += r.credits;
+      t.durationMs += r.durationMs;
+      t.overage += r.overage;
+      t.uncovered += r.uncovered;
+      totals.set(r.usageKind, t);
+    }
+    const credits = rows.reduce((s, r) => s + r.credits, 0n);
+    return {
+      ...(f.accountId ? { accountId: f.accountId } : {}), ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}), groupBy: f.groupBy,
+      usage: rows.map(usageRowView),
+      totals: {
+        credits: formatCredits(credits), records: rows.reduce((s, r) => s + r.records, 0),
+        byKind: [...totals.values()].sort((a, b) => a.usageKind.localeCompare(b.usageKind)).map((t) => ({
+          usageKind: t.usageKind, records: t.records, credits: formatCredits(t.credits), durationMs: t.durationMs,
+          overage: formatCredits(t.overage), uncovered: formatCredits(t.uncovered),
+        })),
+      },
+    };
+  }
+}
+
+/** Instants as the read models compare them (normalised ISO). */
+export const instant = (v: string | undefined): string | undefined => (v === undefined ? undefined : toInstant(v));
+
+export const FINANCE_HANDLERS = [GetEntriesPageHandler, ListInvoicesPageHandler, GetInvoiceByNumberHandler, GetUsageHandler];

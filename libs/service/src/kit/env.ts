@@ -1,0 +1,30 @@
+// Reading settings from the environment, once at start. A bad setting stops the service with a
+// message that names it (ConfigError); every module's config reader uses these.
+
+export type Env = NodeJS.ProcessEnv;
+
+export class ConfigError extends Error {
+  constructor(setting: string, problem: string) {
+    super(`configuration: ${setting} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A whole number setting within [min, max], or `fallback` when unset or empty. */
+export function readInt(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new ConfigError(name, `must be a whole number ${range}, got "${v}"`);
+  }
+  return Number(v);
+}
+
+/** A setting that must be one of `choices` (`fallback` when unset). */
+export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!(choices as readonly string[]).includes(v)) throw new ConfigError(name, `must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${v}"`);
+  return v as T;
+}

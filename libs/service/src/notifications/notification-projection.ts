@@ -1,0 +1,139 @@
+// The notification projection: runs the notification process manager (libs/domain/src/process/
+// notifications.ts) over the log and records what it decides in an outbox table, with the
+// manager's per-account state, in the same transaction as its checkpoint. Ids are deterministic
+// (`<streamId>:<streamVersion>:<kind>`), and the insert ignores an id already there.
+import { Inject, Injectable } from '@nestjs/common';
+import { AccountEvent, decodeAccountEvent, isAccountEventType } from '@ledger/domain';
+import {
+  decodeNotificationState, decideNotifications, encodeNotificationState, evolveNotifications, initialNotificationState, Notification,
+  NotificationSettings, NotificationState,
+} from '@ledger/domain/process/notifications';
+import { EVENT_STORE, EventStore, LEDGER_DATABASE, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
+import { accountOfStream } from '../accounts/account-ledger';
+import { LEDGER_CONFIG, LedgerConfig } from '../config';
+import { DEFAULT_PROCESS_CONFIG } from '../process/process-config';
+import { CheckpointedProjection, ProjectionHandler } from '../kit/checkpointed-projection';
+import { migrateTables } from '../process/tables';
+
+export const notificationTables = (s: string): string[] => [
+  // The outbox: every notification decided, and where its delivery stands.
+  `CREATE TABLE IF NOT EXISTS ${s}.notification_outbox (
+    id text PRIMARY KEY,
+    position bigint NOT NULL,
+    ordinal integer NOT NULL,
+    account_id text NOT NULL,
+    kind text NOT NULL,
+    body jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    delivered_at timestamptz,
+    last_error text
+  )`,
+  `CREATE INDEX IF NOT EXISTS notification_outbox_account ON ${s}.notification_outbox (account_id, position, ordinal)`,
+  `CREATE INDEX IF NOT EXISTS notification_outbox_pending ON ${s}.notification_outbox (position, ordinal) WHERE delivered_at IS NULL`,
+  // The manager's state per account (what each wallet's period has used, thresholds told).
+  `CREATE TABLE IF NOT EXISTS ${s}.notification_accounts (
+    account_id text PRIMARY KEY,
+    state jsonb NOT NULL
+  )`,
+];
+
+/** Events the manager neither decides on nor remembers: not even decoded. */
+const IGNORED = new Set(['AccountOpened', 'RenderFailed', 'PlanSettingsChanged', 'PlanCancelled', 'LotForfeited', 'LotClosureCorrected']);
+
+export class NotificationProjectionHandler implements ProjectionHandler {
+  readonly name = 'notifications';
+  constructor(private readonly schema: string, private readonly settings: NotificationSettings) {}
+
+  /** The manager's states go; the outbox stays: a replay decides the same ids, already there, not sent again. */
+  async reset(tx: SqlExecutor): Promise<void> {
+    await tx.query(`DELETE FROM ${this.schema}.notification_accounts`);
+  }
+
+  async apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void> {
+    const s = this.schema;
+    const byAccount = new Map<string, { r: RecordedEvent; e: AccountEvent }[]>();
+    for (const r of events) {
+      if (!isAccountEventType(r.type) || IGNORED.has(r.type)) continue;
+      const accountId = accountOfStream(r.streamId);
+      if (!accountId) continue;
+      let list = byAccount.get(accountId);
+      if (!list) byAccount.set(accountId, (list = []));
+      list.push({ r, e: decodeAccountEvent(r.type, r.data) });
+    }
+    if (byAccount.size === 0) return;
+
+    const ids = [...byAccount.keys()];
+    const stored = await tx.query<{ account_id: string; state: unknown }>(
+      `SELECT account_id, state FROM ${s}.notification_accounts WHERE account_id = ANY($1::text[])`, [ids]);
+    const states = new Map<string, NotificationState>(stored.map((row) => [row.account_id, decodeNotificationState(row.state)]));
+
+    const out = { id: [] as string[], pos: [] as string[], ord: [] as number[], acct: [] as string[], kind: [] as string[], body: [] as string[] };
+    const st = { acct: [] as string[], state: [] as string[] };
+    for (const [accountId, list] of byAccount) {
+      let state = states.get(accountId) ?? initialNotificationState();
+      for (const { r, e } of list) {
+        const told: Notification[] = decideNotifications({ accountId, streamId: r.streamId, streamVersion: r.streamVersion, event: e }, state, this.settings);
+        told.forEach((n, i) => {
+          out.id.push(n.id); out.pos.push(String(r.globalPosition)); out.ord.push(i); out.acct.push(accountId); out.kind.push(n.kind);
+          out.body.push(JSON.stringify(n));
+        });
+        state = evolveNotifications(state, e, this.settings);
+      }
+      st.acct.push(accountId);
+      st.state.push(JSON.stringify(encodeNotificationState(state)));
+    }
+    if (out.id.length) await tx.query(
+      `INSERT INTO ${s}.notification_outbox (id, position, ordinal, account_id, kind, body)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::jsonb[])
+       ON CONFLICT (id) DO NOTHING`, [out.id, out.pos, out.ord, out.acct, out.kind, out.body]);
+    await tx.query(
+      `INSERT INTO ${s}.notification_accounts (account_id, state)
+       SELECT * FROM unnest($1::text[], $2::jsonb[])
+       ON CONFLICT (account_id) DO UPDATE SET state = excluded.state`, [st.acct, st.state]);
+  }
+}
+
+export interface StoredNotification extends Notification {
+  recordedAt: string;
+  deliveredAt: string | null;
+  attempts: number;
+}
+
+@Injectable()
+export class NotificationProjection extends CheckpointedProjection {
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(LEDGER_DATABASE) private readonly database: SqlClient,
+    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+  ) {
+    super(store, database, config.schema,
+      new NotificationProjectionHandler(config.schema, { thresholds: config.notifications?.thresholds ?? [80, 90, 100] }),
+      (config.process ?? DEFAULT_PROCESS_CONFIG).projectionBatch);
+  }
+
+  migrate(): Promise<void> {
+    return migrateTables(this.database, this.schema, 'notifications', notificationTables(this.schema));
+  }
+
+  /** An account's notifications, oldest first; `after` is the id of the last one already seen. */
+  async list(accountId: string, limit: number, after?: string): Promise<StoredNotification[]> {
+    const rows = await this.database.query<{ body: Notification; recorded_at: Date; delivered_at: Date | null; attempts: number }>(
+      `SELECT o.body, o.recorded_at, o.delivered_at, o.attempts FROM ${this.schema}.notification_outbox o
+       WHERE o.account_id = $1
+         AND ($3::text IS NULL OR (o.position, o.ordinal) > (SELECT a.position, a.ordinal FROM ${this.schema}.notification_outbox a WHERE a.id = $3))
+       ORDER BY o.position, o.ordinal LIMIT $2`,
+      [accountId, limit, after ?? null]);
+    return rows.map((r) => ({
+      ...r.body, recordedAt: new Date(r.recorded_at).toISOString(),
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null, attempts: r.attempts,
+    }));
+  }
+
+  /** Has the manager seen this account (its state row exists)? */
+  async knows(accountId: string): Promise<boolean> {
+    const rows = await this.database.query(`SELECT 1 FROM ${this.schema}.notification_accounts WHERE account_id = $1`, [accountId]);
+    return rows.length > 0;
+  }
+}

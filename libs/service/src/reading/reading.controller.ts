@@ -1,0 +1,46 @@
+import { IsInstant } from '../kit/is-instant';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Min, ValidateIf } from 'class-validator';
+import { formatCredits, RESOLUTIONS, Resolution, toInstant, UsageKind } from '@ledger/domain';
+import { ApiError } from '../kit/http-errors';
+import { ENGINES, INTEGRATIONS, PRODUCTS } from '../usage/envelope.dto';
+import { Authorize, GetBalance } from './reading.queries';
+
+
+export class AsOfQuery {
+  @ApiPropertyOptional() @IsOptional() @IsInstant() asOf?: string;
+}
+
+export class AuthorizationDto {
+  @ApiProperty() @IsString() @IsNotEmpty() accountId!: string;
+  @ApiPropertyOptional({ enum: PRODUCTS }) @ValidateIf((o) => o.integration === undefined) @IsIn(PRODUCTS) product?: (typeof PRODUCTS)[number];
+  @ApiPropertyOptional({ enum: INTEGRATIONS }) @ValidateIf((o) => o.product === undefined) @IsIn(INTEGRATIONS) integration?: (typeof INTEGRATIONS)[number];
+  @ApiPropertyOptional({ enum: ENGINES }) @IsOptional() @IsIn(ENGINES) engine?: (typeof ENGINES)[number];
+  @ApiPropertyOptional({ enum: RESOLUTIONS }) @IsOptional() @IsIn(RESOLUTIONS) resolution?: Resolution;
+  @ApiProperty() @IsInt() @Min(1) estimatedDurationMs!: number;
+}
+
+@ApiTags('reading')
+@Controller('v1')
+export class ReadingController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get('accounts/:id/balances')
+  balances(@Param('id') id: string, @Query() q: AsOfQuery) {
+    return this.queries.execute(new GetBalance(id, q.asOf ? toInstant(q.asOf) : undefined));
+  }
+
+  // Entries and invoices: finance/finance.controller.ts, from the read models (entries asOf from history).
+
+  @Post('authorizations')
+  @HttpCode(200)
+  async authorize(@Body() b: AuthorizationDto) {
+    if (b.product && b.integration) throw new ApiError(400, 'invalid', 'give product or integration, not both', [{ field: 'integration', message: 'not with product' }]);
+    if (b.product === 'avatar_video' && !b.engine) throw new ApiError(400, 'invalid', 'engine is required for avatar_video', [{ field: 'engine', message: 'required for avatar_video' }]);
+    const kind: UsageKind = b.integration ? `streaming.${b.integration}` : b.product === 'avatar_video' ? `avatar_video.${b.engine!}` : b.product!;
+    const a = await this.queries.execute(new Authorize(b.accountId, { kind, estimatedDurationMs: b.estimatedDurationMs, ...(b.resolution ? { resolution: b.resolution } : {}) }));
+    return { allowed: a.allowed, reasons: a.reasons, estimatedCredits: formatCredits(a.estimatedCredits), available: formatCredits(a.available) };
+  }
+}
