@@ -56,7 +56,9 @@ async function inProcess(batches: unknown[][]): Promise<{ ms: number; counts: Co
     const counts: Counts = { accepted: 0, duplicate: 0, rejected: 0 };
     const t = now();
     await pool(batches, CONCURRENCY, async (batch, b) => {
-      for (const r of await l.ingest.ingest(batch, (index) => ({ via: 'http', requestId: `bench-${b}`, index }))) counts[r.status]++;
+      const answer = await l.ingest.ingest(batch, (index) => ({ via: 'http', requestId: `bench-${b}`, index }));
+      if (!answer.ok) throw new Error(answer.failure.message);
+      for (const r of answer.value) counts[r.status]++;
     });
     return { ms: now() - t, counts };
   } finally {

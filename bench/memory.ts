@@ -63,7 +63,9 @@ async function child(url: string): Promise<void> {
   let batch: string[] = [];
   let n = 0;
   const flush = async () => {
-    for (const r of await l.ingest.ingest(batch, (i) => ({ via: 'kafka', topic: 'usage.renders', partition: 0, offset: String(n - batch.length + i) }))) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    const answer = await l.ingest.ingest(batch, (i) => ({ via: 'kafka', topic: 'usage.renders', partition: 0, offset: String(n - batch.length + i) }));
+    if (!answer.ok) throw new Error(answer.failure.message);
+    for (const r of answer.value) counts[r.status] = (counts[r.status] ?? 0) + 1;
     batch = [];
   };
   for (const e of usageEvents({ accounts: ACCOUNTS, events: ACCOUNTS, idPrefix: process.env.BENCH_MEMORY_ID_PREFIX ?? 'mem', touchEveryAccountFirst: true })) {

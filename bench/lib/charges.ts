@@ -3,7 +3,8 @@
 // exactly the rows the ledger would write (charges with their dedupe keys, in account streams).
 import { AccountState, decideOn, encodeAccountEventData, initialAccountState } from '@ledger/domain';
 import { StreamAppend } from '@ledger/event-store';
-import { accountStream, LedgerItem } from '@ledger/service/accounts/account-ledger';
+import { LedgerItem } from '@ledger/service/accounts/ledger-item';
+import { accountStream } from '@ledger/domain';
 import { DEFAULT_BOOK } from '@ledger/domain';
 import { parseUsageEvent } from '@ledger/service/usage/usage-event';
 import { openingCommands } from './ledger';

@@ -16,7 +16,7 @@ import { PgClient } from '@ledger/event-store';
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import { OpenAccount, StartPlan } from '@ledger/service/accounts/account.commands';
 import { OpenAccountDto, StartPlanDto } from '@ledger/service/accounts/accounts.dto';
-import { LedgerModule } from '../../apps/ledger/src/app.module';
+import { LedgerModule } from '@ledger/service/ledger.module';
 import { LedgerConfig, readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import { GetBalance } from '@ledger/service/reading/reading.queries';

@@ -5,13 +5,15 @@
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import { SimulatedClock } from '@ledger/service/kit/clock';
-import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { ACCOUNTS_CONFIG, AccountsConfig } from '@ledger/service/accounts/accounts-config';
+import { NOTIFICATION_CONFIG, NotificationConfig } from '@ledger/service/notifications/notification-config';
+import { PROCESS_CONFIG, ProcessConfig } from '@ledger/service/process/process-config';
+import { LEDGER_SCHEMA } from '@ledger/service/store/store-config';
 import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
 import { NotificationProjection } from '@ledger/service/notifications/notification-projection';
 import { ClockRunner } from '@ledger/service/process/clock-runner';
 import { DeadlineProjection } from '@ledger/service/process/deadline-projection';
 import { DeadlineRunner } from '@ledger/service/process/deadline-runner';
-import { DeadlineSchedule } from '../../apps/ledger/src/process/deadline-schedule';
 import { seededRandom } from '../support/seeded-random';
 import {
   accountEvents, checkExactlyOnce, days, describeEachBackend, Ledger, liveSession, moveClock, notifications, openAccount, Place, postEvents, START,
@@ -52,15 +54,15 @@ async function script(l: Ledger, movers: Mover[]): Promise<void> {
 
 /** A second copy of the process managers on the service's store, with its own ledger, clock and instance id. */
 function secondCopy(l: Ledger): { runner: ClockRunner; clock: SimulatedClock; deadlines: DeadlineProjection } {
-  const base = l.app.get<LedgerConfig>(LEDGER_CONFIG);
-  const config: LedgerConfig = { ...base, process: { ...base.process, instanceId: 'copy-2' } };
+  const process: ProcessConfig = { ...l.app.get<ProcessConfig>(PROCESS_CONFIG), instanceId: 'copy-2' };
+  const notifying = l.app.get<NotificationConfig>(NOTIFICATION_CONFIG);
+  const schema = l.app.get<string>(LEDGER_SCHEMA);
   const db = l.app.get<SqlClient>(LEDGER_DATABASE);
   const clock = new SimulatedClock(START);
-  const schedule = new DeadlineSchedule();
-  const ledger = new AccountLedger(l.store, config, schedule);
-  const deadlines = new DeadlineProjection(l.store, db, config);
-  const notifications = new NotificationProjection(l.store, db, config);
-  const runner = new ClockRunner(clock, config, db, new DeadlineRunner(config, ledger, deadlines), deadlines, notifications, new NotificationDispatcher(db, config), schedule);
+  const ledger = new AccountLedger(l.store, l.app.get<AccountsConfig>(ACCOUNTS_CONFIG));
+  const deadlines = new DeadlineProjection(l.store, db, schema, process);
+  const notifications = new NotificationProjection(l.store, db, schema, notifying);
+  const runner = new ClockRunner(clock, process, db, new DeadlineRunner(process, ledger, deadlines), deadlines, notifications, new NotificationDispatcher(db, schema, notifying), ledger);
   return { runner, clock, deadlines };
 }
 

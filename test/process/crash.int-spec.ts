@@ -2,7 +2,7 @@
 // stored but before anything else (schedule, checkpoint), the deadline projection and the
 // notification projection inside their transactions. Nothing happens twice, nothing is lost.
 import { decideNotifications, evolveNotifications, initialNotificationState } from '@ledger/domain/process/notifications';
-import { accountStream } from '@ledger/service/accounts/account-ledger';
+import { accountStream } from '@ledger/domain';
 import {
   accountEvents, checkExactlyOnce, describeEachBackend, entries, invoices, Ledger, liveSession, moveClock, notifications, openAccount, Place,
   postEvents, setClock, startLedger, video,

@@ -2,11 +2,9 @@
 // batch sizes, crashes inside its transaction and two copies at once; and how fast it goes.
 import { nextDeadline } from '@ledger/domain';
 import { EventStore, NewEvent, PgClient, PgliteClient, SqlClient, SqlEventStore, StreamAppend } from '@ledger/event-store';
-import { accountStream } from '@ledger/service/accounts/account-ledger';
-import { LedgerConfig } from '@ledger/service/config';
+import { accountStream } from '@ledger/domain';
 import { NotificationProjection } from '@ledger/service/notifications/notification-projection';
 import { DeadlineProjection } from '@ledger/service/process/deadline-projection';
-import { DEFAULT_PROCESS_CONFIG } from '@ledger/service/process/process-config';
 import { seededRandom } from '../support/seeded-random';
 import { appendInterleaved, randomHistory } from './history';
 import { DATABASE_URL, describeEachBackend } from './support';
@@ -30,8 +28,7 @@ async function open(backend: 'pglite' | 'postgres'): Promise<Opened> {
   const store = await SqlEventStore.open(db, { schema, ownsClient: backend === 'postgres' });
   if (backend === 'postgres') dropped.push(schema);
   const projection = (batch = 5000) => {
-    const config = { schema, process: { ...DEFAULT_PROCESS_CONFIG, instanceId: 'test', projectionBatch: batch } } as unknown as LedgerConfig;
-    return new DeadlineProjection(store, db, config);
+    return new DeadlineProjection(store, db, schema, { projectionBatch: batch });
   };
   await projection().migrate();
   return { store, db, schema, projection };
@@ -141,8 +138,7 @@ describeEachBackend('deadline projection', (backend) => {
     expect(rate).toBeGreaterThan(backend.name === 'pglite' ? 5_000 : 10_000);
 
     // the notification projection over the same log (it decodes every event and keeps a state per account)
-    const config = { schema: o.schema, process: { ...DEFAULT_PROCESS_CONFIG, instanceId: 'test', projectionBatch: 5000 }, notifications: { thresholds: [80, 90, 100] } } as unknown as LedgerConfig;
-    const n = new NotificationProjection(o.store, o.db, config);
+    const n = new NotificationProjection(o.store, o.db, o.schema, { thresholds: [80, 90, 100], projectionBatch: 5000 });
     await n.migrate();
     const t1 = performance.now();
     await n.catchUp();

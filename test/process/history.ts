@@ -5,7 +5,7 @@ import {
   PlanId, UsageKind,
 } from '@ledger/domain';
 import { EventStore, StreamAppend } from '@ledger/event-store';
-import { accountStream } from '@ledger/service/accounts/account-ledger';
+import { accountStream } from '@ledger/domain';
 
 const KINDS: UsageKind[] = ['avatar_video.unlimited', 'avatar_video.avatar_iv', 'video_translation', 'streaming.api', 'streaming.live_avatar_full', 'streaming.live_avatar_custom'];
 const PLANS: { plan: PlanId; autoRenew?: boolean; allowOverage?: boolean }[] = [

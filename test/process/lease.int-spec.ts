@@ -1,7 +1,7 @@
 // Leases: one holder at a time, renewed while alive, taken over after a crash (expiry) or at
 // once after a release; and the service's background jobs held by one running copy each.
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { LEDGER_SCHEMA } from '@ledger/service/store/store-config';
 import { Lease } from '@ledger/service/kit/lease';
 import { describeEachBackend, eventually, Ledger, Place, sleep, startLedger } from './support';
 
@@ -24,7 +24,7 @@ describeEachBackend('leases', (backend) => {
   it('one holder at a time; renewals keep it; expiry or release hands it over', async () => {
     const l = await start({ LEDGER_PROCESS: 'false' });
     const db = l.app.get<SqlClient>(LEDGER_DATABASE);
-    const schema = l.app.get<LedgerConfig>(LEDGER_CONFIG).schema;
+    const schema = l.app.get<string>(LEDGER_SCHEMA);
     const a = new Lease(db, schema, 'job', 'a', 400);
     const b = new Lease(db, schema, 'job', 'b', 400);
     expect(await a.acquire()).toBe(true);

@@ -5,7 +5,7 @@ import { createServer, IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
 import { Kafka, logLevel } from 'kafkajs';
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '@ledger/service/config';
+import { LEDGER_SCHEMA } from '@ledger/service/store/store-config';
 import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
 import { readNotificationConfig } from '@ledger/service/notifications/notification-config';
 import {
@@ -151,10 +151,9 @@ describeEachBackend('notifications', (backend) => {
     await moveClock(ledger, '2026-01-02T00:00:00Z');
     const told = await notifications(ledger, accountId);
     expect(told.length).toBeGreaterThanOrEqual(2);
-    const base = ledger.app.get<LedgerConfig>(LEDGER_CONFIG);
-    const config: LedgerConfig = { ...base, notifications: readNotificationConfig({ KAFKA_BROKERS: brokers! }, (s, p) => new Error(`${s} ${p}`)) };
-    expect(config.notifications.sink).toMatchObject({ kind: 'kafka', topic: 'ledger.notifications' });
-    const dispatcher = new NotificationDispatcher(ledger.app.get<SqlClient>(LEDGER_DATABASE), config);
+    const config = readNotificationConfig({ KAFKA_BROKERS: brokers! });
+    expect(config.sink).toMatchObject({ kind: 'kafka', topic: 'ledger.notifications' });
+    const dispatcher = new NotificationDispatcher(ledger.app.get<SqlClient>(LEDGER_DATABASE), ledger.app.get<string>(LEDGER_SCHEMA), config);
     const kafka = new Kafka({ clientId: 'pm-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `pm-test-${accountId}` });
     const got: { key: string; id: string; body: any }[] = [];

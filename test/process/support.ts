@@ -8,7 +8,7 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AccountEvent, decodeAccountEvent, isAccountEventType } from '@ledger/domain';
 import { EVENT_STORE, EventStore, PgClient } from '@ledger/event-store';
-import { accountStream } from '@ledger/service/accounts/account-ledger';
+import { accountStream } from '@ledger/domain';
 import { readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import { ClockRunner } from '@ledger/service/process/clock-runner';

@@ -8,7 +8,7 @@
 import { Server, createServer } from 'http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LedgerModule } from '../../ledger/src/app.module';
+import { LedgerModule } from '@ledger/service/ledger.module';
 import { readConfig } from '@ledger/service/config';
 import { KafkaIngestService } from '@ledger/service/kafka/kafka-ingest.service';
 import { PROMETHEUS_TEXT } from '@ledger/service/kit/metrics-registry';

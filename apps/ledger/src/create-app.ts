@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ValidationError } from 'class-validator';
-import { LedgerModule } from './app.module';
+import { LedgerModule } from '@ledger/service/ledger.module';
 import { LedgerConfig } from '@ledger/service/config';
 import { ApiError, ApiErrorFilter } from '@ledger/service/kit/http-errors';
 

@@ -6,19 +6,17 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, readConfig } from '@ledger/service/config';
 import { FinanceProjections } from '@ledger/service/projections/finance-projections.service';
-import { readProjectionConfig } from '@ledger/service/projections/projection-config';
 import { ProjectorModule } from './projector.module';
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const projection = readProjectionConfig();
   if (config.store.kind === 'pglite' && !config.store.dataDir) {
     throw new ConfigError('DATABASE_URL', 'is needed: a projector process shares the service\'s database (an in-memory PGlite lives and dies with one process)');
   }
   const port = process.env.PROJECTOR_PORT;
   if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError('PROJECTOR_PORT', `must be a port number, got "${port}"`);
   const log = new Logger('projector');
-  const app = await NestFactory.create(ProjectorModule.forRoot(config, projection), { logger: ['error', 'warn', 'log'] });
+  const app = await NestFactory.create(ProjectorModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
   app.enableShutdownHooks();
   if (port !== undefined) {
     await app.listen(Number(port), '127.0.0.1');

@@ -1,11 +1,15 @@
-// Configuration, read and validated once at start into a typed object. A bad setting stops
-// the service with a message naming it.
+// The ledger's configuration, read and validated once at start into a typed object; each module
+// gets its own section (config.module.ts). A bad setting stops the service with a message naming it.
 import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { EventStoreConfig } from '@ledger/event-store';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
+import { ConfigError, Env, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
 import { ProcessConfig, readProcessConfig } from './process/process-config';
+import { ProjectionConfig, readProjectionConfig } from './projections/projection-config';
+
+export { ConfigError } from './kit/env';
 
 export interface LedgerConfig {
   store: EventStoreConfig;
@@ -15,67 +19,63 @@ export interface LedgerConfig {
   /** Simulation mode: the clock is moved by PUT /v1/simulation/clock. Refused in production. */
   simulation: { enabled: false } | { enabled: true; start: string };
   book: CatalogBook;
-  /** Largest number of events accepted in one HTTP batch. */
+  /** Largest number of events accepted in one call of the usage ingest (HTTP, Kafka, file). */
   maxBatch: number;
+  /** Account states the writer keeps in memory (accounts/accounts-config.ts). */
+  accountCache: number;
   /** Process managers: deadlines, runner, leases (process/process-config.ts). */
   process: ProcessConfig;
   /** Notifications: thresholds, webhook or Kafka, retries (notifications/notification-config.ts). */
   notifications: NotificationConfig;
+  /** The finance projector and the read-your-writes wait (projections/projection-config.ts). */
+  projections: ProjectionConfig;
   /** Kafka ingest (kafka/kafka-config.ts): on when KAFKA_BROKERS is set. */
   kafka?: KafkaConfig;
 }
 
-export const LEDGER_CONFIG = Symbol('LEDGER_CONFIG');
+function readStore(env: Env): EventStoreConfig {
+  const kind = readChoice(env, 'LEDGER_STORE', ['pglite', 'postgres'], env.DATABASE_URL ? 'postgres' : 'pglite');
+  if (kind === 'pglite') return { kind: 'pglite', dataDir: env.LEDGER_DATA_DIR || undefined };
+  if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL', 'is required when LEDGER_STORE=postgres');
+  return { kind: 'postgres', url: env.DATABASE_URL };
+}
 
-export class ConfigError extends Error {
-  constructor(setting: string, problem: string) {
-    super(`configuration: ${setting} ${problem}`);
-    this.name = 'ConfigError';
+function readSimulation(env: Env): LedgerConfig['simulation'] {
+  const on = readChoice(env, 'LEDGER_SIMULATION', ['true', 'false'], 'false');
+  if (on === 'false') return { enabled: false };
+  if (env.NODE_ENV === 'production') throw new ConfigError('LEDGER_SIMULATION', 'is refused when NODE_ENV=production');
+  const start = env.LEDGER_SIMULATION_START ?? new Date().toISOString();
+  if (Number.isNaN(Date.parse(start))) throw new ConfigError('LEDGER_SIMULATION_START', `is not an ISO-8601 instant: "${start}"`);
+  return { enabled: true, start: new Date(start).toISOString() };
+}
+
+function readBook(env: Env): CatalogBook {
+  if (!env.LEDGER_CATALOG_FILE) return DEFAULT_BOOK;
+  try {
+    const parsed = JSON.parse(readFileSync(env.LEDGER_CATALOG_FILE, 'utf8')) as Catalog | Catalog[];
+    return (Array.isArray(parsed) ? parsed : [parsed]).sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
+  } catch (err) {
+    throw new ConfigError('LEDGER_CATALOG_FILE', `could not be read as a catalog: ${(err as Error).message}`);
   }
 }
 
-const int = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
-  return Number(raw);
-};
-
-export function readConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
-  const storeKind = env.LEDGER_STORE ?? (env.DATABASE_URL ? 'postgres' : 'pglite');
-  let store: EventStoreConfig;
-  if (storeKind === 'pglite') store = { kind: 'pglite', dataDir: env.LEDGER_DATA_DIR || undefined };
-  else if (storeKind === 'postgres') {
-    if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL', 'is required when LEDGER_STORE=postgres');
-    store = { kind: 'postgres', url: env.DATABASE_URL };
-  } else throw new ConfigError('LEDGER_STORE', `must be "pglite" or "postgres", got "${storeKind}"`);
-
+export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
+  const store = readStore(env);
   const schema = env.LEDGER_SCHEMA ?? 'ledger';
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError('LEDGER_SCHEMA', `must be a lower-case SQL identifier, got "${schema}"`);
-
-  let simulation: LedgerConfig['simulation'] = { enabled: false };
-  if (env.LEDGER_SIMULATION === 'true') {
-    if (env.NODE_ENV === 'production') throw new ConfigError('LEDGER_SIMULATION', 'is refused when NODE_ENV=production');
-    const start = env.LEDGER_SIMULATION_START ?? new Date().toISOString();
-    if (Number.isNaN(Date.parse(start))) throw new ConfigError('LEDGER_SIMULATION_START', `is not an ISO-8601 instant: "${start}"`);
-    simulation = { enabled: true, start: new Date(start).toISOString() };
-  } else if (env.LEDGER_SIMULATION && env.LEDGER_SIMULATION !== 'false') {
-    throw new ConfigError('LEDGER_SIMULATION', `must be "true" or "false", got "${env.LEDGER_SIMULATION}"`);
-  }
-
-  let book = DEFAULT_BOOK;
-  if (env.LEDGER_CATALOG_FILE) {
-    try {
-      const parsed = JSON.parse(readFileSync(env.LEDGER_CATALOG_FILE, 'utf8')) as Catalog | Catalog[];
-      book = (Array.isArray(parsed) ? parsed : [parsed]).sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
-    } catch (err) {
-      throw new ConfigError('LEDGER_CATALOG_FILE', `could not be read as a catalog: ${(err as Error).message}`);
-    }
-  }
-  const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
-  const kafka = readKafkaConfig(env, fail);
+  const kafka = readKafkaConfig(env);
+  const process = readProcessConfig(env);
   return {
-    store, schema, port: int(env, 'PORT', 3000), simulation, book, maxBatch: int(env, 'LEDGER_MAX_BATCH', 5000), ...(kafka ? { kafka } : {}),
-    process: readProcessConfig(env, fail), notifications: readNotificationConfig(env, fail),
+    store,
+    schema,
+    port: readInt(env, 'PORT', 3000, 0, 65535),
+    simulation: readSimulation(env),
+    book: readBook(env),
+    maxBatch: readInt(env, 'LEDGER_MAX_BATCH', 5000, 1),
+    accountCache: readInt(env, 'LEDGER_ACCOUNT_CACHE', 20_000, 1),
+    process,
+    notifications: readNotificationConfig(env),
+    projections: readProjectionConfig(env, process.instanceId),
+    ...(kafka ? { kafka } : {}),
   };
 }

@@ -4,10 +4,11 @@
 import { NestFactory } from '@nestjs/core';
 import { createReadStream } from 'fs';
 import { createInterface } from 'readline';
-import { LedgerModule } from '../app.module';
+import { LedgerModule } from '@ledger/service/ledger.module';
 import { readConfig } from '@ledger/service/config';
 import { UsageIngest } from '@ledger/service/usage/usage-ingest';
 
+/** Lines per call of the usage port (never above its own limit, LEDGER_MAX_BATCH). */
 const BATCH = 1000;
 
 async function main(file: string | undefined): Promise<number> {
@@ -21,8 +22,9 @@ async function main(file: string | undefined): Promise<number> {
   const counts = { accepted: 0, duplicate: 0, rejected: 0 };
   let batch: { line: number; text: string }[] = [];
   const flush = async () => {
-    const results = await ingest.ingest(batch.map((b) => b.text), (i) => ({ via: 'file', file, line: batch[i].line }));
-    results.forEach((r, i) => {
+    const answer = await ingest.ingest(batch.map((b) => b.text), (i) => ({ via: 'file', file, line: batch[i].line }));
+    if (!answer.ok) throw new Error(`lines ${batch[0].line}-${batch[batch.length - 1].line}: ${answer.failure.message}`);
+    answer.value.forEach((r, i) => {
       counts[r.status]++;
       if (r.status === 'rejected') console.error(`line ${batch[i].line}: ${r.errors?.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
     });
@@ -33,7 +35,7 @@ async function main(file: string | undefined): Promise<number> {
     line++;
     if (text.trim() === '') continue;
     batch.push({ line, text });
-    if (batch.length >= BATCH) await flush();
+    if (batch.length >= Math.min(BATCH, ingest.maxBatch)) await flush();
   }
   if (batch.length) await flush();
   await app.close();

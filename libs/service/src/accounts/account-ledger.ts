@@ -2,33 +2,12 @@
 // keys (source + id) are written in the same transaction as the events they caused.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  AccountCommand, AccountEvent, AccountState, decideOn, decodeAccountEvent, encodeAccountEventData, evolve,
-  initialAccountState, Rejection,
+  accountStream, AccountState, decideOn, decodeAccountEvent, encodeAccountEventData, evolve, initialAccountState,
 } from '@ledger/domain';
-import { DedupeKey, DuplicateKey, EVENT_STORE, EventStore, RecordedEvent, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
-import { DeadlineSchedule } from '../../../../apps/ledger/src/process/deadline-schedule';
+import { DuplicateKey, EVENT_STORE, EventStore, RecordedEvent, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
+import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts-config';
 import { KeyedLock } from './keyed-lock';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
-
-export const accountStream = (accountId: string): string => `account-${accountId}`;
-export const accountOfStream = (streamId: string): string | undefined =>
-  streamId.startsWith('account-') ? streamId.slice('account-'.length) : undefined;
-
-/** Where a command came from, stored with every event it caused (shown as an entry's provenance). */
-export type Provenance = Record<string, unknown>;
-
-export interface LedgerItem {
-  accountId: string;
-  command: AccountCommand;
-  dedupe?: DedupeKey;
-  provenance?: Provenance;
-}
-
-export type ItemOutcome =
-  | { status: 'accepted'; events: AccountEvent[] }
-  | { status: 'rejected'; rejection: Rejection }
-  | { status: 'duplicate' }
-  | { status: 'conflict' };
+import { ItemOutcome, LedgerItem } from './ledger-item';
 
 interface Loaded {
   state: AccountState;
@@ -36,6 +15,13 @@ interface Loaded {
 }
 
 const MAX_ATTEMPTS = 20;
+
+/** An account's state and version from its stream's events, oldest first. */
+function fold(recorded: Pick<RecordedEvent, 'type' | 'data'>[]): Loaded {
+  let state = initialAccountState();
+  for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
+  return { state, version: recorded.length };
+}
 
 /** A store that reads many streams in one round trip (the SQL store does); others load one by one. */
 interface ReadsManyStreams {
@@ -50,23 +36,26 @@ export class AccountLedger {
   /** Recently used account states; a stale one is caught by the expected version and refreshed. */
   private readonly cache = new Map<string, Loaded>();
   private readonly locks = new KeyedLock();
-  // 20,000 by default: a cached state is a few KiB live, and V8 lets the heap grow to several
-  // times what is live before it collects (bench/memory.ts: 50,000 states peaked above 1 GiB RSS
-  // with a million accounts touched, 20,000 at about 770 MiB). Misses cost one query per batch.
-  private readonly cacheLimit = Number(process.env.LEDGER_ACCOUNT_CACHE ?? 20_000);
+  /** Told after every append (the process managers wake at once rather than at their next poll). */
+  private readonly appended = new Set<(accountIds: string[]) => void>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig,
-    private readonly schedule: DeadlineSchedule,
+    @Inject(ACCOUNTS_CONFIG) private readonly config: AccountsConfig,
   ) {}
+
+  /**
+   * Registers a listener told which accounts this process just appended to; returns its removal.
+   * Only a hint: another process's appends are not told, so nothing may rest on it.
+   */
+  onAppended(listener: (accountIds: string[]) => void): () => void {
+    this.appended.add(listener);
+    return () => this.appended.delete(listener);
+  }
 
   /** The account's current state, folded from its whole stream (for reading; never cached). */
   async read(accountId: string): Promise<Loaded> {
-    let state = initialAccountState();
-    const recorded = await this.store.readStream(accountStream(accountId));
-    for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
-    return { state, version: recorded.length };
+    return fold(await this.store.readStream(accountStream(accountId)));
   }
 
   /** Every event of an account, oldest first, with its metadata. */
@@ -113,10 +102,7 @@ export class AccountLedger {
     const streams = await this.store.readStreams(missing.map(accountStream));
     const out = new Map<string, Loaded>();
     for (const accountId of missing) {
-      const recorded = streams.get(accountStream(accountId)) ?? [];
-      let state = initialAccountState();
-      for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
-      out.set(accountId, { state, version: recorded.length });
+      out.set(accountId, fold(streams.get(accountStream(accountId)) ?? []));
     }
     return out;
   }
@@ -168,9 +154,10 @@ export class AccountLedger {
       }
     }
     if (appends.length) await this.store.append(appends);
-    for (const [accountId, loaded] of after) {
-      this.remember(accountId, loaded);
-      this.schedule.note(accountId, loaded.state);
+    for (const [accountId, loaded] of after) this.remember(accountId, loaded);
+    if (after.size > 0 && this.appended.size > 0) {
+      const accountIds = [...after.keys()];
+      for (const listener of this.appended) listener(accountIds);
     }
     return outcomes;
   }
@@ -178,6 +165,6 @@ export class AccountLedger {
   private remember(accountId: string, loaded: Loaded): void {
     this.cache.delete(accountId);
     this.cache.set(accountId, loaded);
-    if (this.cache.size > this.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > this.config.cacheLimit) this.cache.delete(this.cache.keys().next().value!);
   }
 }

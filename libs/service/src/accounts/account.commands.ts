@@ -3,7 +3,7 @@ import { CommandHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
 import { AccountCommand, AccountEvent, toInstant, WalletId } from '@ledger/domain';
 import { CLOCK, Clock } from '../kit/clock';
-import { rejectionError } from '../kit/http-errors';
+import { failed, ok, rejectionFailure, Result } from '../kit/failure';
 import { AccountLedger } from './account-ledger';
 import { OpenAccountDto, PlanSettingsDto, StartPlanDto } from './accounts.dto';
 
@@ -14,22 +14,26 @@ export class CancelPlan { constructor(readonly accountId: string, readonly walle
 
 type AnyAccountCommand = OpenAccount | StartPlan | ChangePlanSettings | CancelPlan;
 
-/** Executes one account command; a business refusal becomes the API error that fits it. */
+/** What an account command answers: recorded (or already there), or the decider's refusal. */
+export type AccountCommandResult = Result<{ created: boolean; events: AccountEvent[] }>;
+
+/** Executes one account command; a business refusal is a failure for the controller to map. */
 abstract class AccountCommandHandler {
   constructor(private readonly ledger: AccountLedger, @Inject(CLOCK) private readonly clock: Clock) {}
 
-  async execute(cmd: AnyAccountCommand): Promise<{ created: boolean; events: AccountEvent[] }> {
+  async execute(cmd: AnyAccountCommand): Promise<AccountCommandResult> {
     const now = this.clock.now();
     const [accountId, command] = this.translate(cmd, now);
     const [outcome] = await this.ledger.submit([{ accountId, command, provenance: { via: 'http', command: command.type } }]);
-    if (outcome.status === 'accepted') return { created: true, events: outcome.events };
+    if (outcome.status === 'accepted') return ok({ created: true, events: outcome.events });
     if (outcome.status === 'rejected') {
       // Creating an existing account again with the same body is not an error.
       if (cmd instanceof OpenAccount && outcome.rejection.error === 'account_exists') {
         const { state } = await this.ledger.read(accountId);
-        if (state.name === cmd.body.name) return { created: false, events: [] };
+        if (state.name === cmd.body.name) return ok({ created: false, events: [] });
       }
-      throw rejectionError(outcome.rejection);
+      const f = rejectionFailure(outcome.rejection);
+      return failed(f.error, f.message, f.details);
     }
     throw new Error(`unexpected outcome ${outcome.status}`);
   }

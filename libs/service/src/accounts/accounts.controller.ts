@@ -3,7 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { WalletId, WALLETS } from '@ledger/domain';
-import { CancelPlan, ChangePlanSettings, OpenAccount, StartPlan } from './account.commands';
+import { unwrap } from '../kit/http-errors';
+import { AccountCommandResult, CancelPlan, ChangePlanSettings, OpenAccount, StartPlan } from './account.commands';
 import { OpenAccountDto, PlanSettingsDto, StartPlanDto } from './accounts.dto';
 
 const wallet = () => new ParseEnumPipe(Object.fromEntries(WALLETS.map((w) => [w, w])));
@@ -13,29 +14,33 @@ const wallet = () => new ParseEnumPipe(Object.fromEntries(WALLETS.map((w) => [w,
 export class AccountsController {
   constructor(private readonly commands: CommandBus) {}
 
+  private async run(command: OpenAccount | StartPlan | ChangePlanSettings | CancelPlan) {
+    return unwrap(await this.commands.execute<typeof command, AccountCommandResult>(command));
+  }
+
   @Post()
   async open(@Body() body: OpenAccountDto, @Res({ passthrough: true }) res: Response) {
-    const { created } = await this.commands.execute(new OpenAccount(body));
+    const { created } = await this.run(new OpenAccount(body));
     res.status(created ? 201 : 200);
     return { accountId: body.accountId, name: body.name, plan: 'api_free' };
   }
 
   @Post(':id/plans')
   async startPlan(@Param('id') id: string, @Body() body: StartPlanDto) {
-    await this.commands.execute(new StartPlan(id, body));
+    await this.run(new StartPlan(id, body));
     return { accountId: id, plan: body.plan };
   }
 
   @Patch(':id/plans/:wallet')
   async change(@Param('id') id: string, @Param('wallet', wallet()) w: WalletId, @Body() body: PlanSettingsDto) {
-    await this.commands.execute(new ChangePlanSettings(id, w, body));
+    await this.run(new ChangePlanSettings(id, w, body));
     return { accountId: id, wallet: w, ...body };
   }
 
   @Post(':id/plans/:wallet/cancel')
   @HttpCode(200)
   async cancel(@Param('id') id: string, @Param('wallet', wallet()) w: WalletId) {
-    await this.commands.execute(new CancelPlan(id, w));
+    await this.run(new CancelPlan(id, w));
     return { accountId: id, wallet: w, cancelled: true };
   }
 }

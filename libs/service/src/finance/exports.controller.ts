@@ -5,11 +5,12 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { formatCredits } from '@ledger/domain';
-import { ApiError } from '../kit/http-errors';
+import { Result } from '../kit/failure';
+import { ApiError, httpError, unwrap } from '../kit/http-errors';
 import { csvLine } from './csv';
 import { dayOf, ExportQuery, UsageExportQuery } from './finance.dto';
 import { FinanceReadModel } from './finance-read-model';
-import { GetUsage, instant, unknownAccount, usageRowView } from './finance.queries';
+import { GetUsage, instant, UsageAnswer } from './finance.queries';
 
 const big = (v: bigint | string | number) => (typeof v === 'bigint' ? v : BigInt(v));
 const iso = (v: Date | string | null) => (v === null ? '' : v instanceof Date ? v.toISOString() : new Date(v).toISOString());
@@ -53,10 +54,10 @@ export class ExportsController {
   @ApiOperation({ summary: 'Usage by account, usage kind and UTC day (or month) of [from, to)' })
   async usage(@Query() q: UsageExportQuery, @Res() res: Response): Promise<void> {
     const groupBy = q.groupBy ?? 'day';
-    const answer = await this.queries.execute(new GetUsage({ accountId: q.accountId, from: dayOf(q.from), to: dayOf(q.to), groupBy }));
+    const answer = unwrap(await this.queries.execute<GetUsage, Result<UsageAnswer>>(new GetUsage({ accountId: q.accountId, from: dayOf(q.from), to: dayOf(q.to), groupBy })));
     this.start(res, `usage_${groupBy}_${dayOf(q.from)}_${dayOf(q.to)}.csv`);
     res.write(csvLine(['account_id', groupBy, 'usage_kind', 'records', 'credits', 'duration_ms', 'overage', 'uncovered']));
-    for (const u of answer.usage as ReturnType<typeof usageRowView>[]) {
+    for (const u of answer.usage) {
       res.write(csvLine([u.accountId, u.period, u.usageKind, u.records, u.credits, u.durationMs, u.overage, u.uncovered]));
     }
     res.end();
@@ -67,8 +68,8 @@ export class ExportsController {
     const from = instant(q.from)!;
     const to = instant(q.to)!;
     if (from >= to) throw new ApiError(400, 'invalid', 'to must be after from', [{ field: 'to', message: 'must be after from' }]);
-    await this.readModel.caughtUp();
-    if (q.accountId && !(await this.readModel.accountExists(q.accountId))) throw unknownAccount(q.accountId);
+    const unreadable = await this.readModel.readable(q.accountId);
+    if (unreadable) throw httpError(unreadable);
     return { accountId: q.accountId, from, to };
   }
 

@@ -4,7 +4,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeAccountEvent, formatCredits, isAccountEventType } from '@ledger/domain';
 import { LEDGER_DATABASE, RecordedEvent, SqlClient } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
+import { Failure, unknownAccount } from '../kit/failure';
+import { LEDGER_SCHEMA } from '../store/store-config';
 import { FinanceProjections } from '../projections/finance-projections.service';
 import { entriesOf } from '../reading/views';
 import { LogPlace } from './cursor';
@@ -67,16 +68,27 @@ export class FinanceReadModel {
 
   constructor(
     @Inject(LEDGER_DATABASE) private readonly db: SqlClient,
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(LEDGER_SCHEMA) ledgerSchema: string,
     private readonly projections: FinanceProjections,
   ) {
     this.rm = projections.schema;
-    this.events = `${config.schema}.events`;
+    this.events = `${ledgerSchema}.events`;
   }
 
-  /** Read-your-writes: resolves once the read models hold the log as of now (or 503). */
-  caughtUp(): Promise<void> {
+  /** Read-your-writes: resolves once the read models hold the log as of now (or with `projection_behind`). */
+  caughtUp(): Promise<Failure | undefined> {
     return this.projections.caughtUp();
+  }
+
+  /**
+   * What every read of the finance API checks first: the read models have caught up with the log
+   * as of the request, and the account asked for (if any) exists. Undefined when both hold.
+   */
+  async readable(accountId?: string): Promise<Failure | undefined> {
+    const behind = await this.caughtUp();
+    if (behind) return behind;
+    if (accountId !== undefined && !(await this.accountExists(accountId))) return unknownAccount(accountId);
+    return undefined;
   }
 
   async accountExists(accountId: string): Promise<boolean> {

@@ -4,6 +4,8 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { dayOf, EntriesQuery, InvoicesQuery, UsageQuery } from './finance.dto';
+import { Result } from '../kit/failure';
+import { unwrap } from '../kit/http-errors';
 import { GetEntriesPage, GetInvoiceByNumber, GetUsage, instant, ListInvoicesPage } from './finance.queries';
 
 @ApiTags('reading')
@@ -11,10 +13,14 @@ import { GetEntriesPage, GetInvoiceByNumber, GetUsage, instant, ListInvoicesPage
 export class FinanceController {
   constructor(private readonly queries: QueryBus) {}
 
+  private async ask(query: GetEntriesPage | ListInvoicesPage | GetInvoiceByNumber | GetUsage) {
+    return unwrap(await this.queries.execute<typeof query, Result<object>>(query));
+  }
+
   @Get('accounts/:id/entries')
   @ApiOperation({ summary: 'Ledger entries, oldest first (log order), each naming its cause and provenance; pages of `limit` with `nextCursor`. With asOf: as they stood then, from history.' })
   entries(@Param('id') id: string, @Query() q: EntriesQuery) {
-    return this.queries.execute(new GetEntriesPage(
+    return this.ask(new GetEntriesPage(
       id, { kinds: q.kind?.split(','), wallet: q.wallet, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit, instant(q.asOf),
     ));
   }
@@ -22,18 +28,18 @@ export class FinanceController {
   @Get('invoices')
   @ApiOperation({ summary: 'Invoices in issue order, filtered by account, kind and issue time; pages of `limit` with `nextCursor`.' })
   invoices(@Query() q: InvoicesQuery) {
-    return this.queries.execute(new ListInvoicesPage({ accountId: q.accountId, kind: q.kind, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit));
+    return this.ask(new ListInvoicesPage({ accountId: q.accountId, kind: q.kind, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit));
   }
 
   @Get('invoices/:number')
   invoice(@Param('number') number: string) {
-    return this.queries.execute(new GetInvoiceByNumber(number));
+    return this.ask(new GetInvoiceByNumber(number));
   }
 
   @Get('usage')
   @ApiOperation({ summary: 'Usage by account, usage kind and UTC day or month: records, credits (as priced), durations; totals by kind.' })
   usage(@Query() q: UsageQuery) {
-    return this.queries.execute(new GetUsage({
+    return this.ask(new GetUsage({
       accountId: q.accountId, from: q.from && dayOf(q.from), to: q.to && dayOf(q.to), groupBy: q.groupBy ?? 'day',
     }));
   }

@@ -1,9 +1,10 @@
 // The finance API's queries. Served from the read models, after waiting for them to reach the
 // log's head as of the request (read-your-writes); entries as of an instant come from history.
+// Each answers a Result: a failure (unknown account, projection behind, bad cursor) is data here.
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { eventTime, formatCredits, Instant, toInstant } from '@ledger/domain';
 import { AccountLedger } from '../accounts/account-ledger';
-import { ApiError } from '../kit/http-errors';
+import { failed, invalid, ok, Result, unknownAccount } from '../kit/failure';
 import { entriesOf } from '../reading/views';
 import { decodeCursor, encodeCursor, LogPlace } from './cursor';
 import { DEFAULT_PAGE } from './finance.dto';
@@ -22,26 +23,26 @@ export class GetUsage {
   constructor(readonly filter: UsageFilter) {}
 }
 
-export const unknownAccount = (id: string) => new ApiError(404, 'account_not_found', `unknown account ${id}`, [{ field: 'accountId', message: 'no such account' }]);
-
 @QueryHandler(GetEntriesPage)
 export class GetEntriesPageHandler implements IQueryHandler<GetEntriesPage> {
   constructor(private readonly readModel: FinanceReadModel, private readonly ledger: AccountLedger) {}
 
-  async execute(q: GetEntriesPage) {
-    const after = decodeCursor('entries', q.cursor);
+  async execute(q: GetEntriesPage): Promise<Result<object>> {
+    const cursor = decodeCursor('entries', q.cursor);
+    if (!cursor.ok) return cursor;
+    const after = cursor.value;
     const limit = q.limit ?? DEFAULT_PAGE;
     if (q.asOf) return this.fromHistory(q, after, limit);
-    await this.readModel.caughtUp();
-    if (!(await this.readModel.accountExists(q.accountId))) throw unknownAccount(q.accountId);
+    const unreadable = await this.readModel.readable(q.accountId);
+    if (unreadable) return { ok: false, failure: unreadable };
     const page = await this.readModel.entriesPage(q.accountId, q.filter, after, limit);
-    return { accountId: q.accountId, entries: page.entries, nextCursor: page.next ? encodeCursor('entries', page.next) : null };
+    return ok({ accountId: q.accountId, entries: page.entries, nextCursor: page.next ? encodeCursor('entries', page.next) : null });
   }
 
   /** Point in time: the entries of the events whose event time is at or before `asOf`, folded from the account's stream. */
   private async fromHistory(q: GetEntriesPage, after: LogPlace | undefined, limit: number) {
     const history = await this.ledger.history(q.accountId);
-    if (history.length === 0) throw unknownAccount(q.accountId);
+    if (history.length === 0) return { ok: false as const, failure: unknownAccount(q.accountId) };
     const f = q.filter;
     const kinds = f.kinds?.length ? new Set(f.kinds) : undefined;
     const entries: (ReturnType<typeof entriesOf>[number] & { place: LogPlace })[] = [];
@@ -59,10 +60,10 @@ export class GetEntriesPageHandler implements IQueryHandler<GetEntriesPage> {
     }
     const page = entries.slice(0, limit);
     const next = entries.length > limit ? page[page.length - 1].place : undefined;
-    return {
+    return ok({
       accountId: q.accountId, asOf: q.asOf, entries: page.map(({ place: _place, ...e }) => e),
       nextCursor: next ? encodeCursor('entries', next) : null,
-    };
+    });
   }
 }
 
@@ -70,12 +71,13 @@ export class GetEntriesPageHandler implements IQueryHandler<GetEntriesPage> {
 export class ListInvoicesPageHandler implements IQueryHandler<ListInvoicesPage> {
   constructor(private readonly readModel: FinanceReadModel) {}
 
-  async execute(q: ListInvoicesPage) {
-    const after = decodeCursor('invoices', q.cursor);
-    await this.readModel.caughtUp();
-    if (q.filter.accountId && !(await this.readModel.accountExists(q.filter.accountId))) throw unknownAccount(q.filter.accountId);
-    const page = await this.readModel.invoicesPage(q.filter, after, q.limit ?? DEFAULT_PAGE);
-    return { invoices: page.invoices, nextCursor: page.next ? encodeCursor('invoices', page.next) : null };
+  async execute(q: ListInvoicesPage): Promise<Result<object>> {
+    const cursor = decodeCursor('invoices', q.cursor);
+    if (!cursor.ok) return cursor;
+    const unreadable = await this.readModel.readable(q.filter.accountId);
+    if (unreadable) return { ok: false, failure: unreadable };
+    const page = await this.readModel.invoicesPage(q.filter, cursor.value, q.limit ?? DEFAULT_PAGE);
+    return ok({ invoices: page.invoices, nextCursor: page.next ? encodeCursor('invoices', page.next) : null });
   }
 }
 
@@ -83,11 +85,12 @@ export class ListInvoicesPageHandler implements IQueryHandler<ListInvoicesPage> 
 export class GetInvoiceByNumberHandler implements IQueryHandler<GetInvoiceByNumber> {
   constructor(private readonly readModel: FinanceReadModel) {}
 
-  async execute(q: GetInvoiceByNumber) {
-    await this.readModel.caughtUp();
+  async execute(q: GetInvoiceByNumber): Promise<Result<object>> {
+    const unreadable = await this.readModel.readable();
+    if (unreadable) return { ok: false, failure: unreadable };
     const invoice = await this.readModel.invoice(q.number);
-    if (!invoice) throw new ApiError(404, 'invoice_not_found', `unknown invoice ${q.number}`, [{ field: 'number', message: 'no such invoice' }]);
-    return invoice;
+    if (!invoice) return failed('invoice_not_found', `unknown invoice ${q.number}`, [{ field: 'number', message: 'no such invoice' }]);
+    return ok(invoice);
   }
 }
 
@@ -100,11 +103,11 @@ export const usageRowView = (r: UsageRow) => ({
 export class GetUsageHandler implements IQueryHandler<GetUsage> {
   constructor(private readonly readModel: FinanceReadModel) {}
 
-  async execute(q: GetUsage) {
+  async execute(q: GetUsage): Promise<Result<UsageAnswer>> {
     const f = q.filter;
-    if (f.from && f.to && f.from >= f.to) throw new ApiError(400, 'invalid', 'to must be after from', [{ field: 'to', message: 'must be after from' }]);
-    await this.readModel.caughtUp();
-    if (f.accountId && !(await this.readModel.accountExists(f.accountId))) throw unknownAccount(f.accountId);
+    if (f.from && f.to && f.from >= f.to) return { ok: false, failure: invalid('to', 'to must be after from', 'must be after from') };
+    const unreadable = await this.readModel.readable(f.accountId);
+    if (unreadable) return { ok: false, failure: unreadable };
     const rows = await this.readModel.usage(f);
     // Totals by usage kind over the whole answer (sums of integers, then formatted).
     const totals = new Map<string, { usageKind: string; records: number; credits: bigint; durationMs: number; overage: bigint; uncovered: bigint }>();
@@ -118,7 +121,7 @@ export class GetUsageHandler implements IQueryHandler<GetUsage> {
       totals.set(r.usageKind, t);
     }
     const credits = rows.reduce((s, r) => s + r.credits, 0n);
-    return {
+    return ok({
       ...(f.accountId ? { accountId: f.accountId } : {}), ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}), groupBy: f.groupBy,
       usage: rows.map(usageRowView),
       totals: {
@@ -128,8 +131,17 @@ export class GetUsageHandler implements IQueryHandler<GetUsage> {
           overage: formatCredits(t.overage), uncovered: formatCredits(t.uncovered),
         })),
       },
-    };
+    });
   }
+}
+
+export interface UsageAnswer {
+  accountId?: string;
+  from?: string;
+  to?: string;
+  groupBy: 'day' | 'month';
+  usage: ReturnType<typeof usageRowView>[];
+  totals: { credits: string; records: number; byKind: object[] };
 }
 
 /** Instants as the read models compare them (normalised ISO). */

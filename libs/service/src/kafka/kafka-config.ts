@@ -1,5 +1,6 @@
 // The `kafka` section of the ledger's configuration: on when KAFKA_BROKERS is set.
-// Read by config/ledger-config.ts; errors are made by the caller (ConfigError there).
+// Read once at start (config.ts); a bad setting is a ConfigError naming it.
+import { ConfigError, Env, readBrokers, readChoice, readInt } from '../kit/env';
 
 export interface KafkaConfig {
   /** Bootstrap brokers, `host:port` each (KAFKA_BROKERS, comma-separated). */
@@ -28,30 +29,21 @@ export const KAFKA_CONFIG = Symbol('KAFKA_CONFIG');
 
 export const DEFAULT_KAFKA_TOPICS = { renders: 'usage.renders', streaming: 'usage.streaming', deadLetter: 'usage.dead-letter' } as const;
 
-type Fail = (setting: string, problem: string) => Error;
+const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
 /** The kafka section, or undefined when KAFKA_BROKERS is unset or empty. */
-export function readKafkaConfig(env: NodeJS.ProcessEnv, fail: Fail): KafkaConfig | undefined {
-  const raw = env.KAFKA_BROKERS?.trim();
-  if (!raw) return undefined;
-  const brokers = raw.split(',').map((b) => b.trim()).filter(Boolean);
-  for (const b of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw fail('KAFKA_BROKERS', `must be host:port[,host:port...], got "${b}"`);
-
-  const int = (name: string, fallback: number, min = 0): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
-    if (!/^\d+$/.test(v) || Number(v) < min) throw fail(name, `must be a whole number >= ${min}, got "${v}"`);
-    return Number(v);
-  };
+export function readKafkaConfig(env: Env): KafkaConfig | undefined {
+  const brokers = readBrokers(env);
+  if (!brokers) return undefined;
+  const int = (name: string, fallback: number, min = 0) => readInt(env, name, fallback, min);
   const name = (setting: string, fallback: string): string => {
     const v = env[setting] || fallback;
     if (!TOPIC_NAME.test(v)) throw fail(setting, `is not a valid Kafka name: "${v}"`);
     return v;
   };
-  const fromBeginning = env.KAFKA_FROM_BEGINNING ?? 'true';
-  if (fromBeginning !== 'true' && fromBeginning !== 'false') throw fail('KAFKA_FROM_BEGINNING', `must be "true" or "false", got "${fromBeginning}"`);
+  const fromBeginning = readChoice(env, 'KAFKA_FROM_BEGINNING', ['true', 'false'], 'true');
   const topics = {
     renders: name('KAFKA_TOPIC_RENDERS', DEFAULT_KAFKA_TOPICS.renders),
     streaming: name('KAFKA_TOPIC_STREAMING', DEFAULT_KAFKA_TOPICS.streaming),

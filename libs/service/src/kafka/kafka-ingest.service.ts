@@ -1,7 +1,7 @@
 // Runs the Kafka ingestor inside a Nest application (the all-in-one service or the standalone
 // ingestor): starts once the application is up, stops first on shutdown (before the store closes).
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { MetricsRegistry } from '../kit/metrics-registry';
 import { UsageIngest } from '../usage/usage-ingest';
 import { IngestMetrics } from './ingest-metrics';
 import { KAFKA_CONFIG, KafkaConfig } from './kafka-config';
@@ -15,9 +15,12 @@ export class KafkaIngestService implements OnApplicationBootstrap, OnModuleDestr
 
   constructor(
     @Inject(KAFKA_CONFIG) readonly config: KafkaConfig,
-    private readonly moduleRef: ModuleRef,
+    private readonly ingest: UsageIngest,
+    registry: MetricsRegistry,
   ) {
     this.metrics = new IngestMetrics(config.groupId);
+    // The consumer's counters and lag are their own Prometheus text: one source of the registry.
+    registry.addSource('kafka-ingest', () => this.renderMetrics());
   }
 
   /** Called when the consumer crashed and will not come back (the standalone ingestor exits). */
@@ -26,11 +29,8 @@ export class KafkaIngestService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // LedgerModule imports this module, so UsageIngest (a LedgerModule provider) is looked up
-    // in the whole application rather than injected (that would be a module cycle).
-    const ingest = this.moduleRef.get(UsageIngest, { strict: false });
     this.consumer = new UsageConsumer({
-      config: this.config, ingest, metrics: this.metrics,
+      config: this.config, ingest: this.ingest, metrics: this.metrics,
       onFatal: (err) => this.fatal.forEach((h) => h(err)),
     });
     await this.consumer.start();

@@ -1,17 +1,14 @@
-// The Kafka ingest: a consumer group on the usage topics feeding UsageIngest, and dead letters.
-// Imported by LedgerModule when the configuration has a `kafka` section; its counters and lag
-// are served in the service's GET /metrics (observability.controller.ts).
-import { DynamicModule, Module } from '@nestjs/common';
-import { KAFKA_CONFIG, KafkaConfig } from './kafka-config';
+// The Kafka ingest: a consumer group on the usage topics feeding the usage port (UsageIngest),
+// and dead letters. Imported by LedgerModule when the configuration has a `kafka` section; its
+// counters and per-partition lag join the process's GET /metrics through the metrics registry.
+import { Module } from '@nestjs/common';
+import { MetricsModule } from '../kit/metrics.module';
+import { UsageModule } from '../usage/usage.module';
 import { KafkaIngestService } from './kafka-ingest.service';
 
-@Module({})
-export class KafkaIngestModule {
-  static forRoot(config: KafkaConfig): DynamicModule {
-    return {
-      module: KafkaIngestModule,
-      providers: [{ provide: KAFKA_CONFIG, useValue: config }, KafkaIngestService],
-      exports: [KafkaIngestService],
-    };
-  }
-}
+@Module({
+  imports: [UsageModule, MetricsModule],
+  providers: [KafkaIngestService],
+  exports: [KafkaIngestService],
+})
+export class KafkaModule {}

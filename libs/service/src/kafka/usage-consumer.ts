@@ -1,7 +1,8 @@
 // The Kafka ingestor: a consumer group on the usage topics. For each batch (one partition's
 // records, in order; never two batches of one partition at once):
-//   1. every record of the batch goes to UsageIngest.ingest in ONE call (one ledger transaction,
-//      dedupe keys written with the charges), each with its provenance (topic, partition, offset);
+//   1. the records of the batch go to the usage port (UsageIngest.ingest), in order, in calls of
+//      at most its batch limit (one ledger transaction each, dedupe keys written with the
+//      charges; one call for any batch of the default sizes), each with its provenance;
 //   2. the rejected ones go to the dead-letter topic (acks -1) with the reason;
 //   3. only then the batch is resolved and its offset committed.
 // A failure in 1 or 2 (the store is down, the dead-letter send failed) is not bad input:
@@ -10,17 +11,11 @@
 // `duplicate` for what it already has, so every event takes effect once.
 import { Logger } from '@nestjs/common';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Partitioners, Producer } from 'kafkajs';
-import { Provenance } from '../accounts/account-ledger';
-import { EventResult } from '../usage/usage-ingest';
+import { EventResult, UsageIngestPort } from '../usage/usage-ingest';
 import { deadLetterOf } from './dead-letter';
 import { IngestMetrics, PartitionLag } from './ingest-metrics';
 import { createKafka } from './kafka-client';
 import { KafkaConfig } from './kafka-config';
-
-/** What the consumer needs of the ledger (UsageIngest). */
-export interface UsageIngestPort {
-  ingest(raws: readonly unknown[], provenance: (index: number) => Provenance): Promise<EventResult[]>;
-}
 
 export interface UsageConsumerOptions {
   config: KafkaConfig;
@@ -223,10 +218,17 @@ export class UsageConsumer {
 
   /** Steps 1 and 2; throws when the batch must be retried. */
   private async apply(topic: string, partition: number, messages: KafkaMessage[]): Promise<Outcome> {
-    const results = await this.options.ingest.ingest(
-      messages.map((m) => m.value),
-      (i): KafkaProvenance => ({ via: 'kafka', topic, partition, offset: messages[i].offset }),
-    );
+    const { ingest } = this.options;
+    const results: EventResult[] = [];
+    for (let from = 0; from < messages.length; from += ingest.maxBatch) {
+      const chunk = messages.slice(from, from + ingest.maxBatch);
+      const answer = await ingest.ingest(
+        chunk.map((m) => m.value),
+        (i): KafkaProvenance => ({ via: 'kafka', topic, partition, offset: chunk[i].offset }),
+      );
+      if (!answer.ok) throw new Error(`ingest refused ${chunk.length} records: ${answer.failure.message}`);
+      results.push(...answer.value);
+    }
     if (results.length !== messages.length) throw new Error(`ingest answered ${results.length} results for ${messages.length} records`);
     const source = { topic, partition, groupId: this.config.groupId };
     const dead = results.flatMap((r, i) => (r.status === 'rejected' ? [deadLetterOf(messages[i], r.errors ?? [], source)] : []));

@@ -28,3 +28,15 @@ export function readChoice<T extends string>(env: Env, name: string, choices: re
   if (!(choices as readonly string[]).includes(v)) throw new ConfigError(name, `must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${v}"`);
   return v as T;
 }
+
+/** KAFKA_BROKERS as a list of host:port, or undefined when unset or empty. */
+export function readBrokers(env: Env): string[] | undefined {
+  const raw = env.KAFKA_BROKERS?.trim();
+  if (!raw) return undefined;
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  for (const b of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError('KAFKA_BROKERS', `must be host:port[,host:port...], got "${b}"`);
+  return brokers;
+}

@@ -1,7 +1,9 @@
-// Errors as api.md wants them: { error, message, details } with a fitting 4xx.
+// The HTTP edge of every module: errors as api.md wants them ({ error, message, details } with a
+// fitting status), and the one table that maps a failure of the business to its status code.
+// Controllers call `unwrap` / `httpError`; nothing below the controllers knows HTTP.
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
-import { Rejection } from '@ledger/domain';
+import { Failure, FailureDetail, Result } from './failure';
 
 export class ApiError extends HttpException {
   constructor(status: number, error: string, message: string, details: unknown[] = []) {
@@ -9,13 +11,34 @@ export class ApiError extends HttpException {
   }
 }
 
-const STATUS: Record<Rejection['error'], number> = {
-  account_not_found: 404, account_exists: 409, plan_active: 409, no_plan: 409, invalid: 400,
-  contract_required: 400, auto_renew_not_allowed: 400, overage_not_allowed: 400,
+/** The status of each failure code; a code not listed is a 400. */
+const STATUS: Record<string, number> = {
+  account_not_found: 404,
+  invoice_not_found: 404,
+  not_found: 404,
+  account_exists: 409,
+  plan_active: 409,
+  no_plan: 409,
+  clock_backwards: 409,
+  conflict: 409,
+  invalid: 400,
+  contract_required: 400,
+  auto_renew_not_allowed: 400,
+  overage_not_allowed: 400,
+  simulation_off: 403,
+  batch_too_large: 413,
+  projection_behind: 503,
 };
 
-export const rejectionError = (r: Rejection): ApiError =>
-  new ApiError(STATUS[r.error], r.error, r.message, r.field ? [{ field: r.field, message: r.message }] : []);
+export const statusOf = (error: string): number => STATUS[error] ?? 400;
+
+export const httpError = (f: Failure): ApiError => new ApiError(statusOf(f.error), f.error, f.message, f.details as FailureDetail[]);
+
+/** The value of a result, or the HTTP error its failure maps to. */
+export function unwrap<T>(r: Result<T>): T {
+  if (r.ok) return r.value;
+  throw httpError(r.failure);
+}
 
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {

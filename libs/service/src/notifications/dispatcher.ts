@@ -3,8 +3,8 @@
 // mark sends it again, with the same id (receivers dedupe by it).
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
-import { NotificationConfig } from './notification-config';
+import { LEDGER_SCHEMA } from '../store/store-config';
+import { NOTIFICATION_CONFIG, NotificationConfig } from './notification-config';
 import { createSink, OutboxRow, Sink } from './sinks';
 
 const PAGE = 100;
@@ -12,18 +12,15 @@ const PAGE = 100;
 @Injectable()
 export class NotificationDispatcher {
   private readonly log = new Logger('NotificationDispatcher');
-  private readonly schema: string;
-  readonly config: NotificationConfig;
   private sink?: Sink;
   /** After a failure: no attempt before this (performance.now()). */
   private pausedUntil = 0;
 
   constructor(
     @Inject(LEDGER_DATABASE) private readonly db: SqlClient,
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(LEDGER_SCHEMA) private readonly schema: string,
+    @Inject(NOTIFICATION_CONFIG) readonly config: NotificationConfig,
   ) {
-    this.schema = config.schema;
-    this.config = config.notifications ?? { thresholds: [80, 90, 100], sink: { kind: 'none' }, retryMs: 1000, retryMaxMs: 300_000, pollMs: 500 };
     this.sink = createSink(this.config.sink);
   }
 

@@ -1,5 +1,4 @@
-// The `notifications` section of the ledger's configuration. Read by config/ledger-config.ts;
-// errors are made by the caller (ConfigError there).
+// The `notifications` section of the ledger's configuration.
 //
 // Where notifications go: the Kafka topic when KAFKA_BROKERS is set, else the webhook when
 // LEDGER_WEBHOOK_URL is set, else nowhere (they stay readable at GET /v1/accounts/{id}/notifications).
@@ -18,29 +17,27 @@ export interface NotificationConfig {
   retryMaxMs: number;
   /** How often the dispatcher looks for undelivered notifications, in ms (LEDGER_NOTIFY_POLL_MS, 500). */
   pollMs: number;
+  /** Most events per projection transaction (LEDGER_PROJECTION_BATCH, 5000: the same setting as the deadline projection's). */
+  projectionBatch: number;
 }
 
-type Fail = (setting: string, problem: string) => Error;
+import { ConfigError, Env, readBrokers, readInt } from '../kit/env';
+
+export const NOTIFICATION_CONFIG = Symbol('NOTIFICATION_CONFIG');
+const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
 
 export const NOTIFICATION_TOPIC = 'ledger.notifications';
 
-export function readNotificationConfig(env: NodeJS.ProcessEnv, fail: Fail): NotificationConfig {
-  const int = (name: string, fallback: number, min: number): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
-    if (!/^\d+$/.test(v) || Number(v) < min) throw fail(name, `must be a whole number >= ${min}, got "${v}"`);
-    return Number(v);
-  };
+export function readNotificationConfig(env: Env): NotificationConfig {
+  const int = (name: string, fallback: number, min: number) => readInt(env, name, fallback, min);
   const rawThresholds = env.LEDGER_NOTIFY_THRESHOLDS ?? '80,90,100';
   const thresholds = rawThresholds.split(',').map((t) => t.trim()).filter(Boolean).map(Number);
   if (thresholds.length === 0 || thresholds.some((t) => !Number.isInteger(t) || t < 1 || t > 100))
     throw fail('LEDGER_NOTIFY_THRESHOLDS', `must be whole percentages from 1 to 100, comma-separated, got "${rawThresholds}"`);
 
   let sink: NotificationSink = { kind: 'none' };
-  const brokers = env.KAFKA_BROKERS?.trim();
-  if (brokers) {
-    const list = brokers.split(',').map((b) => b.trim()).filter(Boolean);
-    for (const b of list) if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw fail('KAFKA_BROKERS', `must be host:port[,host:port...], got "${b}"`);
+  const list = readBrokers(env);
+  if (list) {
     const topic = env.LEDGER_NOTIFY_TOPIC || NOTIFICATION_TOPIC;
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw fail('LEDGER_NOTIFY_TOPIC', `is not a valid Kafka topic name: "${topic}"`);
     sink = { kind: 'kafka', brokers: list, topic, clientId: `${env.KAFKA_CLIENT_ID || 'ledger'}-notifications` };
@@ -64,5 +61,6 @@ export function readNotificationConfig(env: NodeJS.ProcessEnv, fail: Fail): Noti
     retryMs,
     retryMaxMs: Math.max(retryMs, int('LEDGER_NOTIFY_RETRY_MAX_MS', 300_000, 1)),
     pollMs: int('LEDGER_NOTIFY_POLL_MS', 500, 5),
+    projectionBatch: readInt(env, 'LEDGER_PROJECTION_BATCH', 5000, 1, 100_000),
   };
 }

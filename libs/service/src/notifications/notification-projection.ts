@@ -9,13 +9,14 @@ import {
   NotificationSettings, NotificationState,
 } from '@ledger/domain/process/notifications';
 import { EVENT_STORE, EventStore, LEDGER_DATABASE, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
-import { accountOfStream } from '../accounts/account-ledger';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
-import { DEFAULT_PROCESS_CONFIG } from '../process/process-config';
+import { accountOfStream } from '@ledger/domain';
 import { CheckpointedProjection, ProjectionHandler } from '../kit/checkpointed-projection';
-import { migrateTables } from '../process/tables';
+import { kitTables, migrateTables } from '../kit/tables';
+import { LEDGER_SCHEMA } from '../store/store-config';
+import { NOTIFICATION_CONFIG, NotificationConfig } from './notification-config';
 
 export const notificationTables = (s: string): string[] => [
+  ...kitTables(s),
   // The outbox: every notification decided, and where its delivery stands.
   `CREATE TABLE IF NOT EXISTS ${s}.notification_outbox (
     id text PRIMARY KEY,
@@ -106,11 +107,10 @@ export class NotificationProjection extends CheckpointedProjection {
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(LEDGER_DATABASE) private readonly database: SqlClient,
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(LEDGER_SCHEMA) schema: string,
+    @Inject(NOTIFICATION_CONFIG) config: Pick<NotificationConfig, 'thresholds' | 'projectionBatch'>,
   ) {
-    super(store, database, config.schema,
-      new NotificationProjectionHandler(config.schema, { thresholds: config.notifications?.thresholds ?? [80, 90, 100] }),
-      (config.process ?? DEFAULT_PROCESS_CONFIG).projectionBatch);
+    super(store, database, schema, new NotificationProjectionHandler(schema, { thresholds: config.thresholds }), config.projectionBatch);
   }
 
   migrate(): Promise<void> {

@@ -6,8 +6,9 @@ import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
 import { EVENT_STORE, EventStore } from '@ledger/event-store';
-import { accountStream } from '../accounts/account-ledger';
-import { ApiError } from '../kit/http-errors';
+import { accountStream } from '@ledger/domain';
+import { unknownAccount } from '../kit/failure';
+import { httpError } from '../kit/http-errors';
 import { NotificationProjection } from './notification-projection';
 
 export class NotificationsQuery {
@@ -30,7 +31,7 @@ export class NotificationsController {
   async list(@Param('id') id: string, @Query() q: NotificationsQuery) {
     const notifications = await this.notifications.list(id, q.limit ?? 500, q.after);
     if (notifications.length === 0 && !q.after && !(await this.notifications.knows(id)) && (await this.store.readStream(accountStream(id), 1)).length === 0) {
-      throw new ApiError(404, 'account_not_found', `unknown account ${id}`, [{ field: 'accountId', message: 'no such account' }]);
+      throw httpError(unknownAccount(id));
     }
     return { accountId: id, notifications };
   }

@@ -9,15 +9,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Instant } from '@ledger/domain';
 import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
+import { AccountLedger } from '../accounts/account-ledger';
 import { CLOCK, Clock } from '../kit/clock';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
 import { NotificationDispatcher } from '../notifications/dispatcher';
 import { NotificationProjection } from '../notifications/notification-projection';
 import { DeadlineProjection } from './deadline-projection';
 import { DeadlineRunner } from './deadline-runner';
-import { DeadlineSchedule } from '../../../../apps/ledger/src/process/deadline-schedule';
 import { Lease, LeasedLoop } from '../kit/lease';
-import { DEFAULT_PROCESS_CONFIG, defaultInstanceId, ProcessConfig } from './process-config';
+import { PROCESS_CONFIG, ProcessConfig } from './process-config';
 
 /** Most passes of one advance() before it gives up (each pass advances up to 10 batches of accounts). */
 const MAX_PASSES = 100_000;
@@ -25,7 +24,6 @@ const MAX_PASSES = 100_000;
 @Injectable()
 export class ClockRunner implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('ClockRunner');
-  private readonly config: ProcessConfig;
   private running: Promise<void> = Promise.resolve();
   private loops: LeasedLoop[] = [];
   private projectionsLoop?: LeasedLoop;
@@ -34,16 +32,14 @@ export class ClockRunner implements OnModuleInit, OnApplicationBootstrap, OnModu
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(PROCESS_CONFIG) private readonly config: ProcessConfig,
     @Inject(LEDGER_DATABASE) private readonly db: SqlClient,
     readonly runner: DeadlineRunner,
     readonly deadlines: DeadlineProjection,
     readonly notifications: NotificationProjection,
     readonly dispatcher: NotificationDispatcher,
-    private readonly schedule: DeadlineSchedule,
-  ) {
-    this.config = config.process ?? { ...DEFAULT_PROCESS_CONFIG, instanceId: defaultInstanceId() };
-  }
+    private readonly ledger: AccountLedger,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.deadlines.migrate();
@@ -80,7 +76,8 @@ export class ClockRunner implements OnModuleInit, OnApplicationBootstrap, OnModu
       this.dispatchLoop = new LeasedLoop(lease('notification-dispatch'), () => this.dispatcher.step(), { idleMs: this.dispatcher.config.pollMs });
       this.loops.push(this.dispatchLoop);
     }
-    this.unsubscribe = this.schedule.onChange(() => this.projectionsLoop?.wake());
+    // An append in this process wakes the projections at once rather than at their next poll.
+    this.unsubscribe = this.ledger.onAppended(() => this.projectionsLoop?.wake());
     for (const loop of this.loops) loop.start();
   }
 

@@ -9,11 +9,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isAccountEventType } from '@ledger/domain';
 import { EVENT_STORE, EventStore, LEDGER_DATABASE, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
-import { accountOfStream } from '../accounts/account-ledger';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
-import { DEFAULT_PROCESS_CONFIG } from './process-config';
+import { accountOfStream } from '@ledger/domain';
 import { CheckpointedProjection, ProjectionHandler } from '../kit/checkpointed-projection';
-import { migrateTables, processTables } from './tables';
+import { migrateTables } from '../kit/tables';
+import { LEDGER_SCHEMA } from '../store/store-config';
+import { PROCESS_CONFIG, ProcessConfig } from './process-config';
+import { processTables } from './tables';
 
 interface LotChange { accountId: string; lotId: string; grant?: { expiresAt: string; credits: bigint }; drawn: bigint; closed: boolean }
 interface PeriodChange { accountId: string; periodId: string; endsAt?: string; started: boolean; ended: boolean }
@@ -159,9 +160,10 @@ export class DeadlineProjection extends CheckpointedProjection {
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(LEDGER_DATABASE) private readonly database: SqlClient,
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(LEDGER_SCHEMA) schema: string,
+    @Inject(PROCESS_CONFIG) config: Pick<ProcessConfig, 'projectionBatch'>,
   ) {
-    super(store, database, config.schema, new DeadlineProjectionHandler(config.schema), (config.process ?? DEFAULT_PROCESS_CONFIG).projectionBatch);
+    super(store, database, schema, new DeadlineProjectionHandler(schema), config.projectionBatch);
   }
 
   migrate(): Promise<void> {

@@ -5,10 +5,10 @@
 // row) finds nothing due, and the optimistic concurrency of the append settles races.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decideDeadlines, deadlineRowState, ProcessCommand } from '@ledger/domain/process/deadlines';
-import { AccountLedger, ItemOutcome, LedgerItem } from '../accounts/account-ledger';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
+import { AccountLedger } from '../accounts/account-ledger';
+import { ItemOutcome, LedgerItem } from '../accounts/ledger-item';
 import { DeadlineProjection, Shard } from './deadline-projection';
-import { DEFAULT_PROCESS_CONFIG, ProcessConfig } from './process-config';
+import { PROCESS_CONFIG, ProcessConfig } from './process-config';
 
 /** Test seam: inject failures. */
 export interface RunnerFaults {
@@ -19,7 +19,6 @@ export interface RunnerFaults {
 @Injectable()
 export class DeadlineRunner {
   private readonly log = new Logger('DeadlineRunner');
-  private readonly config: ProcessConfig | Omit<ProcessConfig, 'instanceId'>;
   /** Accounts advanced with nothing recorded while their row stayed due: skipped until the row moves. */
   private readonly stuck = new Map<string, string>();
   faults: RunnerFaults = {};
@@ -28,12 +27,10 @@ export class DeadlineRunner {
   foundNothing = 0;
 
   constructor(
-    @Inject(LEDGER_CONFIG) config: LedgerConfig,
+    @Inject(PROCESS_CONFIG) private readonly config: Pick<ProcessConfig, 'advanceBatch'>,
     private readonly ledger: AccountLedger,
     private readonly deadlines: DeadlineProjection,
-  ) {
-    this.config = config.process ?? DEFAULT_PROCESS_CONFIG;
-  }
+  ) {}
 
   /**
    * One pass: brings the schedule up to the log, then advances every account due by `now` (in

@@ -1,8 +1,10 @@
 // The `process` section of the ledger's configuration: the process managers (deadline projection,
-// deadline runner, notification projection and dispatcher). Read by config/ledger-config.ts;
-// errors are made by the caller (ConfigError there).
+// deadline runner, notification projection and dispatcher).
 import { randomBytes } from 'crypto';
 import { hostname } from 'os';
+import { Env, readChoice, readInt } from '../kit/env';
+
+export const PROCESS_CONFIG = Symbol('PROCESS_CONFIG');
 
 export interface ProcessConfig {
   /** Background loops on (LEDGER_PROCESS, default true). Off: only PUT /v1/simulation/clock drives them. */
@@ -23,23 +25,15 @@ export interface ProcessConfig {
   instanceId: string;
 }
 
-type Fail = (setting: string, problem: string) => Error;
-
 export const defaultInstanceId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 export const DEFAULT_PROCESS_CONFIG: Omit<ProcessConfig, 'instanceId'> = {
   enabled: true, pollMs: 1000, projectionPollMs: 200, projectionBatch: 5000, advanceBatch: 200, shards: 1, leaseMs: 15_000,
 };
 
-export function readProcessConfig(env: NodeJS.ProcessEnv, fail: Fail): ProcessConfig {
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw fail(name, `must be a whole number from ${min} to ${max}, got "${v}"`);
-    return Number(v);
-  };
-  const enabled = env.LEDGER_PROCESS ?? 'true';
-  if (enabled !== 'true' && enabled !== 'false') throw fail('LEDGER_PROCESS', `must be "true" or "false", got "${enabled}"`);
+export function readProcessConfig(env: Env): ProcessConfig {
+  const int = (name: string, fallback: number, min: number, max?: number) => readInt(env, name, fallback, min, max);
+  const enabled = readChoice(env, 'LEDGER_PROCESS', ['true', 'false'], 'true');
   const d = DEFAULT_PROCESS_CONFIG;
   return {
     enabled: enabled === 'true',

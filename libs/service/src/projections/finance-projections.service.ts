@@ -4,9 +4,9 @@
 // the log as of the request (read-your-writes).
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EVENT_STORE, EventStore, GlobalPosition, LEDGER_DATABASE, SqlClient, SqlEventStore } from '@ledger/event-store';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
-import { ApiError } from '../kit/http-errors';
+import { Failure } from '../kit/failure';
 import { MetricsRegistry } from '../kit/metrics-registry';
+import { LEDGER_SCHEMA } from '../store/store-config';
 import { LogReader, SqlLogReader, StoreLogReader } from './log-reader';
 import { PROJECTION_CONFIG, ProjectionConfig } from './projection-config';
 import { LeaseLost, migrateReadModels, Projector } from './projector';
@@ -29,20 +29,20 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
   constructor(
     @Inject(LEDGER_DATABASE) readonly db: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(LEDGER_CONFIG) readonly ledgerConfig: LedgerConfig,
+    @Inject(LEDGER_SCHEMA) readonly ledgerSchema: string,
     @Inject(PROJECTION_CONFIG) readonly config: ProjectionConfig,
     metrics: MetricsRegistry,
   ) {
-    this.schema = readModelSchemaOf(ledgerConfig.schema);
+    this.schema = readModelSchemaOf(ledgerSchema);
     // The SQL store hands back its own latest appends from memory (recentAfter) when it has them.
-    this.reader = store instanceof SqlEventStore ? new SqlLogReader(db, ledgerConfig.schema, store) : new StoreLogReader(store);
+    this.reader = store instanceof SqlEventStore ? new SqlLogReader(db, ledgerSchema, store) : new StoreLogReader(store);
     const applied = metrics.counter('ledger_projection_events_applied_total', 'Events of the log applied to the finance read models by this process.');
     const batches = metrics.counter('ledger_projection_batches_total', 'Batch transactions committed by this process.');
     const failures = metrics.counter('ledger_projection_batch_failures_total', 'Batch transactions rolled back (retried), by reason.');
     let lastError = '';
     this.projector = new Projector({
-      db, reader: this.reader, schema: this.schema, ledgerSchema: ledgerConfig.schema,
-      holder: `${ledgerConfig.process?.instanceId ?? `pid-${process.pid}`}:finance`,
+      db, reader: this.reader, schema: this.schema, ledgerSchema,
+      holder: `${config.instanceId}:finance`,
       batchSize: config.batchSize, leaseMs: config.leaseMs, pollMs: config.pollMs, standbyMs: Math.max(100, Math.floor(config.leaseMs / 3)),
       onBatch: (b) => {
         applied.inc(b.events);
@@ -63,7 +63,7 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
   }
 
   async onModuleInit(): Promise<void> {
-    await migrateReadModels(this.db, this.schema, this.ledgerConfig.schema, FINANCE_PROJECTOR);
+    await migrateReadModels(this.db, this.schema, this.ledgerSchema, FINANCE_PROJECTOR);
   }
 
   onApplicationBootstrap(): void {
@@ -91,29 +91,32 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
 
   /**
    * Read-your-writes: waits (at most LEDGER_READ_WAIT_MS) until the read models hold every event
-   * in the log as of now. Past that, a 503 rather than an answer that silently misses events.
+   * in the log as of now. Past that, the failure `projection_behind` (a 503 at the HTTP edge)
+   * rather than an answer that silently misses events; undefined once caught up.
    */
-  async caughtUp(): Promise<void> {
+  async caughtUp(): Promise<Failure | undefined> {
     const head = await this.store.headPosition();
     // The committed checkpoint, not a remembered one: after a --switch it may have gone back.
-    if ((await this.checkpoint()) >= head) return;
+    if ((await this.checkpoint()) >= head) return undefined;
     const timeoutMs = this.config.readWaitMs;
     if (this.projector.isLeader) {
       // This process applies the log: it wakes its projector and hears of each batch at once.
-      if (await this.projector.waitFor(head, timeoutMs)) return;
+      if (await this.projector.waitFor(head, timeoutMs)) return undefined;
     } else {
       // The projector runs in another process (or holds the lease there): watch its checkpoint.
       const until = Date.now() + timeoutMs;
       for (;;) {
-        if ((await this.checkpoint()) >= head) return;
+        if ((await this.checkpoint()) >= head) return undefined;
         if (Date.now() >= until) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
     const checkpoint = await this.checkpoint();
-    if (checkpoint >= head) return;
-    throw new ApiError(503, 'projection_behind', `the finance read models are at position ${checkpoint}, the log at ${head}: try again shortly`, [
-      { field: 'projection', message: `lag ${head - checkpoint} events after ${timeoutMs} ms` },
-    ]);
+    if (checkpoint >= head) return undefined;
+    return {
+      error: 'projection_behind',
+      message: `the finance read models are at position ${checkpoint}, the log at ${head}: try again shortly`,
+      details: [{ field: 'projection', message: `lag ${head - checkpoint} events after ${timeoutMs} ms` }],
+    };
   }
 }

@@ -1,6 +1,6 @@
 // Settings of the finance projections, read and validated once at start from the environment
 // (a bad one stops the service with a message naming it).
-import { ConfigError } from '../config';
+import { Env, readChoice, readInt } from '../kit/env';
 
 export interface ProjectionConfig {
   /** Run the projector in this process (LEDGER_PROJECTOR=on, the default) or not (off: `npm run projector` runs it). */
@@ -15,19 +15,15 @@ export interface ProjectionConfig {
   readWaitMs: number;
   /** /health says "degraded" beyond this lag, in events (LEDGER_HEALTH_MAX_LAG, default 100,000). */
   healthMaxLag: number;
+  /** This running copy's name, in the projector's lease (the process managers' LEDGER_INSTANCE_ID). */
+  instanceId: string;
 }
 
 export const PROJECTION_CONFIG = Symbol('PROJECTION_CONFIG');
 
-export function readProjectionConfig(env: NodeJS.ProcessEnv = process.env): ProjectionConfig {
-  const int = (name: string, fallback: number, min: number, max = 1_000_000_000): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return fallback;
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${v}"`);
-    return Number(v);
-  };
-  const on = env.LEDGER_PROJECTOR ?? 'on';
-  if (!['on', 'off', 'true', 'false'].includes(on)) throw new ConfigError('LEDGER_PROJECTOR', `must be "on" or "off", got "${on}"`);
+export function readProjectionConfig(env: Env, instanceId: string): ProjectionConfig {
+  const int = (name: string, fallback: number, min: number, max = 1_000_000_000) => readInt(env, name, fallback, min, max);
+  const on = readChoice(env, 'LEDGER_PROJECTOR', ['on', 'off', 'true', 'false'], 'on');
   return {
     enabled: on === 'on' || on === 'true',
     batchSize: int('LEDGER_PROJECTOR_BATCH', 10_000, 1, 1_000_000),
@@ -35,5 +31,6 @@ export function readProjectionConfig(env: NodeJS.ProcessEnv = process.env): Proj
     pollMs: int('LEDGER_PROJECTOR_POLL_MS', 50, 1),
     readWaitMs: int('LEDGER_READ_WAIT_MS', 5_000, 0),
     healthMaxLag: int('LEDGER_HEALTH_MAX_LAG', 100_000, 0),
+    instanceId,
   };
 }

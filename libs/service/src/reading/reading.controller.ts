@@ -3,8 +3,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Min, ValidateIf } from 'class-validator';
-import { formatCredits, RESOLUTIONS, Resolution, toInstant, UsageKind } from '@ledger/domain';
-import { ApiError } from '../kit/http-errors';
+import { Authorization, formatCredits, RESOLUTIONS, Resolution, toInstant, UsageKind } from '@ledger/domain';
+import { ApiError, unwrap } from '../kit/http-errors';
 import { ENGINES, INTEGRATIONS, PRODUCTS } from '../usage/envelope.dto';
 import { Authorize, GetBalance } from './reading.queries';
 
@@ -28,8 +28,8 @@ export class ReadingController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get('accounts/:id/balances')
-  balances(@Param('id') id: string, @Query() q: AsOfQuery) {
-    return this.queries.execute(new GetBalance(id, q.asOf ? toInstant(q.asOf) : undefined));
+  async balances(@Param('id') id: string, @Query() q: AsOfQuery) {
+    return unwrap(await this.queries.execute(new GetBalance(id, q.asOf ? toInstant(q.asOf) : undefined)));
   }
 
   // Entries and invoices: finance/finance.controller.ts, from the read models (entries asOf from history).
@@ -40,7 +40,7 @@ export class ReadingController {
     if (b.product && b.integration) throw new ApiError(400, 'invalid', 'give product or integration, not both', [{ field: 'integration', message: 'not with product' }]);
     if (b.product === 'avatar_video' && !b.engine) throw new ApiError(400, 'invalid', 'engine is required for avatar_video', [{ field: 'engine', message: 'required for avatar_video' }]);
     const kind: UsageKind = b.integration ? `streaming.${b.integration}` : b.product === 'avatar_video' ? `avatar_video.${b.engine!}` : b.product!;
-    const a = await this.queries.execute(new Authorize(b.accountId, { kind, estimatedDurationMs: b.estimatedDurationMs, ...(b.resolution ? { resolution: b.resolution } : {}) }));
+    const a: Authorization = unwrap(await this.queries.execute(new Authorize(b.accountId, { kind, estimatedDurationMs: b.estimatedDurationMs, ...(b.resolution ? { resolution: b.resolution } : {}) })));
     return { allowed: a.allowed, reasons: a.reasons, estimatedCredits: formatCredits(a.estimatedCredits), available: formatCredits(a.available) };
   }
 }

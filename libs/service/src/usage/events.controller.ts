@@ -1,28 +1,24 @@
 // POST /v1/events: a JSON array of CloudEvents or NDJSON; every event gets its own answer.
 import { Controller, Post, Req, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
-import { Inject } from '@nestjs/common';
-import { LEDGER_CONFIG, LedgerConfig } from '../config';
-import { ApiError } from '../kit/http-errors';
-import { IngestUsage } from '../../../../apps/ledger/src/usage/ingest-usage.command';
+import { ApiError, unwrap } from '../kit/http-errors';
+import { EventResult, UsageIngest } from './usage-ingest';
 
 @ApiTags('usage')
 @Controller('v1/events')
 export class EventsController {
-  constructor(private readonly commands: CommandBus, @Inject(LEDGER_CONFIG) private readonly config: LedgerConfig) {}
+  constructor(private readonly usage: UsageIngest) {}
 
   @Post()
   @ApiBody({ description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.' })
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
     const raws = batchOf(req);
-    if (raws.length > this.config.maxBatch) throw new ApiError(413, 'batch_too_large', `at most ${this.config.maxBatch} events per request`);
     const requestId = (req.headers['x-request-id'] as string) || randomUUID();
-    const results = await this.commands.execute(new IngestUsage(raws, (index) => ({ via: 'http', requestId, index })));
+    const results: EventResult[] = unwrap(await this.usage.ingest(raws, (index) => ({ via: 'http', requestId, index })));
     // Each rejected event is named by its place in the batch too: one that is not even JSON has no id.
-    const rejected = results.flatMap((r: { status: string }, index: number) => (r.status === 'rejected' ? [{ index, ...r }] : []));
+    const rejected = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, ...r }] : []));
     if (rejected.length === 0) {
       res.status(200).json({ results });
       return;

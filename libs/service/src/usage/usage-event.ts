@@ -2,7 +2,7 @@
 import * as crypto from 'crypto';
 import { validateSync, ValidationError } from 'class-validator';
 import { AccountCommand, Instant, ms, toInstant, UsageKind } from '@ledger/domain';
-import { LedgerItem, Provenance } from '../accounts/account-ledger';
+import { LedgerItem, Provenance } from '../accounts/ledger-item';
 import { passesConstraints } from './compiled-check';
 import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
 
