@@ -14,12 +14,14 @@ import { Admin, Consumer, IHeaders, Kafka, KafkaMessage, logLevel, Message, Part
 import { parseCredits } from '@ledger/domain';
 import { PgClient } from '@ledger/event-store';
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
-import { OpenAccount, StartPlan } from '@ledger/service/accounts/account.commands';
+import { AccountCommandResult, OpenAccount, StartPlan } from '@ledger/service/accounts/account.commands';
+import { Result } from '@ledger/service/kit/failure';
 import { OpenAccountDto, StartPlanDto } from '@ledger/service/accounts/accounts.dto';
 import { LedgerModule } from '@ledger/service/ledger.module';
 import { LedgerConfig, readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import { GetBalance } from '@ledger/service/reading/reading.queries';
+import { balanceView } from '@ledger/service/reading/views';
 
 export const BROKERS = process.env.KAFKA_BROKERS;
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -217,16 +219,21 @@ export function startContext(config: LedgerConfig): Promise<INestApplicationCont
 
 export async function openAccounts(app: INestApplicationContext, ids: string[], plan: StartPlanDto['plan'] = 'api_scale'): Promise<void> {
   const bus = app.get(CommandBus);
+  const run = async (command: OpenAccount | StartPlan) => {
+    const r = await bus.execute<typeof command, AccountCommandResult>(command);
+    if (!r.ok) throw new Error(`${command.constructor.name}: ${r.failure.message}`);
+  };
   for (const accountId of ids) {
-    await bus.execute(new OpenAccount(Object.assign(new OpenAccountDto(), { accountId, name: `Test ${accountId}` })));
-    await bus.execute(new StartPlan(accountId, Object.assign(new StartPlanDto(), { plan })));
+    await run(new OpenAccount(Object.assign(new OpenAccountDto(), { accountId, name: `Test ${accountId}` })));
+    await run(new StartPlan(accountId, Object.assign(new StartPlanDto(), { plan })));
   }
 }
 
 /** Available API credits now, in micro-credits. */
 export async function available(app: INestApplicationContext, accountId: string): Promise<bigint> {
-  const view = await app.get(QueryBus).execute(new GetBalance(accountId));
-  return parseCredits(view.wallets.api.available);
+  const view = await app.get(QueryBus).execute<GetBalance, Result<ReturnType<typeof balanceView>>>(new GetBalance(accountId));
+  if (!view.ok) throw new Error(`balances of ${accountId}: ${view.failure.message}`);
+  return parseCredits(view.value.wallets.api.available);
 }
 
 export const credits = (text: string) => parseCredits(text);
