@@ -1,5 +1,5 @@
 // The behaviour every EventStore adapter must have. Each adapter's *.int-spec.ts calls
-// describeEventStoreConformance. Tests use their own stream ids, keys and checkpoint names and read
+// describeEventStoreConformance. Tests use their own stream ids and keys and read
 // $all from the head they start at, so they also hold on a store shared with other writers.
 import {
   DuplicateKey,
@@ -294,25 +294,45 @@ function conformanceTests(adapter: ConformanceAdapter): void {
     expect(all[3999].globalPosition).toBe(results[1].lastPosition);
   });
 
-  it('stores checkpoints by name', async () => {
+  it('reads many streams at once, each as readStream reads it', async () => {
     const { store } = await open();
-    const [c1, c2] = [id('projection'), id('projection')];
-    expect(await store.loadCheckpoint(c1)).toBe(0n);
-    await store.storeCheckpoint(c1, 5n);
-    await store.storeCheckpoint(c1, 7n);
-    await store.storeCheckpoint(c2, 2n ** 60n);
-    expect(await store.loadCheckpoint(c1)).toBe(7n);
-    expect(await store.loadCheckpoint(c2)).toBe(2n ** 60n);
+    const [a, b, c, missing] = [id('many'), id('many'), id('many'), id('missing')];
+    await store.append([{ streamId: a, expectedVersion: 0, events: [ev('Opened', { n: 1 }, { by: 'test' }), ev('Added', { q: [1, 2] })] }]);
+    await store.append([
+      { streamId: b, expectedVersion: 0, events: events(1) },
+      { streamId: a, expectedVersion: 2, events: [ev('Closed')] },
+    ]);
+    await store.append([{ streamId: c, expectedVersion: 0, events: [], dedupe: [{ key: id('key'), fingerprint: 'f' }] }]);
+
+    // An id given twice is read once; streams without events (never written, or keys only) are absent.
+    const read = await store.readStreams([b, missing, a, c, a]);
+    expect([...read.keys()].sort()).toEqual([a, b].sort());
+    expect(read.get(a)).toEqual(await store.readStream(a));
+    expect(read.get(b)).toEqual(await store.readStream(b));
+    expect(read.get(a)!.map((e) => [e.streamVersion, e.type, e.metadata])).toEqual([
+      [1, 'Opened', { by: 'test' }],
+      [2, 'Added', {}],
+      [3, 'Closed', {}],
+    ]);
+    expect(await store.readStreams([])).toEqual(new Map());
+    expect(await store.readStreams([missing])).toEqual(new Map());
+
+    // A batch the size a writer loads (every account of a batch of usage records).
+    const streams = Array.from({ length: 120 }, () => id('acct'));
+    await store.append(streams.map((s, i) => ({ streamId: s, expectedVersion: 0, events: events(1 + (i % 3)) })));
+    const batch = await store.readStreams(streams);
+    expect(batch.size).toBe(streams.length);
+    streams.forEach((s, i) => expect(batch.get(s)!.map((e) => [e.streamId, e.streamVersion, e.data])).toEqual(
+      Array.from({ length: 1 + (i % 3) }, (_, j) => [s, j + 1, { i: j }])));
   });
 
   (adapter.noRestart ? it.skip : it)(
-    `keeps events, versions, dedupe keys and checkpoints across a restart${adapter.noRestart ? ` (skipped: ${adapter.noRestart})` : ''}`,
+    `keeps events, versions and dedupe keys across a restart${adapter.noRestart ? ` (skipped: ${adapter.noRestart})` : ''}`,
     async () => {
       const opened = await open();
-      const [s, key, cp] = [id('durable'), id('key'), id('cp')];
+      const [s, key] = [id('durable'), id('key')];
       const before = await opened.store.headPosition();
       await opened.store.append([{ streamId: s, expectedVersion: 0, events: events(3), dedupe: [{ key, fingerprint: 'fp' }] }]);
-      await opened.store.storeCheckpoint(cp, 42n);
       const written = await opened.store.readStream(s);
 
       const store = await opened.restart!();
@@ -320,7 +340,7 @@ function conformanceTests(adapter: ConformanceAdapter): void {
       expect(await store.readStream(s)).toEqual(written);
       expect(await readOwn(store, before, new Set([s]))).toEqual(written);
       expect((await store.findDedupe([key])).get(key)).toEqual({ key, fingerprint: 'fp', streamId: s });
-      expect(await store.loadCheckpoint(cp)).toBe(42n);
+      expect(await store.readStreams([s])).toEqual(new Map([[s, written]]));
       expect(await rejection(store.append([{ streamId: s, expectedVersion: 0, events: events(1) }]))).toBeInstanceOf(WrongExpectedVersion);
       expect(await rejection(store.append([{ streamId: id('x'), expectedVersion: 0, events: events(1), dedupe: [{ key, fingerprint: 'fp' }] }]))).toBeInstanceOf(DuplicateKey);
       const [next] = await store.append([{ streamId: s, expectedVersion: 3, events: events(1) }]);

@@ -1,5 +1,5 @@
 export * from './port';
 export * from './sql';
-export * from './subscription';
+export * from './open-storage';
 export * from './open-event-store';
 export * from './kurrentdb/kurrentdb-event-store';

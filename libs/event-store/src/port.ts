@@ -86,6 +86,13 @@ export interface EventStore {
   readStream(streamId: string, fromVersion?: number): Promise<RecordedEvent[]>;
 
   /**
+   * Events of many streams, each oldest first, as readStream gives them: one round trip where the
+   * engine can (SQL), else reads in parallel (KurrentDB). A stream without events is absent from
+   * the map; an id given twice is read once. Writers use it to fold many aggregates at once.
+   */
+  readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>>;
+
+  /**
    * The global log after `after` (exclusive), oldest first, at most `maxCount` events. A page may
    * be shorter than `maxCount` although more follow; an empty page means nothing after `after`
    * was committed when it was read. Never returns an event at a position lower than one it
@@ -100,15 +107,19 @@ export interface EventStore {
   /** Which of these dedupe keys are already recorded. */
   findDedupe(keys: string[]): Promise<Map<string, DedupeRecord>>;
 
-  /** Durable named checkpoints for subscriptions (0n when never stored). */
-  loadCheckpoint(name: string): Promise<GlobalPosition>;
-  storeCheckpoint(name: string, position: GlobalPosition): Promise<void>;
-
   close(): Promise<void>;
 }
 
-/** DI token of the event store. */
+// Consumers keep their checkpoints where they keep their effects (the read-model database, in the
+// same transaction as the effects): the port has none.
+
+/** DI token of the event store (an `EventStore`). */
 export const EVENT_STORE = Symbol('EVENT_STORE');
 
-/** DI token of the SQL database the store lives in (a `SqlClient`), for read models and schedules. */
+/**
+ * DI token of the read-model and process-manager database (a `SqlClient`, PGlite or PostgreSQL):
+ * `LedgerStorage.database`. The log's own database with LEDGER_STORE=pglite or postgres; the
+ * PostgreSQL beside the log with kurrentdb. Never assume the log's tables are in it: see
+ * `LedgerStorage.sqlLog`.
+ */
 export const LEDGER_DATABASE = Symbol('LEDGER_DATABASE');

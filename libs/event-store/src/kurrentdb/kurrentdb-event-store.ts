@@ -27,10 +27,12 @@ import { repeatedKeys } from '../repeated-keys';
 
 export interface KurrentDbEventStoreOptions {
   /**
-   * Prefix of the store's own streams (dedupe keys, checkpoints), which readAll hides.
+   * Prefix of the store's own streams (dedupe keys), which readAll hides.
    * Not `$`: writing `$` streams needs admin rights on a secure server. Default `_ledger-`.
    */
   internalPrefix?: string;
+  /** Most stream reads readStreams keeps in flight at once (default 32). */
+  readConcurrency?: number;
 }
 
 // multiStreamAppend accepts string-valued metadata only: ours travels JSON-encoded in one property.
@@ -46,15 +48,24 @@ const META = 'ledger-metadata';
  * multiStreamAppend, so an existing key fails the whole append. Weaker than SQL: an append whose
  * stream has no events only has its expected version checked by a read before the write (not
  * atomic), and DuplicateKey lists keys found by a read after the failure.
+ *
+ * The keys stay here, beside the log, even when checkpoints and read models live in PostgreSQL
+ * (openLedgerStorage, kind `kurrentdb`): a key is worth something only when it is written
+ * atomically with the events it guards (a charge and its usage id), and a row in PostgreSQL cannot
+ * be in the same transaction as a KurrentDB append. A crash between the two writes would either
+ * lose the key (a redelivered usage record is charged twice) or keep a key whose charge never
+ * happened (the usage is never charged).
  */
 export class KurrentDbEventStore implements EventStore {
   private readonly prefix: string;
+  private readonly readConcurrency: number;
 
   constructor(
     private readonly client: KurrentDBClient,
     options: KurrentDbEventStoreOptions = {},
   ) {
     this.prefix = options.internalPrefix ?? '_ledger-';
+    this.readConcurrency = Math.max(1, Math.floor(options.readConcurrency ?? 32));
   }
 
   /** `url`: a KurrentDB connection string, e.g. `kurrentdb://localhost:2113?tls=false`. */
@@ -127,6 +138,26 @@ export class KurrentDbEventStore implements EventStore {
     return events.flatMap((e) => (e.event ? [toRecorded(e.event, e.event.position?.commit ?? e.commitPosition ?? 0n)] : []));
   }
 
+  /** No multi-stream read in KurrentDB: one read per stream, `readConcurrency` at a time. */
+  async readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>> {
+    const ids = [...new Set(streamIds)];
+    const read = new Map<string, RecordedEvent[]>();
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        read.set(id, await this.readStream(id));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.readConcurrency, ids.length) }, worker));
+    const out = new Map<string, RecordedEvent[]>();
+    for (const id of ids) {
+      const events = read.get(id)!;
+      if (events.length > 0) out.set(id, events);
+    }
+    return out;
+  }
+
   async readAll(after: GlobalPosition, maxCount: number): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
     if (maxCount <= 0) return out;
@@ -164,29 +195,12 @@ export class KurrentDbEventStore implements EventStore {
     return found;
   }
 
-  async loadCheckpoint(name: string): Promise<GlobalPosition> {
-    const [last] = await this.read(this.checkpointStream(name), { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
-    const data = last?.event?.data as { position?: string } | undefined;
-    return data?.position ? BigInt(data.position) : 0n;
-  }
-
-  async storeCheckpoint(name: string, position: GlobalPosition): Promise<void> {
-    const stream = this.checkpointStream(name);
-    const result = await this.client.appendToStream(stream, toEventData({ type: 'Checkpoint', data: { position: String(position) } }));
-    // Only the newest checkpoint matters: let the server scavenge older ones.
-    if (result.nextExpectedRevision === 0n) await this.client.setStreamMetadata(stream, { maxCount: 3 });
-  }
-
   async close(): Promise<void> {
     await this.client.dispose();
   }
 
   private dedupeStream(key: string): string {
     return `${this.prefix}dedupe-${key}`;
-  }
-
-  private checkpointStream(name: string): string {
-    return `${this.prefix}checkpoint-${name}`;
   }
 
   /** Server-side filter: no `$` streams, none of ours. */

@@ -1,4 +1,6 @@
 // Tables of the SQL event store, in their own schema. Every statement is idempotent.
+// (Databases created before the port lost its checkpoints may still have the unused
+// `<schema>.checkpoints` table of the removed runSubscription: nothing reads it, it can be dropped.)
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -30,10 +32,6 @@ export function migrationStatements(s: string): string[] {
       fingerprint text NOT NULL,
       stream_id text NOT NULL,
       global_position bigint
-    )`,
-    `CREATE TABLE IF NOT EXISTS ${s}.checkpoints (
-      name text PRIMARY KEY,
-      position bigint NOT NULL
     )`,
   ];
 }

@@ -77,7 +77,11 @@ export class SqlEventStore implements EventStore {
     this.recent = new RecentEvents(options.recentEvents ?? 10_000);
   }
 
-  /** The database the log lives in: read models and schedules keep their tables there too. */
+  /**
+   * The database the log lives in.
+   * @deprecated Open the storage with openLedgerStorage and use its `database` (the read-model
+   * database, which is not the log's with KurrentDB).
+   */
   get database(): SqlClient {
     return this.client;
   }
@@ -214,18 +218,14 @@ export class SqlEventStore implements EventStore {
     return rows.map(toRecorded);
   }
 
-  /**
-   * The type and data of several streams' events in one round trip (not part of the port): each
-   * stream oldest first; a stream without events is absent. Writers use it to fold many accounts
-   * at once, and need neither metadata nor positions (so they are not read, nor parsed).
-   */
-  async readStreams(streamIds: string[]): Promise<Map<string, { type: string; data: Record<string, unknown> }[]>> {
-    const out = new Map<string, { type: string; data: Record<string, unknown> }[]>();
+  /** Every stream in one statement (ordered by the (stream_id, stream_version) unique index). */
+  async readStreams(streamIds: string[]): Promise<Map<string, RecordedEvent[]>> {
+    const out = new Map<string, RecordedEvent[]>();
     if (streamIds.length === 0) return out;
-    const rows = await this.client.query<{ stream_id: string; type: string; data: Record<string, unknown> }>(
-      `SELECT stream_id, type, data FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`, [streamIds]);
+    const rows = await this.client.query<EventRow>(
+      `SELECT * FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`, [[...new Set(streamIds)]]);
     for (const r of rows) {
-      const e = { type: r.type, data: r.data };
+      const e = toRecorded(r);
       const list = out.get(r.stream_id);
       if (list) list.push(e);
       else out.set(r.stream_id, [e]);
@@ -233,7 +233,10 @@ export class SqlEventStore implements EventStore {
     return out;
   }
 
-  /** Events after `after` that this store appended itself and still holds in memory (maybe none). */
+  /**
+   * Events after `after` that this store appended itself and still holds in memory (maybe none).
+   * Reached through `LedgerStorage.sqlLog` by a reader of the events table in the same process.
+   */
   recentAfter(after: GlobalPosition, maxCount: number): RecordedEvent[] {
     return this.recent.after(after, maxCount);
   }
@@ -261,20 +264,6 @@ export class SqlEventStore implements EventStore {
     const rows = await this.client.query<{ key: string; fingerprint: string; stream_id: string }>(
       `SELECT key, fingerprint, stream_id FROM ${this.schema}.dedupe WHERE key = ANY($1::text[])`, [keys]);
     return new Map(rows.map((r) => [r.key, { key: r.key, fingerprint: r.fingerprint, streamId: r.stream_id }]));
-  }
-
-  async loadCheckpoint(name: string): Promise<GlobalPosition> {
-    const [row] = await this.client.query<{ position: bigint | string }>(
-      `SELECT position FROM ${this.schema}.checkpoints WHERE name = $1`, [name]);
-    return row ? BigInt(row.position) : 0n;
-  }
-
-  async storeCheckpoint(name: string, position: GlobalPosition): Promise<void> {
-    await this.client.query(
-      `INSERT INTO ${this.schema}.checkpoints (name, position) VALUES ($1, $2::bigint)
-       ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
-      [name, String(position)],
-    );
   }
 
   async close(): Promise<void> {
