@@ -4,9 +4,9 @@
 // differing rows) and exits 1 when they differ; with --switch makes the rebuilt schema the live
 // one (renamed in one transaction). Same settings as the service (DATABASE_URL, LEDGER_SCHEMA,
 // LEDGER_DATA_DIR). On PGlite, run it while the service is stopped (one process per data directory).
-import { openEventStore, SqlEventStore } from '@ledger/event-store';
+import { openLedgerStorage } from '@ledger/event-store';
 import { ConfigError, readConfig } from '@ledger/service/config';
-import { SqlLogReader } from '@ledger/service/projections/log-reader';
+import { logReaderOf } from '@ledger/service/projections/log-reader';
 import { runReplay } from '@ledger/service/projections/replay';
 
 const USAGE = 'usage: npm run replay -- [--verify] [--switch] [--keep] [--batch N] [--max-differences N]';
@@ -36,15 +36,15 @@ async function main(): Promise<number> {
   if (config.store.kind === 'pglite' && !config.store.dataDir) {
     throw new ConfigError('LEDGER_DATA_DIR', 'or DATABASE_URL is needed: an in-memory PGlite has no log to replay');
   }
-  const store: SqlEventStore = await openEventStore(config.store, config.schema);
+  const storage = await openLedgerStorage(config.store, config.schema);
   try {
     const outcome = await runReplay({
-      db: store.database, reader: new SqlLogReader(store.database, config.schema), ledgerSchema: config.schema,
+      db: storage.database, reader: logReaderOf(storage, { fromMemory: false }), ledgerSchema: config.schema,
       ...args, print: (line) => console.log(line),
     });
     return outcome.exitCode;
   } finally {
-    await store.close();
+    await storage.close();
   }
 }
 

@@ -2,7 +2,7 @@
 // gets its own section (config.module.ts). A bad setting stops the service with a message naming it.
 import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
-import { EventStoreConfig } from '@ledger/event-store';
+import { StorageConfig } from '@ledger/event-store';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
 import { ConfigError, Env, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
@@ -12,7 +12,7 @@ import { ProjectionConfig, readProjectionConfig } from './projections/projection
 export { ConfigError } from './kit/env';
 
 export interface LedgerConfig {
-  store: EventStoreConfig;
+  store: StorageConfig;
   /** Schema of the store's tables. */
   schema: string;
   port: number;
@@ -33,11 +33,13 @@ export interface LedgerConfig {
   kafka?: KafkaConfig;
 }
 
-function readStore(env: Env): EventStoreConfig {
-  const kind = readChoice(env, 'LEDGER_STORE', ['pglite', 'postgres'], env.DATABASE_URL ? 'postgres' : 'pglite');
+function readStore(env: Env): StorageConfig {
+  const kind = readChoice(env, 'LEDGER_STORE', ['pglite', 'postgres', 'kurrentdb'], env.DATABASE_URL ? 'postgres' : 'pglite');
   if (kind === 'pglite') return { kind: 'pglite', dataDir: env.LEDGER_DATA_DIR || undefined };
-  if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL', 'is required when LEDGER_STORE=postgres');
-  return { kind: 'postgres', url: env.DATABASE_URL };
+  if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL', `is required when LEDGER_STORE=${kind}${kind === 'kurrentdb' ? ' (checkpoints and read models live in PostgreSQL)' : ''}`);
+  if (kind === 'postgres') return { kind: 'postgres', url: env.DATABASE_URL };
+  if (!env.KURRENTDB_URL) throw new ConfigError('KURRENTDB_URL', 'is required when LEDGER_STORE=kurrentdb (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
+  return { kind: 'kurrentdb', url: env.KURRENTDB_URL, databaseUrl: env.DATABASE_URL };
 }
 
 function readSimulation(env: Env): LedgerConfig['simulation'] {

@@ -23,13 +23,6 @@ function fold(recorded: Pick<RecordedEvent, 'type' | 'data'>[]): Loaded {
   return { state, version: recorded.length };
 }
 
-/** A store that reads many streams in one round trip (the SQL store does); others load one by one. */
-interface ReadsManyStreams {
-  readStreams(streamIds: string[]): Promise<Map<string, Pick<RecordedEvent, 'type' | 'data'>[]>>;
-}
-const readsManyStreams = (store: EventStore): store is EventStore & ReadsManyStreams =>
-  typeof (store as Partial<ReadsManyStreams>).readStreams === 'function';
-
 @Injectable()
 export class AccountLedger {
   private readonly log = new Logger('AccountLedger');
@@ -93,9 +86,8 @@ export class AccountLedger {
     return loaded;
   }
 
-  /** The states of the accounts not in the cache, read in one round trip when the store can. */
+  /** The states of the accounts not in the cache, read in one round trip where the store can. */
   private async preload(accountIds: Iterable<string>): Promise<Map<string, Loaded> | undefined> {
-    if (!readsManyStreams(this.store)) return undefined;
     const missing: string[] = [];
     for (const id of accountIds) if (!this.cache.has(id)) missing.push(id);
     if (missing.length < 2) return undefined;

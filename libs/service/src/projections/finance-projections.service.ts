@@ -3,11 +3,11 @@
 // checkpoint and lag, and lets reading routes wait until the read models have caught up with
 // the log as of the request (read-your-writes).
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { EVENT_STORE, EventStore, GlobalPosition, LEDGER_DATABASE, SqlClient, SqlEventStore } from '@ledger/event-store';
+import { EVENT_STORE, EventStore, GlobalPosition, LEDGER_DATABASE, LEDGER_STORAGE, LedgerStorage, SqlClient } from '@ledger/event-store';
 import { Failure } from '../kit/failure';
 import { MetricsRegistry } from '../kit/metrics-registry';
 import { LEDGER_SCHEMA } from '../store/store-config';
-import { LogReader, SqlLogReader, StoreLogReader } from './log-reader';
+import { LogReader, logReaderOf } from './log-reader';
 import { PROJECTION_CONFIG, ProjectionConfig } from './projection-config';
 import { LeaseLost, migrateReadModels, Projector } from './projector';
 import { FINANCE_PROJECTOR, readModelSchemaOf } from './read-model-schema';
@@ -29,13 +29,14 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
   constructor(
     @Inject(LEDGER_DATABASE) readonly db: SqlClient,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LEDGER_STORAGE) storage: LedgerStorage,
     @Inject(LEDGER_SCHEMA) readonly ledgerSchema: string,
     @Inject(PROJECTION_CONFIG) readonly config: ProjectionConfig,
     metrics: MetricsRegistry,
   ) {
     this.schema = readModelSchemaOf(ledgerSchema);
     // The SQL store hands back its own latest appends from memory (recentAfter) when it has them.
-    this.reader = store instanceof SqlEventStore ? new SqlLogReader(db, ledgerSchema, store) : new StoreLogReader(store);
+    this.reader = logReaderOf(storage);
     const applied = metrics.counter('ledger_projection_events_applied_total', 'Events of the log applied to the finance read models by this process.');
     const batches = metrics.counter('ledger_projection_batches_total', 'Batch transactions committed by this process.');
     const failures = metrics.counter('ledger_projection_batch_failures_total', 'Batch transactions rolled back (retried), by reason.');

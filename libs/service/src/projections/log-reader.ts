@@ -1,5 +1,5 @@
 // Where the projector reads the global log from.
-import { checkSchemaName, EventStore, GlobalPosition, RecordedEvent, SqlExecutor } from '@ledger/event-store';
+import { checkSchemaName, EventStore, GlobalPosition, LedgerStorage, RecordedEvent, SqlExecutor } from '@ledger/event-store';
 import { ChargeFields, LogEvent } from './finance-batch';
 
 export interface LogReader {
@@ -7,6 +7,16 @@ export interface LogReader {
   read(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<LogEvent[]>;
   /** Position of the newest event readers may see. */
   head(): Promise<GlobalPosition>;
+}
+
+/**
+ * The fastest reader of this storage's log: straight from the SQL table when the log is one
+ * (with the store's own latest appends from memory unless `fromMemory` is false), else through
+ * the port.
+ */
+export function logReaderOf(storage: Pick<LedgerStorage, 'store' | 'database' | 'sqlLog'>, o: { fromMemory?: boolean } = {}): LogReader {
+  if (!storage.sqlLog) return new StoreLogReader(storage.store);
+  return new SqlLogReader(storage.database, storage.sqlLog.schema, o.fromMemory === false ? undefined : storage.sqlLog);
 }
 
 /** Through the event-store port (readAll): works with any store. */

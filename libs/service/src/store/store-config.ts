@@ -1,9 +1,9 @@
 // The `store` section of the configuration: where the log, its dedupe keys, the read models and
 // the process managers' tables live.
-import { EventStoreConfig } from '@ledger/event-store';
+import { StorageConfig } from '@ledger/event-store';
 
 export interface StoreConfig {
-  store: EventStoreConfig;
+  store: StorageConfig;
   /** Schema of the store's tables (read models in `<schema>_rm`). */
   schema: string;
 }

@@ -1,23 +1,25 @@
-// The store: the event-store port (EVENT_STORE), the SQL database the read models and process
-// managers write to (LEDGER_DATABASE) and the schema (LEDGER_SCHEMA). Closed last at shutdown.
+// The store: the whole storage of the ledger opened from one config (LEDGER_STORAGE), its log as
+// the event-store port (EVENT_STORE), the SQL database the read models and process managers
+// write to (LEDGER_DATABASE) and the schema (LEDGER_SCHEMA). Closed last at shutdown.
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE, EventStore, LEDGER_DATABASE, openEventStore, SqlEventStore } from '@ledger/event-store';
+import { EVENT_STORE, LEDGER_DATABASE, LEDGER_STORAGE, LedgerStorage, openLedgerStorage } from '@ledger/event-store';
 import { LEDGER_SCHEMA, STORE_CONFIG, StoreConfig } from './store-config';
 
-class StoreCloser implements OnApplicationShutdown {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+class StorageCloser implements OnApplicationShutdown {
+  constructor(@Inject(LEDGER_STORAGE) private readonly storage: LedgerStorage) {}
   async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    await this.storage.close();
   }
 }
 
 @Module({
   providers: [
-    { provide: EVENT_STORE, useFactory: (c: StoreConfig) => openEventStore(c.store, c.schema), inject: [STORE_CONFIG] },
-    { provide: LEDGER_DATABASE, useFactory: (store: SqlEventStore) => store.database, inject: [EVENT_STORE] },
+    { provide: LEDGER_STORAGE, useFactory: (c: StoreConfig) => openLedgerStorage(c.store, c.schema), inject: [STORE_CONFIG] },
+    { provide: EVENT_STORE, useFactory: (s: LedgerStorage) => s.store, inject: [LEDGER_STORAGE] },
+    { provide: LEDGER_DATABASE, useFactory: (s: LedgerStorage) => s.database, inject: [LEDGER_STORAGE] },
     { provide: LEDGER_SCHEMA, useFactory: (c: StoreConfig) => c.schema, inject: [STORE_CONFIG] },
-    StoreCloser,
+    StorageCloser,
   ],
-  exports: [EVENT_STORE, LEDGER_DATABASE, LEDGER_SCHEMA],
+  exports: [LEDGER_STORAGE, EVENT_STORE, LEDGER_DATABASE, LEDGER_SCHEMA],
 })
 export class StoreModule {}
