@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Runs the whole test suite with its servers: installs dependencies when needed, starts a
-# throwaway PostgreSQL unless DATABASE_URL is set, then `npm test` with this script's arguments.
+# Runs the whole test suite with its servers: installs dependencies when needed, lints (and
+# checks formatting once the tree is formatted), starts a throwaway PostgreSQL unless
+# DATABASE_URL is set, then `npm test` with this script's arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # npm ci writes node_modules/.package-lock.json: older than package-lock.json means stale.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci
+fi
+
+# Lint, then formatting (before any server is started, so a failure leaves nothing running).
+# Either failing fails this script. The format check is switched on by the commit that formats
+# the whole tree (npm run format), which also adds the marker file .prettier-formatted.
+npm run lint
+if [ -f .prettier-formatted ]; then
+  npm run format:check
+else
+  echo "format:check skipped: no .prettier-formatted yet (the tree is not formatted)" >&2
 fi
 
 if [ -z "${DATABASE_URL:-}" ]; then
