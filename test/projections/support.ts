@@ -115,24 +115,12 @@ export interface Service {
 
 export const SIMULATION_START = '2026-01-01T00:00:00.000Z';
 
-/**
- * The ledger service on `target` in `schema`, simulated clock from 1 January 2026. `projection`
- * settings (LEDGER_PROJECTOR...) are read from the environment when the module is built.
- */
-export async function startService(target: Target, schema: string, projection: Record<string, string> = {}): Promise<Service> {
-  const saved = { ...process.env };
-  Object.assign(process.env, projection);
-  try {
-    const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...target.env(schema) });
-    if (target.name === 'PGlite') {
-      // One in-memory PGlite per service (the store opens it).
-    }
-    const app = await createLedgerApp(config, { logger: ['error'] });
-    await app.init();
-    return { app, http: request(app.getHttpServer()), db: app.get(LEDGER_DATABASE), close: () => app.close() };
-  } finally {
-    for (const k of Object.keys(projection)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
-  }
+/** The ledger service on `target` in `schema`, simulated clock from 1 January 2026, with `settings` (LEDGER_PROJECTOR...) besides. */
+export async function startService(target: Target, schema: string, settings: Record<string, string> = {}): Promise<Service> {
+  const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...target.env(schema), ...settings });
+  const app = await createLedgerApp(config, { logger: ['error'] });
+  await app.init();
+  return { app, http: request(app.getHttpServer()), db: app.get(LEDGER_DATABASE), close: () => app.close() };
 }
 
 // ---- the sample month of the demo (apps/ledger/src/demo) ----
