@@ -2,7 +2,7 @@
 // keys (source + id) are written in the same transaction as the events they caused.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  AccountCommand, AccountEvent, AccountState, decideOn, decodeAccountEvent, encodeAccountEventData, evolve,
+  AccountCommand, AccountEvent, AccountState, decideInPlace, decodeAccountEvent, encodeAccountEventData, evolveInPlace,
   initialAccountState, Rejection,
 } from '@ledger/domain';
 import { DedupeKey, DuplicateKey, EVENT_STORE, EventStore, RecordedEvent, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
@@ -65,7 +65,7 @@ export class AccountLedger {
   async read(accountId: string): Promise<Loaded> {
     let state = initialAccountState();
     const recorded = await this.store.readStream(accountStream(accountId));
-    for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
+    for (const e of recorded) state = evolveInPlace(state, decodeAccountEvent(e.type, e.data));
     return { state, version: recorded.length };
   }
 
@@ -115,7 +115,7 @@ export class AccountLedger {
     for (const accountId of missing) {
       const recorded = streams.get(accountStream(accountId)) ?? [];
       let state = initialAccountState();
-      for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
+      for (const e of recorded) state = evolveInPlace(state, decodeAccountEvent(e.type, e.data));
       out.set(accountId, { state, version: recorded.length });
     }
     return out;
@@ -152,7 +152,7 @@ export class AccountLedger {
       for (const i of indexes) {
         const item = items[i];
         // The ledger owns `state` (it is dropped if the append fails): decide folds into it directly.
-        const out = decideOn(item.command, state, { book: this.config.book });
+        const out = decideInPlace(item.command, state, { book: this.config.book });
         for (const e of out.events) append.events.push({ type: e.type, data: encodeAccountEventData(e), metadata: item.provenance ?? {} });
         if (out.rejection) {
           outcomes[i] = { status: 'rejected', rejection: out.rejection };
