@@ -6,7 +6,7 @@ import { authorize } from './authorize';
 import { balanceAt } from './balance';
 import { AccountEvent } from './events';
 import {
-  advance, at, cancelPlan, chargeUsage, credits, given, Given, ofType, openAccount, Outcome, recorded, startPlan,
+  advance, at, cancelPlan, changePlanSettings, chargeUsage, credits, given, Given, ofType, openAccount, Outcome, recorded, startPlan,
 } from './spec-helpers';
 
 /** The api wallet's balance as the history stood at `when`. */
@@ -129,6 +129,34 @@ describe('a Pro account in January', () => {
         { type: 'InvoiceIssued', data: { invoice: expect.objectContaining({ kind: 'plan', plan: 'api_scale' }) } },
       );
     expect(available(history, '2026-01-11T00:00:00Z')).toBe('760');
+  });
+});
+
+describe('a refused command still records what the clock owed', () => {
+  const pro = recorded(openAccount('acct_pro', JAN_1), startPlan('api_pro', JAN_1));
+
+  it('a plan change refused after a lot expired: the expiry is recorded, and recorded once', () => {
+    const refused = given(pro)
+      .when(changePlanSettings('api', '2026-01-31T12:00:00Z', { autoRenew: true }))
+      .thenRejects(
+        { error: 'auto_renew_not_allowed', field: 'autoRenew' },
+        { type: 'LotExpired', data: { lotId: 'api-l2', credits: credits('100'), at: at('2026-01-31T00:00:00Z') } },
+      );
+    expect(refused.state.wallets.api.lots.find((l) => l.lotId === 'api-l2')!.closure).toEqual({ kind: 'expiry', at: at('2026-01-31T00:00:00Z') });
+    // The timer that comes next finds nothing left to do.
+    refused.when(advance('2026-01-31T12:00:00Z')).then();
+  });
+
+  it('a usage record refused after a period ended: the expiry, the period end and the next period are recorded', () => {
+    given(recorded(openAccount('acct_f', JAN_1)))
+      .when({ ...chargeUsage('avatar_video.unlimited', 10_000, '2025-12-31T00:00:00Z'), now: at('2026-02-05T00:00:00Z') })
+      .thenRejects(
+        { error: 'invalid', field: 'time' },
+        { type: 'LotExpired', data: { lotId: 'api-l1', credits: credits('10'), at: at('2026-01-31T00:00:00Z') } },
+        { type: 'PeriodEnded', data: { periodId: 'api-p1', reason: 'boundary', at: at('2026-02-01T00:00:00Z') } },
+        { type: 'PeriodStarted', data: { periodId: 'api-p2', reason: 'boundary', startsAt: at('2026-02-01T00:00:00Z') } },
+        { type: 'CreditsGranted', data: { lotId: 'api-l2', credits: credits('10') } },
+      );
   });
 });
 

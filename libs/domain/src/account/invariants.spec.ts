@@ -1,7 +1,8 @@
 // Property-based tests of the account decider: random command histories over about six months,
 // and the ledger's invariants stated in its own words. Every command is decided as the ledger's
 // writer decides it (`decideInPlace` on the state it owns) and all its events are recorded: a
-// refused command records what the clock owed.
+// refused command records what the clock owed. The last properties hold `decide` and `evolve`,
+// the pure contract, to the same decisions, and to leaving what they are given as it was.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_CATALOG, EnterpriseContract, PlanId, UsageKind, WalletId, WALLETS } from '../catalog/catalog';
@@ -10,12 +11,12 @@ import { Usage } from '../pricing/usage';
 import { addDays, addMs, Instant, monthOf, ms } from '../time/instant';
 import { balanceAt } from './balance';
 import { AccountCommand } from './commands';
-import { decideInPlace, Decision, nextDeadline } from './decide';
+import { decide, decideInPlace, Decision, nextDeadline } from './decide';
 import { AccountEvent, Invoice } from './events';
 import { invoiceNumber } from './invoices';
 import { lotClosesAt } from './lots';
 import { ctx } from './spec-helpers';
-import { AccountState, foldAccount, initialAccountState, Lot, lotRemaining } from './state';
+import { AccountState, evolve, foldAccount, initialAccountState, Lot, lotRemaining } from './state';
 
 const ACCOUNT = 'acct_pbt';
 const HOUR = 3_600_000;
@@ -265,6 +266,18 @@ function mustBeBalanced(lot: Lot, where: string): void {
     () => `${where}: lot ${lot.lotId} does not add up: ${show(parts)}`);
 }
 
+/**
+ * The same plain data, field for field (a field set to undefined counts), whatever realm made it:
+ * jest's objects and those structuredClone makes have different prototypes.
+ */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 /** Deep equality with jest's diff only when it fails. */
 function mustEqual(actual: unknown, expected: unknown): void {
   if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
@@ -448,6 +461,58 @@ describe('the ledger over six months of random commands (property-based)', () =>
             () => `usage ${d.usage.ref.id} at ${d.at} was charged to period ${p.periodId} (${p.startsAt} .. ${p.endedAt ?? p.endsAt})`);
         }
       }
+    }), params);
+  });
+
+  it('a refused command records only what the clock owed by its now: expiries, period ends and what they start', () => {
+    let refusedWithFacts = 0;
+    fc.assert(fc.property(planArb, (plan) => {
+      run(plan, (_state, decision, cmd) => {
+        if (!decision.rejection) return;
+        if (decision.events.length) refusedWithFacts++;
+        for (const e of decision.events) {
+          const owed = e.type === 'LotExpired' || e.type === 'CreditsGranted' || e.type === 'InvoiceIssued'
+            || ((e.type === 'PeriodEnded' || e.type === 'PeriodStarted') && e.data.reason === 'boundary');
+          must(owed && e.data.at <= cmd.now,
+            () => `${cmd.type} at ${cmd.now} was refused (${decision.rejection!.error}) but recorded ${e.type} at ${e.data.at}: ${show(e.data)}`);
+        }
+      });
+    }), params);
+    // The generator does reach refusals that still record something.
+    expect(refusedWithFacts).toBeGreaterThan(0);
+  });
+
+  it('decide never changes the state it is given, and evolve never changes its argument', () => {
+    fc.assert(fc.property(planArb, (plan) => {
+      const { commands } = run(plan);
+      // Every state and event seen, with a copy taken at once: none may change, then or later.
+      const seen: Array<[unknown, unknown, () => string]> = [];
+      let state = initialAccountState();
+      for (const cmd of commands) {
+        seen.push([state, structuredClone(state), () => `the state given to decide(${cmd.type} at ${cmd.now})`]);
+        const { events } = decide(cmd, state, ctx);
+        seen.push([events, structuredClone(events), () => `the events of ${cmd.type} at ${cmd.now}`]);
+        for (const e of events) {
+          const next = evolve(state, e);
+          must(next !== state, () => `evolve(${e.type} at ${e.data.at}) returned the state it was given`);
+          seen.push([next, structuredClone(next), () => `the state evolve(${e.type} at ${e.data.at}) returned`]);
+          state = next;
+        }
+      }
+      for (const [now, copy, what] of seen) must(sameData(now, copy), () => `${what()} changed afterwards`);
+    }), params);
+  });
+
+  it("the writer's fast path is the same contract: decide then evolve give the decisions and the state decideInPlace gave", () => {
+    fc.assert(fc.property(planArb, (plan) => {
+      const { account, commands, decisions } = run(plan);
+      let state = initialAccountState();
+      commands.forEach((cmd, i) => {
+        const decision = decide(cmd, state, ctx);
+        mustEqual(decision, decisions[i]);
+        for (const e of decision.events) state = evolve(state, e);
+      });
+      mustEqual(state, account.state);
     }), params);
   });
 });
