@@ -1,7 +1,7 @@
 // The appends the ledger makes for a workload, computed without a store: the same parse,
 // decide and encode as AccountLedger, batch by batch, so every side of the store benchmark gets
 // exactly the rows the ledger would write (charges with their dedupe keys, in account streams).
-import { AccountState, decideOn, encodeAccountEventData, initialAccountState } from '@ledger/domain';
+import { AccountState, decideInPlace, encodeAccountEventData, initialAccountState } from '@ledger/domain';
 import { StreamAppend } from '@ledger/event-store';
 import { LedgerItem } from '@ledger/service/accounts/ledger-item';
 import { accountStream } from '@ledger/domain';
@@ -42,7 +42,7 @@ export class LedgerSimulator {
       const w = this.writer(accountId);
       const append: StreamAppend = { streamId: accountStream(accountId), expectedVersion: w.version, events: [], dedupe: [] };
       for (const item of list) {
-        const out = decideOn(item.command, w.state, { book: DEFAULT_BOOK });
+        const out = decideInPlace(item.command, w.state, { book: DEFAULT_BOOK });
         for (const e of out.events) append.events.push({ type: e.type, data: encodeAccountEventData(e), metadata: item.provenance ?? {} });
         if (!out.rejection && item.dedupe) append.dedupe!.push(item.dedupe);
       }

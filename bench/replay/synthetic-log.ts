@@ -4,7 +4,7 @@
 // ends, cancellations and plan starts. Deterministic for a seed. Used by the replay benchmark
 // and by the projection tests.
 import {
-  AccountCommand, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolve, initialAccountState, isRejection,
+  AccountCommand, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolveInPlace, initialAccountState,
   PlanId, UsageKind,
 } from '@ledger/domain';
 import { EventStore, NewEvent, StreamAppend } from '@ledger/event-store';
@@ -79,12 +79,12 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
 
   const run = (a: Account, command: AccountCommand, metadata: Record<string, unknown>): void => {
     const out = decide(command, a.state, ctx);
-    if (isRejection(out)) return;
-    for (const e of out) {
-      a.state = evolve(a.state, e);
+    if (out.rejection) return; // what the clock owed is recorded by the next command
+    for (const e of out.events) {
+      a.state = evolveInPlace(a.state, e);
       chunk.push({ streamId: `account-${a.id}`, event: { type: e.type, data: encodeAccountEventData(e), metadata } });
     }
-    made += out.length;
+    made += out.events.length;
   };
 
   const accounts: Account[] = [];

@@ -1,7 +1,7 @@
 // Random account histories made by the account decider itself (for the projection specs): each
 // account opens, starts and cancels plans, burns credits (some records late), and is advanced.
 import {
-  AccountCommand, AccountEvent, addMs, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolve, initialAccountState, Instant, isRejection,
+  AccountCommand, AccountEvent, addMs, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolveInPlace, initialAccountState, Instant,
   PlanId, UsageKind,
 } from '@ledger/domain';
 import { EventStore, StreamAppend } from '@ledger/event-store';
@@ -25,9 +25,9 @@ export function randomHistory(accountId: string, random: () => number, start: In
   const events: AccountEvent[] = [];
   const run = (cmd: AccountCommand) => {
     const out = decide(cmd, state, { book: DEFAULT_BOOK });
-    if (isRejection(out)) return;
-    for (const e of out) {
-      state = evolve(state, e);
+    if (out.rejection) return; // what the clock owed is recorded by the next command
+    for (const e of out.events) {
+      state = evolveInPlace(state, e);
       events.push(e);
     }
   };

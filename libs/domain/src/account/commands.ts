@@ -22,4 +22,3 @@ export interface Rejection {
 }
 
 export const reject = (error: Rejection['error'], message: string, field?: string): Rejection => ({ error, message, ...(field ? { field } : {}) });
-export const isRejection = (x: unknown): x is Rejection => typeof x === 'object' && x !== null && 'error' in x && 'message' in x;

@@ -1,5 +1,6 @@
-// The account decider: decide(command, state) -> events. Pure: the clock and the catalog are
-// arguments. Each step records an event and folds it at once, so later steps see its effect.
+// The account decider: decide(command, state) -> what is recorded (and why not, if refused).
+// Pure: the clock and the catalog are arguments. Each step records an event and folds it at
+// once, so later steps see its effect.
 import { CatalogBook, catalogAt, catalogVersion, PlanTerms, planTerms, RESOLUTIONS, WalletId, WALLETS } from '../catalog/catalog';
 import { price } from '../pricing/price';
 import { Usage, walletOfKind } from '../pricing/usage';
@@ -8,7 +9,7 @@ import { AccountCommand, reject, Rejection } from './commands';
 import { AccountEvent, PeriodEndReason, PeriodStartReason, ReviewFlag } from './events';
 import { overageInvoice, planInvoice } from './invoices';
 import { burn, drawableAt, lotClosesAt, spendableLots } from './lots';
-import { AccountState, cloneAccountState, evolve, findLot, findPeriod, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
+import { AccountState, cloneAccountState, evolveInPlace, findLot, findPeriod, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
 
 export interface DecideContext {
   book: CatalogBook;
@@ -19,7 +20,7 @@ class Recorder {
   constructor(public state: AccountState, readonly ctx: DecideContext) {}
   record(e: AccountEvent): void {
     this.events.push(e);
-    this.state = evolve(this.state, e);
+    this.state = evolveInPlace(this.state, e);
   }
   get accountId(): string {
     return this.state.accountId!;
@@ -29,23 +30,31 @@ class Recorder {
   }
 }
 
-export function decide(cmd: AccountCommand, state: AccountState, ctx: DecideContext): AccountEvent[] | Rejection {
-  const out = decideOn(cmd, cloneAccountState(state), ctx);
-  return out.rejection ?? out.events;
-}
-
-/** What `decideOn` recorded: on a rejection, `events` holds only what the clock owed (still facts). */
+/**
+ * What a command records. `events` are the facts to append to the account's stream, in order.
+ * With a `rejection` the command is refused, and `events` holds only what the clock owed by the
+ * command's `now` (expiries, period ends and what they start): facts all the same, recorded
+ * whether or not the command is accepted.
+ */
 export interface Decision {
   events: AccountEvent[];
   rejection?: Rejection;
 }
 
 /**
- * `decide` without the copy: folds the new events into `draft` itself, for a writer that owns
- * its state (the ledger's cache). Even when the command is refused, `events` may hold expiries and
- * period ends the clock owed; they are true and belong in the stream with `draft`.
+ * The account decider. Pure: `state` is left as it was; folding `decision.events` into it with
+ * `evolve` gives the account's next state (also on a rejection).
  */
-export function decideOn(cmd: AccountCommand, draft: AccountState, ctx: DecideContext): Decision {
+export function decide(cmd: AccountCommand, state: AccountState, ctx: DecideContext): Decision {
+  return decideInPlace(cmd, cloneAccountState(state), ctx);
+}
+
+/**
+ * `decide` for a writer that owns its state (the ledger's cache): the same decision, without the
+ * copy. `draft` is left as the decision's events folded into it (with `evolveInPlace`), also on a
+ * rejection: the caller owns `draft`, and appends every event of the decision with it.
+ */
+export function decideInPlace(cmd: AccountCommand, draft: AccountState, ctx: DecideContext): Decision {
   if (cmd.type === 'OpenAccount') {
     if (draft.accountId) return { events: [], rejection: reject('account_exists', `account ${cmd.accountId} already exists`, 'accountId') };
     const rec = new Recorder(draft, ctx);

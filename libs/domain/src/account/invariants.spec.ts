@@ -1,5 +1,8 @@
 // Property-based tests of the account decider: random command histories over about six months,
-// and the ledger's invariants stated in its own words. Refused commands are simply skipped.
+// and the ledger's invariants stated in its own words. Every command is decided as the ledger's
+// writer decides it (`decideInPlace` on the state it owns) and all its events are recorded: a
+// refused command records what the clock owed. The last properties hold `decide` and `evolve`,
+// the pure contract, to the same decisions, and to leaving what they are given as it was.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_CATALOG, EnterpriseContract, PlanId, UsageKind, WalletId, WALLETS } from '../catalog/catalog';
@@ -7,13 +10,13 @@ import { sumCredits } from '../credits/credits';
 import { Usage } from '../pricing/usage';
 import { addDays, addMs, Instant, monthOf, ms } from '../time/instant';
 import { balanceAt } from './balance';
-import { AccountCommand, isRejection } from './commands';
-import { nextDeadline } from './decide';
+import { AccountCommand } from './commands';
+import { decide, decideInPlace, Decision, nextDeadline } from './decide';
 import { AccountEvent, Invoice } from './events';
 import { invoiceNumber } from './invoices';
 import { lotClosesAt } from './lots';
-import { AccountState, foldAccount, Lot, lotRemaining } from './state';
-import { Scenario } from './scenario';
+import { ctx } from './spec-helpers';
+import { AccountState, evolve, foldAccount, initialAccountState, Lot, lotRemaining } from './state';
 
 const ACCOUNT = 'acct_pbt';
 const HOUR = 3_600_000;
@@ -131,17 +134,29 @@ const planArb: fc.Arbitrary<Plan> = fc.record({
 // ---------------------------------------------------------------------------------------------
 // Running a plan.
 
+/** An account as the ledger's writer keeps it: it owns `state`, and records every event decided. */
+class Account {
+  readonly state: AccountState = initialAccountState();
+  readonly history: AccountEvent[] = [];
+
+  submit(cmd: AccountCommand): Decision {
+    const decision = decideInPlace(cmd, this.state, ctx);
+    this.history.push(...decision.events);
+    return decision;
+  }
+}
+
 interface Run {
-  scenario: Scenario;
+  account: Account;
   commands: AccountCommand[];
-  outcomes: Array<AccountEvent[] | 'refused'>;
+  decisions: Decision[];
   openAt: Instant;
   end: Instant;
 }
 
 const latest = (a: Instant, b: Instant) => (a >= b ? a : b);
 
-function toCommands(act: Act, now: Instant, s: Scenario, openAt: Instant, n: number): AccountCommand[] {
+function toCommands(act: Act, now: Instant, s: Account, openAt: Instant, n: number): AccountCommand[] {
   if (act.t === 'burst') {
     return act.durations.flatMap((durationMs, i) =>
       toCommands({ t: 'charge', kind: act.kind, durationMs, when: act.when }, now, s, openAt, n * 100 + i));
@@ -149,7 +164,7 @@ function toCommands(act: Act, now: Instant, s: Scenario, openAt: Instant, n: num
   return [toCommand(act, now, s, openAt, n)];
 }
 
-function toCommand(act: Exclude<Act, { t: 'burst' }>, now: Instant, s: Scenario, openAt: Instant, n: number): AccountCommand {
+function toCommand(act: Exclude<Act, { t: 'burst' }>, now: Instant, s: Account, openAt: Instant, n: number): AccountCommand {
   switch (act.t) {
     case 'start': {
       const { t: _t, ...rest } = act;
@@ -179,22 +194,22 @@ function toCommand(act: Exclude<Act, { t: 'burst' }>, now: Instant, s: Scenario,
   }
 }
 
-/** Runs the plan; `check` sees the state after every accepted command. */
-function run(plan: Plan, check: (state: AccountState, events: AccountEvent[], cmd: AccountCommand) => void = () => undefined): Run {
-  const scenario = new Scenario();
+/** Runs the plan; `check` sees the decision and the state after every command. */
+function run(plan: Plan, check: (state: AccountState, decision: Decision, cmd: AccountCommand) => void = () => undefined): Run {
+  const account = new Account();
   const commands: AccountCommand[] = [];
-  const outcomes: Run['outcomes'] = [];
+  const decisions: Decision[] = [];
   const exec = (cmd: AccountCommand) => {
     commands.push(cmd);
-    const out = scenario.when(cmd);
-    outcomes.push(isRejection(out) ? 'refused' : out);
-    if (!isRejection(out)) check(scenario.state, out, cmd);
+    const decision = account.submit(cmd);
+    decisions.push(decision);
+    check(account.state, decision, cmd);
   };
   exec({ type: 'OpenAccount', accountId: ACCOUNT, name: 'PBT', now: plan.openAt });
   let clock = plan.openAt;
   plan.steps.forEach((step, i) => {
     clock = addMs(clock, step.dtMs);
-    for (const cmd of toCommands(step.act, clock, scenario, plan.openAt, i)) {
+    for (const cmd of toCommands(step.act, clock, account, plan.openAt, i)) {
       if (cmd.now > clock) clock = cmd.now;
       exec(cmd);
     }
@@ -202,16 +217,13 @@ function run(plan: Plan, check: (state: AccountState, events: AccountEvent[], cm
   // About six months of simulated time, whatever the steps added up to.
   const end = latest(clock, addDays(plan.openAt, SIX_MONTHS_DAYS));
   exec({ type: 'Advance', now: end });
-  return { scenario, commands, outcomes, openAt: plan.openAt, end };
+  return { account, commands, decisions, openAt: plan.openAt, end };
 }
 
-/** Re-runs recorded commands on a fresh scenario. */
-function rerun(commands: AccountCommand[]): Array<AccountEvent[] | 'refused'> {
-  const s = new Scenario();
-  return commands.map((c) => {
-    const out = s.when(c);
-    return isRejection(out) ? 'refused' : out;
-  });
+/** Re-runs recorded commands on a fresh account. */
+function rerun(commands: AccountCommand[]): Decision[] {
+  const account = new Account();
+  return commands.map((c) => account.submit(c));
 }
 
 const ofType = <T extends AccountEvent['type']>(events: readonly AccountEvent[], type: T) =>
@@ -224,14 +236,14 @@ const invoices = (events: readonly AccountEvent[]): Invoice[] => ofType(events, 
 // Instants at which to read balances: around every grant, expiry and closure, and every event time.
 function balanceInstants(r: Run): Instant[] {
   const out = new Set<Instant>([r.openAt, r.end]);
-  for (const lot of allLots(r.scenario.state)) {
+  for (const lot of allLots(r.account.state)) {
     out.add(lot.issuedAt);
     out.add(lot.expiresAt);
     out.add(addMs(lot.expiresAt, -1));
     out.add(lotClosesAt(lot));
     out.add(addMs(lotClosesAt(lot), -1));
   }
-  const h = r.scenario.history;
+  const h = r.account.history;
   const stride = Math.max(1, Math.floor(h.length / 20));
   for (let i = 0; i < h.length; i += stride) out.add(h[i].data.at);
   return [...out].sort();
@@ -254,6 +266,18 @@ function mustBeBalanced(lot: Lot, where: string): void {
     () => `${where}: lot ${lot.lotId} does not add up: ${show(parts)}`);
 }
 
+/**
+ * The same plain data, field for field (a field set to undefined counts), whatever realm made it:
+ * jest's objects and those structuredClone makes have different prototypes.
+ */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 /** Deep equality with jest's diff only when it fails. */
 function mustEqual(actual: unknown, expected: unknown): void {
   if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
@@ -270,12 +294,12 @@ const count = <K>(keys: Iterable<K>): Map<K, number> => {
 describe('the ledger over six months of random commands (property-based)', () => {
   it('no lot is ever negative: granted = remaining + charged + expired + forfeited, each >= 0', () => {
     fc.assert(fc.property(planArb, (plan) => {
-      const r = run(plan, (state, _events, cmd) => {
+      const r = run(plan, (state, _decision, cmd) => {
         for (const lot of allLots(state)) mustBeBalanced(lot, `after ${cmd.type} at ${cmd.now}`);
       });
       // And as history stood at any instant.
       for (const asOf of balanceInstants(r)) {
-        const s = foldAccount(r.scenario.history.filter((e) => e.data.at <= asOf));
+        const s = foldAccount(r.account.history.filter((e) => e.data.at <= asOf));
         for (const lot of allLots(s)) mustBeBalanced(lot, `as of ${asOf}`);
       }
     }), params);
@@ -284,23 +308,23 @@ describe('the ledger over six months of random commands (property-based)', () =>
   it('the same history always gives the same balance', () => {
     fc.assert(fc.property(planArb, (plan) => {
       const r = run(plan);
-      const history = r.scenario.history;
+      const history = r.account.history;
       // Folding the recorded events again gives the state kept while deciding, even from copies of the events.
-      mustEqual(foldAccount(history), r.scenario.state);
-      mustEqual(foldAccount(structuredClone(history)), r.scenario.state);
+      mustEqual(foldAccount(history), r.account.state);
+      mustEqual(foldAccount(structuredClone(history)), r.account.state);
       // A balance read twice is the same balance.
       for (const asOf of balanceInstants(r).filter((_x, i) => i % 4 === 0)) {
         mustEqual(balanceAt(ACCOUNT, history, asOf), balanceAt(ACCOUNT, history, asOf));
       }
       // The same commands on a fresh account record the same events and refuse the same commands.
-      mustEqual(rerun(r.commands), r.outcomes);
+      mustEqual(rerun(r.commands), r.decisions);
     }), params);
   });
 
   it('every charge is fully accounted for: draws + overage + uncovered = priced credits, none negative', () => {
     fc.assert(fc.property(planArb, (plan) => {
       const r = run(plan);
-      for (const c of ofType(r.scenario.history, 'UsageCharged')) {
+      for (const c of ofType(r.account.history, 'UsageCharged')) {
         const d = c.data;
         must(d.priced.credits > 0n && d.overage >= 0n && d.uncovered >= 0n && d.draws.every((x) => x.credits > 0n),
           () => `usage ${d.usage.ref.id} has a negative or empty part: ${show(d)}`);
@@ -314,7 +338,7 @@ describe('the ledger over six months of random commands (property-based)', () =>
   it('a period renews at most once, and a wallet renews at most autoRenewCapPerMonth times in a calendar month', () => {
     let renewals = 0;
     fc.assert(fc.property(planArb, (plan) => {
-      const history = run(plan).scenario.history;
+      const history = run(plan).account.history;
       const endedByRenewal = count(ofType(history, 'PeriodEnded').filter((e) => e.data.reason === 'renewal').map((e) => e.data.periodId));
       for (const [periodId, n] of endedByRenewal) must(n === 1, () => `period ${periodId} renewed ${n} times`);
       const started = ofType(history, 'PeriodStarted').filter((e) => e.data.reason === 'renewal');
@@ -331,7 +355,7 @@ describe('the ledger over six months of random commands (property-based)', () =>
 
   it('invoice numbers are unique and gap-free, totals add up, and a period has at most one overage invoice', () => {
     fc.assert(fc.property(planArb, (plan) => {
-      const history = run(plan).scenario.history;
+      const history = run(plan).account.history;
       const issued = invoices(history);
       mustEqual(issued.map((i) => i.number), issued.map((_i, n) => invoiceNumber(ACCOUNT, n + 1)));
       const byNumber = new Map(issued.map((i) => [i.number, i]));
@@ -367,7 +391,7 @@ describe('the ledger over six months of random commands (property-based)', () =>
     fc.assert(fc.property(planArb, (plan) => {
       const r = run(plan);
       for (const asOf of balanceInstants(r)) {
-        const b = balanceAt(ACCOUNT, r.scenario.history, asOf);
+        const b = balanceAt(ACCOUNT, r.account.history, asOf);
         for (const wallet of WALLETS) {
           const wb = b.wallets[wallet];
           for (const lot of wb.lots) {
@@ -386,23 +410,23 @@ describe('the ledger over six months of random commands (property-based)', () =>
     fc.assert(fc.property(planArb, (plan) => {
       const lazy = run(plan);
       // The same commands, with Advance run by a timer at instants between them.
-      const timed = new Scenario();
+      const timed = new Account();
       lazy.commands.forEach((cmd, i) => {
-        timed.when(cmd);
+        timed.submit(cmd);
         const next = lazy.commands[i + 1];
         const tick = plan.ticks[i % plan.ticks.length];
-        if (next && tick >= 0) timed.when({ type: 'Advance', now: addMs(cmd.now, Math.floor(((ms(next.now) - ms(cmd.now)) * tick) / 1000)) });
+        if (next && tick >= 0) timed.submit({ type: 'Advance', now: addMs(cmd.now, Math.floor(((ms(next.now) - ms(cmd.now)) * tick) / 1000)) });
       });
       for (const asOf of balanceInstants(lazy).filter((_x, i) => i % 2 === 0)) {
-        mustEqual(balanceAt(ACCOUNT, timed.history, asOf), balanceAt(ACCOUNT, lazy.scenario.history, asOf));
+        mustEqual(balanceAt(ACCOUNT, timed.history, asOf), balanceAt(ACCOUNT, lazy.account.history, asOf));
       }
-      mustEqual(invoices(timed.history), invoices(lazy.scenario.history));
+      mustEqual(invoices(timed.history), invoices(lazy.account.history));
     }), params);
   });
 
   it('when a paid plan replaces api_free, only what is left of the free grant is forfeited', () => {
     fc.assert(fc.property(planArb, (plan) => {
-      const { state, history } = run(plan).scenario;
+      const { state, history } = run(plan).account;
       for (const e of ofType(history, 'LotForfeited')) {
         const w = state.wallets[e.data.wallet];
         const lot = w.lots.find((l) => l.lotId === e.data.lotId)!;
@@ -420,8 +444,8 @@ describe('the ledger over six months of random commands (property-based)', () =>
   it('a usage record draws only from lots that were spendable at its time, and is charged to the period that ran then', () => {
     fc.assert(fc.property(planArb, (plan) => {
       const r = run(plan);
-      const state = r.scenario.state;
-      for (const c of ofType(r.scenario.history, 'UsageCharged')) {
+      const state = r.account.state;
+      for (const c of ofType(r.account.history, 'UsageCharged')) {
         const d = c.data;
         const w = state.wallets[d.wallet];
         for (const draw of d.draws) {
@@ -437,6 +461,58 @@ describe('the ledger over six months of random commands (property-based)', () =>
             () => `usage ${d.usage.ref.id} at ${d.at} was charged to period ${p.periodId} (${p.startsAt} .. ${p.endedAt ?? p.endsAt})`);
         }
       }
+    }), params);
+  });
+
+  it('a refused command records only what the clock owed by its now: expiries, period ends and what they start', () => {
+    let refusedWithFacts = 0;
+    fc.assert(fc.property(planArb, (plan) => {
+      run(plan, (_state, decision, cmd) => {
+        if (!decision.rejection) return;
+        if (decision.events.length) refusedWithFacts++;
+        for (const e of decision.events) {
+          const owed = e.type === 'LotExpired' || e.type === 'CreditsGranted' || e.type === 'InvoiceIssued'
+            || ((e.type === 'PeriodEnded' || e.type === 'PeriodStarted') && e.data.reason === 'boundary');
+          must(owed && e.data.at <= cmd.now,
+            () => `${cmd.type} at ${cmd.now} was refused (${decision.rejection!.error}) but recorded ${e.type} at ${e.data.at}: ${show(e.data)}`);
+        }
+      });
+    }), params);
+    // The generator does reach refusals that still record something.
+    expect(refusedWithFacts).toBeGreaterThan(0);
+  });
+
+  it('decide never changes the state it is given, and evolve never changes its argument', () => {
+    fc.assert(fc.property(planArb, (plan) => {
+      const { commands } = run(plan);
+      // Every state and event seen, with a copy taken at once: none may change, then or later.
+      const seen: Array<[unknown, unknown, () => string]> = [];
+      let state = initialAccountState();
+      for (const cmd of commands) {
+        seen.push([state, structuredClone(state), () => `the state given to decide(${cmd.type} at ${cmd.now})`]);
+        const { events } = decide(cmd, state, ctx);
+        seen.push([events, structuredClone(events), () => `the events of ${cmd.type} at ${cmd.now}`]);
+        for (const e of events) {
+          const next = evolve(state, e);
+          must(next !== state, () => `evolve(${e.type} at ${e.data.at}) returned the state it was given`);
+          seen.push([next, structuredClone(next), () => `the state evolve(${e.type} at ${e.data.at}) returned`]);
+          state = next;
+        }
+      }
+      for (const [now, copy, what] of seen) must(sameData(now, copy), () => `${what()} changed afterwards`);
+    }), params);
+  });
+
+  it("the writer's fast path is the same contract: decide then evolve give the decisions and the state decideInPlace gave", () => {
+    fc.assert(fc.property(planArb, (plan) => {
+      const { account, commands, decisions } = run(plan);
+      let state = initialAccountState();
+      commands.forEach((cmd, i) => {
+        const decision = decide(cmd, state, ctx);
+        mustEqual(decision, decisions[i]);
+        for (const e of decision.events) state = evolve(state, e);
+      });
+      mustEqual(state, account.state);
     }), params);
   });
 });

@@ -95,11 +95,17 @@ export const periodAt = (w: Wallet, at: Instant): Period | undefined => {
   return undefined;
 };
 
-/**
- * Applies one event. It mutates a copy-on-write state: callers that keep old states pass a
- * clone (see `cloneAccountState`); folding a stream needs no copies, which keeps replay fast.
- */
+/** Applies one event: the account's next state. Pure: `s` is left as it was. */
 export function evolve(s: AccountState, e: AccountEvent): AccountState {
+  return evolveInPlace(cloneAccountState(s), e);
+}
+
+/**
+ * `evolve` for a fold that owns its state (replay, the ledger's cache): the same next state,
+ * made by applying `e` to `s` itself, which it returns. The caller owns `s`: whoever else
+ * holds it sees it change. Folding a stream this way needs no copies, which keeps replay fast.
+ */
+export function evolveInPlace(s: AccountState, e: AccountEvent): AccountState {
   switch (e.type) {
     case 'AccountOpened':
       s.accountId = e.data.accountId; s.name = e.data.name; s.openedAt = e.data.at;
@@ -188,11 +194,12 @@ export function evolve(s: AccountState, e: AccountEvent): AccountState {
   }
 }
 
-export const foldAccount = (events: Iterable<AccountEvent>, from: AccountState = initialAccountState()): AccountState => {
-  let s = from;
-  for (const e of events) s = evolve(s, e);
+/** The state these events fold to, from a new account or from `from` (left as it was). */
+export const foldAccount = (events: Iterable<AccountEvent>, from?: AccountState): AccountState => {
+  let s = from ? cloneAccountState(from) : initialAccountState();
+  for (const e of events) s = evolveInPlace(s, e);
   return s;
 };
 
-/** A deep copy, for deciders that try events out before returning them. */
+/** A deep copy: what `evolve` and `decide` start from, so that the state they are given stays as it was. */
 export const cloneAccountState = (s: AccountState): AccountState => structuredClone(s);

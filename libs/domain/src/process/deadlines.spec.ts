@@ -2,26 +2,25 @@
 // decider), when a deadline is due or an event is recorded, then these commands.
 import fc from 'fast-check';
 import { UsageKind } from '../catalog/catalog';
-import { isRejection } from '../account/commands';
+import { AccountCommand } from '../account/commands';
 import { nextDeadline } from '../account/decide';
-import { AccountEvent } from '../account/events';
-import { at, chargeCmd, open, Scenario } from '../account/scenario';
+import { at, chargeUsage, given, Given, openAccount, Outcome, recorded, startPlan } from '../account/spec-helpers';
 import { foldAccount } from '../account/state';
 import { addMs } from '../time/instant';
 import { decideDeadlines, deadlineRowState, DeadlineState, foldDeadlines, initialDeadlineState } from './deadlines';
 
 const ACCT = 'acct_pm';
 
-/** given: these commands ran on the account; the manager's state is the fold of their events. */
-const given = (...cmds: Parameters<Scenario['given']>) => {
-  const s = new Scenario().given(open(ACCT, '2026-01-01T00:00:00Z'), ...cmds);
-  return { scenario: s, state: foldDeadlines(s.history) };
+/** These commands ran on the account (opened on 1 January); the manager's state is the fold of their events. */
+const ran = (...cmds: AccountCommand[]) => {
+  const history = recorded(openAccount(ACCT, '2026-01-01T00:00:00Z'), ...cmds);
+  return { history, state: foldDeadlines(history) };
 };
 
 const due = (state: DeadlineState, now: string) => decideDeadlines({ type: 'DeadlineDue', accountId: ACCT, dueAt: state.dueAt!, now: at(now) }, state);
 
 describe('deadline process manager: a Pro account in January', () => {
-  const pro = () => given({ type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
+  const pro = (...then: AccountCommand[]) => ran(startPlan('api_pro', '2026-01-01T00:00:00Z'), ...then);
 
   it('knows its next deadline: the lot expiry on 31 January, before the period end on 1 February', () => {
     const { state } = pro();
@@ -39,20 +38,17 @@ describe('deadline process manager: a Pro account in January', () => {
   });
 
   it('after the Advance is recorded, the next deadline is the period end, and a stale row commands nothing', () => {
-    const { scenario } = pro();
-    scenario.given({ type: 'Advance', now: at('2026-01-31T12:00:00Z') });
-    const state = foldDeadlines(scenario.history);
+    const { state } = pro({ type: 'Advance', now: at('2026-01-31T12:00:00Z') });
     expect(state.dueAt).toBe('2026-02-01T00:00:00.000Z');
     // the runner read the old row (31 January) just before the Advance landed
     expect(decideDeadlines({ type: 'DeadlineDue', accountId: ACCT, dueAt: at('2026-01-31T00:00:00Z'), now: at('2026-01-31T12:00:00Z') }, state)).toEqual([]);
   });
 
   it('a lot burnt to nothing has no expiry: the next deadline is the period end', () => {
-    const { scenario } = pro();
     // 100 credits: 200 minutes... of unlimited video = 400 blocks of 0.5 credit
-    for (let i = 0; i < 10; i++) scenario.given(chargeCmd('avatar_video.unlimited', 20 * 30_000 - 1, `2026-01-0${2 + (i % 5)}T10:0${i}:00Z`, `u${i}`));
-    expect(foldAccount(scenario.history).wallets.api.lots.find((l) => l.lotId === 'api-l2')!.charged).toBe(100_000_000n);
-    expect(foldDeadlines(scenario.history).dueAt).toBe('2026-02-01T00:00:00.000Z');
+    const { history, state } = pro(...Array.from({ length: 10 }, (_, i) => chargeUsage('avatar_video.unlimited', 20 * 30_000 - 1, `2026-01-0${2 + (i % 5)}T10:0${i}:00Z`, `u${i}`)));
+    expect(foldAccount(history).wallets.api.lots.find((l) => l.lotId === 'api-l2')!.charged).toBe(100_000_000n);
+    expect(state.dueAt).toBe('2026-02-01T00:00:00.000Z');
   });
 
   it('decides the same from the row alone (what the runner reads) as from the whole summary', () => {
@@ -65,11 +61,11 @@ describe('deadline process manager: a Pro account in January', () => {
 describe('deadline process manager: events', () => {
   it('an event that leaves a deadline already past commands an Advance at once', () => {
     // given an account on api_free since 1 January, and the clock at 15 February
-    const s = new Scenario().given(open(ACCT, '2026-01-01T00:00:00Z'));
-    const before = foldDeadlines(s.history);
+    const { history, state: before } = ran();
     // when a Pro plan is started back on 5 January (its lot expired on 4 February)
-    const events = s.when({ type: 'StartPlan', plan: 'api_pro', startsAt: at('2026-01-05T00:00:00Z'), now: at('2026-02-15T00:00:00Z') });
-    if (isRejection(events)) throw new Error(events.message);
+    const { events } = given(history)
+      .when(startPlan('api_pro', '2026-02-15T00:00:00Z', { startsAt: '2026-01-05T00:00:00Z' }))
+      .thenContains({ type: 'PeriodStarted', data: { reason: 'plan_started' } });
     let state = before;
     const commands = events.flatMap((event) => {
       const out = decideDeadlines({ type: 'AccountEventRecorded', accountId: ACCT, event, now: at('2026-02-15T00:00:00Z') }, state);
@@ -82,8 +78,8 @@ describe('deadline process manager: events', () => {
   });
 
   it('an ordinary charge commands nothing', () => {
-    const { scenario, state } = given({ type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
-    const [charged] = scenario.when(chargeCmd('avatar_video.unlimited', 30_000, '2026-01-02T00:00:00Z')) as AccountEvent[];
+    const { history, state } = ran(startPlan('api_pro', '2026-01-01T00:00:00Z'));
+    const [charged] = given(history).when(chargeUsage('avatar_video.unlimited', 30_000, '2026-01-02T00:00:00Z')).then({ type: 'UsageCharged' }).events;
     expect(decideDeadlines({ type: 'AccountEventRecorded', accountId: ACCT, event: charged, now: at('2026-01-02T00:00:00Z') }, state)).toEqual([]);
   });
 });
@@ -105,7 +101,7 @@ describe('deadline summary against the account decider', () => {
 
   it('gives the same next deadline as nextDeadline(state) after random histories', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 4 * 86_400_000 }), step), { maxLength: 80 }), (steps) => {
-      const s = new Scenario().given(open(ACCT, '2026-01-01T00:00:00Z'));
+      let account: Given | Outcome = given(ran().history);
       let now = at('2026-01-01T00:00:00Z');
       let n = 0;
       for (const [dt, st] of steps) {
@@ -113,9 +109,9 @@ describe('deadline summary against the account decider', () => {
         const cmd = st.t === 'start' ? { type: 'StartPlan' as const, plan: st.plan, autoRenew: st.plan !== 'api_pro' && st.autoRenew, allowOverage: st.allowOverage, now }
           : st.t === 'cancel' ? { type: 'CancelPlan' as const, wallet: st.wallet, now }
           : st.t === 'advance' ? { type: 'Advance' as const, now }
-          : { ...chargeCmd(st.kind, st.minutes * 60_000, addMs(now, -st.backHours * 3_600_000), `c${n++}`), now };
-        s.when(cmd); // refusals change nothing
-        expect(foldDeadlines(s.history, initialDeadlineState()).dueAt).toBe(nextDeadline(foldAccount(s.history))?.at);
+          : { ...chargeUsage(st.kind, st.minutes * 60_000, addMs(now, -st.backHours * 3_600_000), `c${n++}`), now };
+        account = account.when(cmd); // a refusal records only what the clock owed
+        expect(foldDeadlines(account.history, initialDeadlineState()).dueAt).toBe(nextDeadline(foldAccount(account.history))?.at);
       }
     }), { numRuns: 150, seed: 20260101 });
   });

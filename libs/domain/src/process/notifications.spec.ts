@@ -1,8 +1,8 @@
 // The notification process manager, given/when/then: given an account's history (made by the
 // account decider), when the next command's events are recorded, then these notifications.
-import { AccountCommand, isRejection } from '../account/commands';
+import { AccountCommand } from '../account/commands';
 import { AccountEvent } from '../account/events';
-import { at, chargeCmd, open, Scenario } from '../account/scenario';
+import { at, chargeUsage, given, Given, openAccount, Outcome } from '../account/spec-helpers';
 import {
   decodeNotificationState, encodeNotificationState, initialNotificationState, Notification, NotificationState, reactToAccountEvent,
 } from './notifications';
@@ -12,7 +12,7 @@ const STREAM = `account-${ACCT}`;
 
 /** Runs the account decider and the notification manager side by side over the same events. */
 class Watched {
-  readonly account = new Scenario();
+  account: Given | Outcome = given();
   state: NotificationState = initialNotificationState();
   version = 0;
   readonly told: Notification[] = [];
@@ -24,9 +24,10 @@ class Watched {
 
   /** The notifications caused by one command's events. */
   when(cmd: AccountCommand): Notification[] {
-    const events = this.account.when(cmd);
-    if (isRejection(events)) throw new Error(`${cmd.type} refused: ${events.message}`);
-    return this.feed(events);
+    const out = this.account.when(cmd);
+    if (out.decision.rejection) throw new Error(`${cmd.type} refused: ${out.decision.rejection.message}`);
+    this.account = out;
+    return this.feed(out.events);
   }
 
   feed(events: AccountEvent[]): Notification[] {
@@ -43,10 +44,10 @@ class Watched {
 
 const kinds = (ns: Notification[]) => ns.map((n) => (n.kind === 'balance_threshold' ? `${n.kind}:${n.data.threshold}` : n.kind));
 /** Unlimited-engine video worth `credits` credits (0.5 credit per started 30-second block). */
-const video = (credits: number, when: string, id: string) => chargeCmd('avatar_video.unlimited', credits * 2 * 30_000 - 1, when, id);
+const video = (credits: number, when: string, id: string) => chargeUsage('avatar_video.unlimited', credits * 2 * 30_000 - 1, when, id);
 
 describe('notifications: balance thresholds of a Pro account (100 credits)', () => {
-  const pro = () => new Watched().given(open(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
+  const pro = () => new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
 
   it('tells nothing below 80 %', () => {
     expect(pro().when(video(79, '2026-01-02T00:00:00Z', 'a'))).toEqual([]);
@@ -83,7 +84,7 @@ describe('notifications: balance thresholds of a Pro account (100 credits)', () 
 });
 
 describe('notifications: a Scale account with auto-renew', () => {
-  const scale = () => new Watched().given(open(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') });
+  const scale = () => new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') });
 
   it('at 90 %: the thresholds, the period end, the renewal and its invoice', () => {
     const w = scale();
@@ -105,11 +106,11 @@ describe('notifications: a Scale account with auto-renew', () => {
 
 describe('notifications: overage invoices', () => {
   it('a LiveAvatar period with overage ends with an overage invoice; late usage gets a supplementary one', () => {
-    const w = new Watched().given(open(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'live_avatar', allowOverage: true, now: at('2026-01-01T00:00:00Z') });
-    w.given(chargeCmd('streaming.live_avatar_full', 520 * 60_000, '2026-01-09T23:00:00Z', 'full'));
+    const w = new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'live_avatar', allowOverage: true, now: at('2026-01-01T00:00:00Z') });
+    w.given(chargeUsage('streaming.live_avatar_full', 520 * 60_000, '2026-01-09T23:00:00Z', 'full'));
     const end = w.when({ type: 'Advance', now: at('2026-02-01T00:00:00Z') });
     expect(end.filter((n) => n.kind === 'invoice_issued').map((n) => [n.data.invoiceKind, n.data.totalCents])).toEqual([['overage', 400], ['plan', 10000]]);
-    const late = w.when({ ...chargeCmd('streaming.live_avatar_custom', 10 * 60_000, '2026-01-31T23:00:00Z', 'late'), now: at('2026-02-01T01:00:00Z') });
+    const late = w.when({ ...chargeUsage('streaming.live_avatar_custom', 10 * 60_000, '2026-01-31T23:00:00Z', 'late'), now: at('2026-02-01T01:00:00Z') });
     expect(late.map((n) => [n.kind, n.data.invoiceKind])).toEqual([['invoice_issued', 'supplementary']]);
   });
 });
@@ -117,7 +118,7 @@ describe('notifications: overage invoices', () => {
 describe('notifications: deterministic and replayable', () => {
   it('a replay of the same events decides the same notifications, and the state survives JSON', () => {
     const w = new Watched().given(
-      open(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') },
+      openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') },
       video(600, '2026-01-10T00:00:00Z', 'a'), { type: 'Advance', now: at('2026-03-01T00:00:00Z') },
     );
     const replay = new Watched();

@@ -2,7 +2,7 @@
 // keys (source + id) are written in the same transaction as the events they caused.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  accountStream, AccountState, decideOn, decodeAccountEvent, encodeAccountEventData, evolve, initialAccountState,
+  accountStream, AccountState, decideInPlace, decodeAccountEvent, encodeAccountEventData, evolveInPlace, initialAccountState,
 } from '@ledger/domain';
 import { DuplicateKey, EVENT_STORE, EventStore, RecordedEvent, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
 import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts-config';
@@ -19,7 +19,7 @@ const MAX_ATTEMPTS = 20;
 /** An account's state and version from its stream's events, oldest first. */
 function fold(recorded: Pick<RecordedEvent, 'type' | 'data'>[]): Loaded {
   let state = initialAccountState();
-  for (const e of recorded) state = evolve(state, decodeAccountEvent(e.type, e.data));
+  for (const e of recorded) state = evolveInPlace(state, decodeAccountEvent(e.type, e.data));
   return { state, version: recorded.length };
 }
 
@@ -130,7 +130,7 @@ export class AccountLedger {
       for (const i of indexes) {
         const item = items[i];
         // The ledger owns `state` (it is dropped if the append fails): decide folds into it directly.
-        const out = decideOn(item.command, state, { book: this.config.book });
+        const out = decideInPlace(item.command, state, { book: this.config.book });
         for (const e of out.events) append.events.push({ type: e.type, data: encodeAccountEventData(e), metadata: item.provenance ?? {} });
         if (out.rejection) {
           outcomes[i] = { status: 'rejected', rejection: out.rejection };
