@@ -3,7 +3,7 @@
 //
 //   npm run bench                      # everything, ~15 minutes on 2 cores
 //   BENCH_ONLY=store-append,http-ingest npm run bench
-//   BENCH_BEFORE=0 npm run bench       # without the "before the optimisations" runs
+//   BENCH_BEFORE=0 npm run bench       # without the runs on the tree before (bench/lib/before.ts)
 // Sizes: BENCH_EVENTS (Kafka end to end), BENCH_APPEND_EVENTS, BENCH_HTTP_EVENTS,
 // BENCH_REPLAY_EVENTS, BENCH_MEMORY_ACCOUNTS (see each bench file).
 import { execFileSync, spawn } from 'child_process';
@@ -12,7 +12,7 @@ import { cpus, loadavg, totalmem, release, type as osType } from 'os';
 import { join } from 'path';
 import { BenchResult, fmt, log, readResult, RESULTS_DIR, ResultRow } from './lib/report';
 import { databaseUrl, kafkaBrokers, postgresVersion } from './lib/services';
-import { prepareBefore, BEFORE_DESCRIPTION } from './lib/before';
+import { BEFORE_BASE, prepareBefore } from './lib/before';
 
 const ROOT = join(__dirname, '..');
 
@@ -24,7 +24,7 @@ interface Bench {
   needs: ('postgres' | 'kafka')[];
   /** Other files it runs (another developer's benchmark): skipped with the reason when missing. */
   requires?: string[];
-  /** Also run on the tree before the hot-path optimisations. */
+  /** Also run on the tree before (bench/lib/before.ts). */
   before?: boolean;
   env?: Record<string, string>;
 }
@@ -33,7 +33,7 @@ const BENCHES: Bench[] = [
   { name: 'kafka-e2e', title: '1. End to end through Kafka', file: 'bench/kafka-e2e.ts', needs: ['postgres', 'kafka'], before: true },
   { name: 'store-append', title: '2. Store appends', file: 'bench/store-append.ts', needs: ['postgres'], before: true },
   { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
-  { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'], requires: ['bench/replay/bench-replay.ts', 'apps/ledger/src/projections/log-reader.ts'] },
+  { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'], requires: ['bench/replay/bench-replay.ts', 'libs/service/src/projections/log-reader.ts'] },
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
 ];
 
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     for (const variant of before && b.before ? (['before', 'after'] as const) : (['after'] as const)) {
       const cwd = variant === 'before' ? before!.dir : ROOT;
       const dir = variant === 'before' ? join(RESULTS_DIR, 'before') : RESULTS_DIR;
-      log('main', `--- ${b.title}${variant === 'before' ? ' (before the optimisations)' : ''}`);
+      log('main', `--- ${b.title}${variant === 'before' ? ' (before: ' + BEFORE_BASE + ')' : ''}`);
       let r = await runBench(b, cwd, dir);
       if (r.error) {
         // The servers are shared (other test runs may restart them): one more try, said in the notes.
@@ -150,7 +150,7 @@ const OPTIMISATIONS = [
   '- Validation: class-validator ran on every event. A hand-written fast check (f87dd16) was later replaced by another developer\'s compiled class-validator constraints (f52087e); the body fingerprint now builds its canonical JSON in one pass and hashes with one-shot `crypto.hash` (c5db3e1, same digests).',
   '- Encoding (`libs/domain/src/account/codec.ts`): event data went through `JSON.parse(JSON.stringify(data, bigint replacer))`; now one recursive copy with the same result (2ee50f9).',
   '- Append (`libs/event-store/src/sql/sql-event-store.ts`): each event\'s JSON was sent as an element of text[]/jsonb[] array literals (escaped by the driver, unescaped and parsed by PostgreSQL); now all rows go as one jsonb document read with `jsonb_to_recordset` (9d28dd7).',
-  '- Loading (`apps/ledger/src/accounts/account-ledger.ts`): an account missing from the cache cost one `readStream` round trip, one after another; now all the misses of a batch are read in one query (`SqlEventStore.readStreams`, type and data only; af17226, c2a9b55). Index lists per account were copied on every item (quadratic for hot accounts); now appended.',
+  '- Loading (`libs/service/src/accounts/account-ledger.ts`): an account missing from the cache cost one `readStream` round trip, one after another; now all the misses of a batch are read in one query (`SqlEventStore.readStreams`, type and data only; af17226, c2a9b55). Index lists per account were copied on every item (quadratic for hot accounts); now appended.',
   '- Reading back (`libs/event-store/src/recent-events.ts`, cf0f290): the process managers and the finance projector beside the ingestor read every event the ingestor had just appended back from the database and parsed it again (pg row parsing was the largest JavaScript item of the ingestor\'s profile). The SQL store now keeps its own latest appends (10,000 events; it held 20,000 in the two runs quoted here, and was halved for the memory benchmark\'s margin; as committed, with their positions and the transaction\'s `now()` as recorded_at) and serves `readAll` from them while the positions follow on; a position it did not write (another writer\'s) is read from the database. Two kafka-e2e runs one after the other on an idle machine, just before and just after this change (BENCH_EVENTS=100000 BENCH_LATENCY_SECONDS=5): 7,772 -> 11,849 events/s with the process managers, p99 latency 3,460 -> 1,681 ms. The "before" column above restores the store file without it.',
   '- Garbage collection (package.json scripts, cf. `nodeFlagsOf` in bench/lib/services.ts): the services now start with `--max-semi-space-size=32`, a young generation twice Node\'s default, so that the short-lived objects of a batch die young instead of being copied into the old generation. Measured pairs of runs, flag then default, one after the other: kafka-e2e (BENCH_EVENTS=200000 BENCH_LATENCY_SECONDS=20) 13,411 vs 12,195 events/s and p99 416 vs 840 ms (two earlier default runs gave p99 533 and 670 ms: the latency moves a lot between runs); the same at 100,000 events 11,716 vs 10,983 events/s; one PostgreSQL rebuild of 1M events (bench/replay/rebuild-once.ts) 99,552 vs 92,098 events/s (one run each). The benchmarks start each service with the flags of its npm script.',
   '- Memory: the account cache defaults to 20,000 states instead of 50,000 (c38737e): V8 lets the heap grow to several times the live heap before collecting, and with 50,000 cached states the previous `npm run bench` run measured a peak RSS above 1 GiB with a million accounts touched.',
@@ -177,7 +177,7 @@ function render(runs: Run[], facts: string[], beforeDescription?: string): strin
   ];
   const befores = runs.filter((r) => r.variant === 'before');
   if (befores.length) {
-    lines.push('## Before and after the hot-path optimisations (same run, same machine)', '', beforeDescription ?? '', '',
+    lines.push('## Before and after (same run, same machine)', '', beforeDescription ?? '', '',
       '| what | before | after |', '|---|---|---|');
     for (const b of befores) {
       const a = after.find((x) => x.bench.name === b.bench.name);

@@ -1,27 +1,19 @@
-// The tree "before the optimisations": this commit's files (git archive HEAD), with the hot-path
-// files of issue 6 as they were before it, and this run's bench/ — so before and after differ
-// only in those files and run on the same machine in the same `npm run bench`.
+// The tree "before": the whole tree of commit BEFORE_BASE (git archive), its own bench/ included,
+// run beside this tree in the same `npm run bench`, so before and after run on the same machine
+// under the same load. The "before" of issue 10 is the last commit before the service was
+// reshaped into one module per capability: the reshaping must not make the hot paths slower.
 import { execFileSync } from 'child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'fs';
 import { join } from 'path';
 import { tmpdir } from 'os';
 
+/** The last commit before the reshaping of issue 10 ("one house"). */
+export const BEFORE_BASE = 'a486c6f';
 
-/** The last commit before the first hot-path optimisation of issue 6. */
-export const BEFORE_BASE = 'c983696';
-/** The files the optimisations changed (each restored from BEFORE_BASE). */
-export const OPTIMISED_FILES = [
-  'apps/ledger/src/usage/usage-event.ts',
-  'libs/domain/src/account/codec.ts',
-  'libs/event-store/src/sql/sql-event-store.ts',
-  'apps/ledger/src/accounts/account-ledger.ts',
-];
-const STORE_FILE = 'libs/event-store/src/sql/sql-event-store.ts';
-
-export const BEFORE_DESCRIPTION = `"Before" is this tree with ${OPTIMISED_FILES.map((f) => `\`${f}\``).join(', ')} as they were at commit ${BEFORE_BASE} (before the optimisations); everything else, bench/ included, is the same.`;
+export const BEFORE_DESCRIPTION = `"Before" is the whole tree of commit ${BEFORE_BASE}, the last before the service was reshaped into one module per capability (issue 10), with its own bench/; "after" is this tree.`;
 
 export function prepareBefore(root: string): { dir: string; description: string; cleanup(): void } | undefined {
-  const git = (args: string[], opts = {}) => execFileSync('git', args, { cwd: root, maxBuffer: 1 << 30, ...opts });
+  const git = (args: string[]) => execFileSync('git', args, { cwd: root, maxBuffer: 1 << 30 });
   try {
     git(['cat-file', '-e', `${BEFORE_BASE}^{commit}`]);
   } catch {
@@ -31,14 +23,7 @@ export function prepareBefore(root: string): { dir: string; description: string;
   const dir = join(tmpdir(), `ledger-bench-before-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const tar = git(['archive', '--format=tar', 'HEAD']);
-  execFileSync('tar', ['-x', '-C', dir], { input: tar, maxBuffer: 1 << 30 });
-  for (const f of OPTIMISED_FILES) writeFileSync(join(dir, f), git(['show', `${BEFORE_BASE}:${f}`]));
-  // The store of then kept nothing of its own appends in memory (recent-events.ts came later):
-  // it answers the projector's recentAfter with nothing, so every read goes to the database.
-  appendFileSync(join(dir, STORE_FILE), '\n(SqlEventStore.prototype as unknown as { recentAfter(): [] }).recentAfter = () => [];\n');
-  rmSync(join(dir, 'bench'), { recursive: true, force: true });
-  cpSync(join(root, 'bench'), join(dir, 'bench'), { recursive: true, filter: (src) => !src.includes(`${join('bench', '.work')}`) && !src.endsWith('RESULTS.md') });
+  execFileSync('tar', ['-x', '-C', dir], { input: git(['archive', '--format=tar', BEFORE_BASE]), maxBuffer: 1 << 30 });
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return { dir, description: BEFORE_DESCRIPTION, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
