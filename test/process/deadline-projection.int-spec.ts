@@ -123,7 +123,8 @@ describeEachBackend('deadline projection', (backend) => {
     expect(await rows(o)).toEqual(expected(hs));
   });
 
-  it('keeps up with tens of thousands of events per second', async () => {
+  // Speed is measured in bench/, never asserted here: this checks a large batch is applied whole.
+  it('projects a large log of many accounts completely, in batches', async () => {
     const accounts = 2000;
     const charges = backend.name === 'pglite' ? 25 : 50;
     const events = await appendSynthetic(o.store, accounts, charges);
@@ -135,7 +136,6 @@ describeEachBackend('deadline projection', (backend) => {
     process.stderr.write(`deadline projection [${backend.name}]: ${events} events of ${accounts} accounts in ${ms.toFixed(0)} ms = ${rate} events/s\n`);
     expect(p.applied).toBe(events);
     expect((await rows(o)).size).toBe(accounts);
-    expect(rate).toBeGreaterThan(backend.name === 'pglite' ? 5_000 : 10_000);
 
     // the notification projection over the same log (it decodes every event and keeps a state per account)
     const n = new NotificationProjection(o.store, o.db, o.schema, { thresholds: [80, 90, 100], projectionBatch: 5000 });
