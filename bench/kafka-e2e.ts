@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
     const backlog = [...usageEvents({ accounts: ACCOUNTS, events: EVENTS, idPrefix: `${run}-a` })];
-    let t = now();
+    const t = now();
     for (let i = 0; i < backlog.length; i += 5000) await produce(producer, backlog.slice(i, i + 5000));
     const produceMs = now() - t;
     log(BENCH, `produced ${fmt(EVENTS)} events in ${fmt(produceMs)} ms (${fmt(perSecond(EVENTS, produceMs))}/s)`);

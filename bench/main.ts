@@ -7,7 +7,7 @@
 // Sizes: BENCH_EVENTS (Kafka end to end), BENCH_APPEND_EVENTS, BENCH_HTTP_EVENTS,
 // BENCH_REPLAY_EVENTS, BENCH_MEMORY_ACCOUNTS (see each bench file).
 import { execFileSync, spawn } from 'child_process';
-import { existsSync, readdirSync, writeFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { cpus, loadavg, totalmem, release, type as osType } from 'os';
 import { join } from 'path';
 import { BenchResult, fmt, log, readResult, RESULTS_DIR, ResultRow } from './lib/report';
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const finished = new Date();
   facts.push(
     `- nproc: ${cpus().length} (${cpus()[0]?.model ?? '?'}); memory: ${fmt(totalmem() / 2 ** 30, 1)} GiB; ${osType()} ${release()}`,
-    `- Node ${process.version}; ${pg}; ${needs.has('kafka') ? kafkaVersion() : 'Kafka not used'}; kafkajs 2.2.4; PGlite ${JSON.parse(require('fs').readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version}`,
+    `- Node ${process.version}; ${pg}; ${needs.has('kafka') ? kafkaVersion() : 'Kafka not used'}; kafkajs 2.2.4; PGlite ${JSON.parse(readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version}`,
     `- commit ${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'bench', 'apps', 'libs']) ? ' (with uncommitted changes in the tree)' : ''}; run ${started.toISOString()} to ${finished.toISOString()} (${fmt((finished.getTime() - started.getTime()) / 60000, 1)} min)`,
     `- load average (1 min) before each benchmark and at the end: ${load.map((l) => l[0].toFixed(2)).join(', ')} — it counts the benchmarks' own broker, PostgreSQL and processes, and whatever else ran on this 2-core machine meanwhile; absolute figures move between runs (the Kafka latency most), so each ratio compares sides measured in the same process run`,
   );

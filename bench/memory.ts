@@ -8,6 +8,8 @@
 //
 //   BENCH_MEMORY_ACCOUNTS=1000000 node -r ./deploy/register.js bench/memory.ts
 import { spawn } from 'child_process';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { PgClient, SqlEventStore } from '@ledger/event-store';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { startLedger } from './lib/ledger';
@@ -41,7 +43,7 @@ interface ChildReport {
 }
 
 function rssFromProc(): { rss: number; hwm: number } {
-  const status = require('fs').readFileSync('/proc/self/status', 'utf8') as string;
+  const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
@@ -112,7 +114,7 @@ async function parent(): Promise<void> {
   const measure = (nodeArgs: string[], idPrefix: string) => new Promise<ChildReport>((resolve, reject) => {
     const prof = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/memory'] : [];
     const c = spawn(process.execPath, [...prof, '--expose-gc', ...nodeArgs, '-r', './deploy/register.js', __filename, '--child'], {
-      cwd: require('path').join(__dirname, '..'),
+      cwd: join(__dirname, '..'),
       env: { ...process.env, BENCH_MEMORY_CHILD_URL: url, BENCH_MEMORY_ID_PREFIX: idPrefix, LEDGER_PROCESS: PROCESS, ...(CACHE ? { LEDGER_ACCOUNT_CACHE: CACHE } : {}) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

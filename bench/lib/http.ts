@@ -1,4 +1,5 @@
 // A small HTTP client for the benchmarks (node:http, keep-alive) and the ledger service as a child process.
+import { readFileSync } from 'fs';
 import { ChildProcess, spawn } from 'child_process';
 import { Agent, request } from 'http';
 import { createServer } from 'net';
@@ -87,7 +88,7 @@ export async function startService(env: Record<string, string>, nodeArgs: string
 /** Peak resident set size of a process, from /proc (kB -> bytes); undefined when not on Linux. */
 export function peakRss(pid: number): number | undefined {
   try {
-    const status = require('fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /VmHWM:\s+(\d+) kB/.exec(status);
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {

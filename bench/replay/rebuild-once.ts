@@ -4,6 +4,7 @@
 //     [--reader sql|store] [--batch N] [--fold thread|inline] [--timing]
 //   --fold: parse and fold the log on a worker thread (default) or on the main thread;
 //   --timing: database time per statement, on stderr.
+import { readdirSync, readFileSync } from 'fs';
 import { GlobalPosition, PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
 import { LogReader, SqlLogReader, StoreLogReader } from '@ledger/service/projections/log-reader';
 import { READ_MODEL_TABLES } from '@ledger/service/projections/read-model-schema';
@@ -60,7 +61,6 @@ async function main(): Promise<void> {
  */
 function threadCpu(): Record<string, number> | undefined {
   try {
-    const { readdirSync, readFileSync } = require('fs') as typeof import('fs');
     const ticks = 100; // USER_HZ
     const out: Record<string, number> = {};
     for (const tid of readdirSync('/proc/self/task')) {

@@ -11,16 +11,19 @@ interface Rule {
   validate(value: unknown, args: ValidationArguments): boolean;
 }
 
-const compiled = new Map<Function, Check | null>();
+/** A DTO class: what class-validator's metadata is keyed by. */
+type DtoClass = abstract new (...args: never[]) => object;
+
+const compiled = new Map<DtoClass, Check | null>();
 
 /** True when class-validator would find no error in `object`; false means "ask validateSync". */
-export function passesConstraints(cls: Function, object: Record<string, unknown>): boolean {
+export function passesConstraints(cls: DtoClass, object: Record<string, unknown>): boolean {
   let check = compiled.get(cls);
   if (check === undefined) compiled.set(cls, (check = compile(cls)));
   return check !== null && check(object);
 }
 
-function compile(cls: Function): Check | null {
+function compile(cls: DtoClass): Check | null {
   const storage = getMetadataStorage();
   const rules: Rule[] = [];
   const optional = new Map<string, (object: object, value: unknown) => boolean>();
