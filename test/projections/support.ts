@@ -117,13 +117,14 @@ export const SIMULATION_START = '2026-01-01T00:00:00.000Z';
 
 /**
  * The ledger service on `target` in `schema`, simulated clock from 1 January 2026. `projection`
- * settings (LEDGER_PROJECTOR...) are read from the environment when the module is built.
+ * settings (LEDGER_PROJECTOR...) go into its configuration, and into the environment while the
+ * module is built.
  */
 export async function startService(target: Target, schema: string, projection: Record<string, string> = {}): Promise<Service> {
   const saved = { ...process.env };
   Object.assign(process.env, projection);
   try {
-    const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...target.env(schema) });
+    const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...target.env(schema), ...projection });
     if (target.name === 'PGlite') {
       // One in-memory PGlite per service (the store opens it).
     }
