@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const head: GlobalPosition = await reader.head();
   const result = await rebuildReadModels({
     db: client, reader, schema: target, ledgerSchema: schema, upTo: head, batchSize: Number(flag('batch', '100000')),
-    prefetch: kind !== 'pglite', // as the projector decides for a plain client (the timing wrapper hides which it is)
+    prefetch: client.concurrent, // as the projector decides for a plain client
     foldThread: flag('fold', 'thread') === 'thread',
   });
   clearInterval(sample);

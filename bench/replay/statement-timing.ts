@@ -24,6 +24,7 @@ export function timedClient(db: SqlClient): TimedClient {
   });
   const plain = wrap(db);
   return {
+    concurrent: db.concurrent,
     query: plain.query,
     transaction: (fn, options) => db.transaction((tx) => fn(wrap(tx)), options),
     close: () => db.close(),

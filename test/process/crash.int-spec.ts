@@ -103,7 +103,7 @@ describeEachBackend('crashes and restarts', (backend) => {
     ledger = await startLedger(place, { LEDGER_PROCESS: 'false' });
     await january(ledger);
     let batches = 0;
-    ledger.runner.deadlines.faults.beforeCheckpoint = () => {
+    ledger.runner.deadlines.faults.beforeCommit = () => {
       if (++batches === 1) throw new Error('the projector dies before its checkpoint'); // the batch of the Advance's events
     };
     expect((await setClock(ledger, '2026-02-01T00:00:00Z')).status).toBe(500);
@@ -114,7 +114,7 @@ describeEachBackend('crashes and restarts', (backend) => {
   it('the notification projection dies after writing the outbox, before its checkpoint: each notification once', async () => {
     ledger = await startLedger(place, { LEDGER_PROCESS: 'false' });
     await january(ledger);
-    ledger.runner.notifications.faults.beforeCheckpoint = () => {
+    ledger.runner.notifications.faults.beforeCommit = () => {
       throw new Error('the projector dies before its checkpoint');
     };
     expect((await setClock(ledger, '2026-02-01T00:00:00Z')).status).toBe(500);
@@ -129,8 +129,8 @@ describeEachBackend('crashes and restarts', (backend) => {
       if (++n % 3 === 0) throw new Error(`dies in ${where}`);
     };
     ledger.runner.runner.faults.afterSubmit = maybe('the runner');
-    ledger.runner.deadlines.faults.beforeCheckpoint = maybe('the deadline projection');
-    ledger.runner.notifications.faults.beforeCheckpoint = maybe('the notification projection');
+    ledger.runner.deadlines.faults.beforeCommit = maybe('the deadline projection');
+    ledger.runner.notifications.faults.beforeCommit = maybe('the notification projection');
     for (const day of ['2026-01-31T00:00:00Z', '2026-01-31T12:00:00Z', '2026-02-01T00:00:00Z']) await setClock(ledger, day);
     expect(n).toBeGreaterThanOrEqual(3); // at least one crash happened
     await restart();

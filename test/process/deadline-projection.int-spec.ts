@@ -99,7 +99,7 @@ describeEachBackend('deadline projection', (backend) => {
     await appendInterleaved(o.store, hs, seededRandom(3));
     const p = o.projection(25);
     let batches = 0;
-    p.faults.beforeCheckpoint = () => {
+    p.faults.beforeCommit = () => {
       if (++batches === 3) throw new Error('crash before the checkpoint');
     };
     await p.step();

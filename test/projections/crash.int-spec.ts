@@ -8,10 +8,10 @@ import { join } from 'path';
 import { PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
 import { SqlLogReader } from '@ledger/service/projections/log-reader';
 import { Projector } from '@ledger/service/projections/projector';
+import { financeCheckpoint } from '@ledger/service/projections/read-model-schema';
 import { compareWithCleanRebuild, DATABASE_URL, differing, eachDatabase, freshSchema, syntheticStore } from './support';
 
-const checkpointOf = async (db: SqlClient, schema: string) =>
-  BigInt((await db.query<{ position: bigint }>(`SELECT position FROM ${schema}_rm.projector WHERE name = 'finance'`))[0].position);
+const checkpointOf = (db: SqlClient, schema: string) => financeCheckpoint(db, `${schema}_rm`).position();
 
 eachDatabase('a failure inside the batch transaction', (target) => {
   it.each(['balances', 'entries', 'usage_monthly', 'invoice_lines'])('after writing %s: rolled back, retried, the same as a clean rebuild', async (table) => {

@@ -5,6 +5,7 @@ const INT8 = 20;
 
 /** A PostgreSQL server through a `pg` Pool. */
 export class PgClient implements SqlClient {
+  readonly concurrent = true;
   constructor(
     readonly pool: Pool,
     private readonly ownsPool = true,

@@ -8,6 +8,7 @@ const INT8 = 20;
  * inside another caller's open transaction.
  */
 export class PgliteClient implements SqlClient {
+  readonly concurrent = false;
   private readonly mutex = new Mutex();
 
   constructor(

@@ -11,6 +11,11 @@ export interface TransactionOptions {
 }
 
 export interface SqlClient extends SqlExecutor {
+  /**
+   * True when statements from separate callers run at once (a server's pool); false for PGlite,
+   * which runs one statement at a time in this process (reading ahead while writing gains nothing).
+   */
+  readonly concurrent: boolean;
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;

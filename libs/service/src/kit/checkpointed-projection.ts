@@ -1,11 +1,16 @@
-// A checkpointed projection of the log into SQL: each batch's row changes and the checkpoint are
-// written in ONE transaction, so every event takes effect exactly once, whatever crashes.
+// A checkpointed projection of the log into SQL, for the process managers (the deadline and
+// notification projections): each step reads a batch after the checkpoint (a row of
+// `<schema>.process_checkpoints`, kit/checkpoint.ts) and, in ONE transaction, moves the checkpoint
+// from where it read (advance(): row-locked, guarded by "still where I read from") and applies the
+// batch, so every event takes effect exactly once, whatever crashes.
 //
 // Several copies may run the same projection (two service instances, or a background loop and
-// PUT /v1/simulation/clock in one): the transaction first locks the checkpoint row and goes on
-// only if it still holds the position the batch was read after; otherwise another copy already
-// did that batch and this one is dropped. A lease (lease.ts) only saves the wasted work.
+// PUT /v1/simulation/clock in one): a copy that finds the checkpoint moved drops its batch, since
+// another copy did it. A lease (kit/lease.ts, held by the loop that drives step()) only saves the
+// wasted work. The finance projector (projections/projector.ts) uses the same Checkpoint and Lease
+// with a pipeline of its own.
 import { EventStore, GlobalPosition, Mutex, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
+import { Checkpoint } from './checkpoint';
 
 export interface ProjectionHandler {
   /** Checkpoint name (a row of process_checkpoints). */
@@ -18,13 +23,14 @@ export interface ProjectionHandler {
 
 /** Test seam: inject failures. */
 export interface ProjectionFaults {
-  /** Runs inside the transaction after the batch's row changes, before the checkpoint and COMMIT. */
-  beforeCheckpoint?(events: RecordedEvent[]): Promise<void> | void;
+  /** Runs inside the transaction after the batch's row changes and the checkpoint's move, before COMMIT. */
+  beforeCommit?(events: RecordedEvent[]): Promise<void> | void;
 }
 
 export class CheckpointedProjection {
   faults: ProjectionFaults = {};
   private readonly mutex = new Mutex();
+  private readonly checkpoint: Checkpoint;
   private ensured = false;
   /** Events applied by this copy (for logs and benchmarks). */
   applied = 0;
@@ -35,7 +41,9 @@ export class CheckpointedProjection {
     readonly schema: string,
     private readonly handler: ProjectionHandler,
     private readonly batchSize: number,
-  ) {}
+  ) {
+    this.checkpoint = new Checkpoint(db, `${schema}.process_checkpoints`, handler.name);
+  }
 
   get name(): string {
     return this.handler.name;
@@ -43,10 +51,11 @@ export class CheckpointedProjection {
 
   /** The committed checkpoint (0n before the first batch). */
   async position(): Promise<GlobalPosition> {
-    await this.ensureRow();
-    const [row] = await this.db.query<{ position: bigint | string }>(
-      `SELECT position FROM ${this.schema}.process_checkpoints WHERE name = $1`, [this.handler.name]);
-    return BigInt(row.position);
+    if (!this.ensured) {
+      await this.checkpoint.ensure();
+      this.ensured = true;
+    }
+    return this.checkpoint.position();
   }
 
   /**
@@ -60,14 +69,9 @@ export class CheckpointedProjection {
       if (events.length === 0) return 0;
       const last = events[events.length - 1].globalPosition;
       const done = await this.db.transaction(async (tx) => {
-        const [row] = await tx.query<{ position: bigint | string }>(
-          `SELECT position FROM ${this.schema}.process_checkpoints WHERE name = $1 FOR UPDATE`, [this.handler.name]);
-        if (BigInt(row.position) !== from) return false;
+        if (!(await this.checkpoint.advance(tx, from, last))) return false;
         await this.handler.apply(tx, events);
-        await this.faults.beforeCheckpoint?.(events);
-        await tx.query(
-          `UPDATE ${this.schema}.process_checkpoints SET position = $2::bigint, updated_at = now() WHERE name = $1`,
-          [this.handler.name, String(last)]);
+        await this.faults.beforeCommit?.(events);
         return true;
       });
       if (!done) return -1;
@@ -77,16 +81,15 @@ export class CheckpointedProjection {
   }
 
   /**
-   * Starts over: the handler forgets what it projected and the checkpoint goes back to 0, in one
+   * Starts over: the checkpoint goes back to 0 and the handler forgets what it projected, in one
    * transaction; the next steps replay the whole log.
    */
   reset(): Promise<void> {
     return this.mutex.run(async () => {
-      await this.ensureRow();
+      await this.position();
       await this.db.transaction(async (tx) => {
-        await tx.query(`SELECT position FROM ${this.schema}.process_checkpoints WHERE name = $1 FOR UPDATE`, [this.handler.name]);
+        await this.checkpoint.reset(tx);
         await this.handler.reset(tx);
-        await tx.query(`UPDATE ${this.schema}.process_checkpoints SET position = 0, updated_at = now() WHERE name = $1`, [this.handler.name]);
       });
     });
   }
@@ -101,12 +104,5 @@ export class CheckpointedProjection {
         if ((await this.position()) < target) throw new Error(`projection ${this.name}: no events after ${await this.position()} although the head was ${target}`);
       }
     }
-  }
-
-  private async ensureRow(): Promise<void> {
-    if (this.ensured) return;
-    await this.db.query(
-      `INSERT INTO ${this.schema}.process_checkpoints (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING`, [this.handler.name]);
-    this.ensured = true;
   }
 }

@@ -1,26 +1,41 @@
-// Leases: one running copy at a time does a job (a deadline shard, the projections, the
-// dispatcher). A lease row names its holder and an expiry on the database's clock; the holder
-// renews it every third of its lifetime, anyone may take it once it has expired. `token` goes up
-// at every change of holder (a fencing number for logs).
+// Leases: one running copy at a time does a job (a deadline shard, the process managers'
+// projections, the dispatcher, the finance projector). A lease is a row of `<schema>.process_leases`
+// (kit/tables.ts) naming its holder and an expiry on the database's clock; the holder renews it
+// every third of its lifetime, anyone may take it once it has expired. `token` goes up at every
+// change of holder (a fencing number for logs).
 //
-// Correctness never depends on a lease: the account decider, the projections' checkpoints and
-// the receivers' dedupe by id make a second copy harmless. The lease keeps copies from doing the
-// same work twice, and makes failover automatic after a crash (at most one lifetime later).
+// Correctness never depends on a lease: the account decider, the projections' checkpoints
+// (kit/checkpoint.ts) and the receivers' dedupe by id make a second copy harmless. The lease
+// keeps copies from doing the same work twice, and makes failover automatic after a crash (at
+// most one lifetime later). A copy that holds a lease for a checkpointed job may also fence its
+// batch transaction with it (fence()): the finance projector does, so that a copy whose lease was
+// taken over while it was busy commits nothing even before the new holder has moved the checkpoint.
 import { Logger } from '@nestjs/common';
-import { SqlClient } from '@ledger/event-store';
+import { SqlExecutor } from '@ledger/event-store';
+
+/** Where a lease tells of its changes of holder (a Nest Logger by default). */
+export type LeaseLog = Pick<Logger, 'log' | 'warn'>;
+
+/** This copy no longer holds the lease (it expired and another copy took it): the work was not done. */
+export class LeaseLost extends Error {
+  constructor(readonly lease: string, readonly holder: string) {
+    super(`${holder} no longer holds the lease ${lease}: batch not applied`);
+    this.name = 'LeaseLost';
+  }
+}
 
 export class Lease {
-  private readonly log = new Logger('Lease');
   private heldUntil = 0; // performance.now() before which this copy may act
   private lastAttempt = -Infinity;
   token = 0;
 
   constructor(
-    private readonly db: SqlClient,
+    private readonly db: SqlExecutor,
     private readonly schema: string,
     readonly name: string,
     readonly holder: string,
     readonly ttlMs: number,
+    private readonly log: LeaseLog = new Logger('Lease'),
   ) {}
 
   /** Held now, with a safety margin of a fifth of the lifetime for clock drift and slow statements. */
@@ -61,6 +76,23 @@ export class Lease {
     return this.held;
   }
 
+  /**
+   * In a transaction of the holder's: renews the lease if this copy still holds it (on the
+   * database's clock) and keeps its row locked until the transaction ends, so no other copy can
+   * take it over before the commit (a rival's acquire waits, then finds it alive). False: the
+   * lease is lost (this copy stops counting it as held) and the caller must not commit.
+   */
+  async fence(tx: SqlExecutor): Promise<boolean> {
+    const rows = await tx.query(
+      `UPDATE ${this.schema}.process_leases SET expires_at = clock_timestamp() + $3::double precision * interval '1 millisecond'
+       WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp() RETURNING token`,
+      [this.name, this.holder, this.ttlMs]);
+    if (rows.length === 1) return true;
+    if (this.heldUntil > 0) this.log.warn(`${this.holder} lost ${this.name}`);
+    this.heldUntil = 0;
+    return false;
+  }
+
   /** Gives the lease up (at shutdown), so another copy need not wait for it to expire. */
   async release(): Promise<void> {
     const was = this.heldUntil > 0;
@@ -68,6 +100,11 @@ export class Lease {
     if (!was) return;
     await this.db.query(`DELETE FROM ${this.schema}.process_leases WHERE name = $1 AND holder = $2`, [this.name, this.holder]).catch(() => undefined);
   }
+}
+
+/** Frees every lease of `schema` whoever holds it (a replay's --switch, for the schema it puts live). */
+export async function freeLeases(tx: SqlExecutor, schema: string): Promise<void> {
+  await tx.query(`DELETE FROM ${schema}.process_leases`);
 }
 
 /**

@@ -1,5 +1,7 @@
-// Tables of the kit in the store's database and schema: the checkpoints of checkpointed
-// projections and the leases (named `process_*`, as they always were). Every statement is
+// Tables of the kit: the checkpoints of checkpointed projections (kit/checkpoint.ts) and the
+// leases (kit/lease.ts), named `process_*` as they always were. The process managers keep both in
+// the store's schema; the finance read models keep a lease table in their own schema (their
+// checkpoint is a row of `<schema>.projector`, read-model-schema.ts). Every statement is
 // idempotent; concurrent starts take turns on an advisory lock, as the store's own migration does.
 import { SqlClient } from '@ledger/event-store';
 
@@ -31,7 +33,11 @@ export const kitTables = (s: string): string[] => [
     position bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now()
   )`,
-  // Leases: which running copy does a job (one runner per shard, the projections, the dispatcher).
+  ...leaseTables(s),
+];
+
+/** Leases: which running copy does a job (one runner per shard, the projections, the dispatcher, the finance projector). */
+export const leaseTables = (s: string): string[] => [
   `CREATE TABLE IF NOT EXISTS ${s}.process_leases (
     name text PRIMARY KEY,
     holder text NOT NULL,

@@ -1,15 +1,19 @@
 // The finance read models inside a Nest application: creates their tables at start, runs the
 // projector (unless LEDGER_PROJECTOR=off: then `npm run projector` runs it), reports head,
 // checkpoint and lag, and lets reading routes wait until the read models have caught up with
-// the log as of the request (read-your-writes).
+// the log as of the request (read-your-writes). The checkpoint and the lease are the projector's
+// (projector.ts: the kit's Checkpoint and Lease, in the read models' schema); several processes
+// may run a projector, the one holding the lease applies.
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EVENT_STORE, EventStore, GlobalPosition, LEDGER_DATABASE, LEDGER_STORAGE, LedgerStorage, SqlClient } from '@ledger/event-store';
+import { CheckpointMoved } from '../kit/checkpoint';
 import { Failure } from '../kit/failure';
+import { LeaseLost } from '../kit/lease';
 import { MetricsRegistry } from '../kit/metrics-registry';
 import { LEDGER_SCHEMA } from '../store/store-config';
 import { LogReader, logReaderOf } from './log-reader';
 import { PROJECTION_CONFIG, ProjectionConfig } from './projection-config';
-import { LeaseLost, migrateReadModels, Projector } from './projector';
+import { migrateReadModels, Projector } from './projector';
 import { FINANCE_PROJECTOR, readModelSchemaOf } from './read-model-schema';
 
 export interface ProjectionStatus {
@@ -51,7 +55,7 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
         lastError = '';
       },
       onError: (err) => {
-        failures.inc(1, { reason: err instanceof LeaseLost ? 'lease_lost' : 'error' });
+        failures.inc(1, { reason: err instanceof LeaseLost ? 'lease_lost' : err instanceof CheckpointMoved ? 'checkpoint_moved' : 'error' });
         const message = (err as Error).message ?? String(err);
         if (message !== lastError) this.log.warn(`batch not applied, retrying: ${message}`);
         lastError = message;
@@ -79,9 +83,8 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
   }
 
   /** The read models' checkpoint, as committed (whoever runs the projector). */
-  async checkpoint(): Promise<GlobalPosition> {
-    const rows = await this.db.query<{ position: bigint | string }>(`SELECT position FROM ${this.schema}.projector WHERE name = $1`, [FINANCE_PROJECTOR]);
-    return rows[0] ? BigInt(rows[0].position) : 0n;
+  checkpoint(): Promise<GlobalPosition> {
+    return this.projector.checkpoint.position();
   }
 
   async status(): Promise<ProjectionStatus> {

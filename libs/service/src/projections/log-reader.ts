@@ -7,7 +7,16 @@ export interface LogReader {
   read(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<LogEvent[]>;
   /** Position of the newest event readers may see. */
   head(): Promise<GlobalPosition>;
+  /**
+   * A page as raw text for parsePage, here or on a worker thread (the rebuild's fold thread).
+   * Only a reader of the SQL log has it.
+   */
+  readPage?(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<RawPage | undefined>;
 }
+
+/** A reader that hands out raw pages (a fold thread can parse them). */
+export type PagedLogReader = LogReader & Required<Pick<LogReader, 'readPage'>>;
+export const readsPages = (r: LogReader): r is PagedLogReader => typeof r.readPage === 'function';
 
 /**
  * The fastest reader of this storage's log: straight from the SQL table when the log is one

@@ -1,28 +1,39 @@
-// The checkpointed projector: reads the global log from its checkpoint and applies each batch
-// to the read models in ONE transaction with the new checkpoint, so a crash at any point leaves
+// The finance projector: reads the global log from its checkpoint and applies each batch to the
+// read models in ONE transaction with the move of the checkpoint, so a crash at any point leaves
 // the read models exactly as of a checkpoint (no event applied twice, none skipped).
 //
-// One projector applies at a time: the checkpoint row carries a lease (holder + expiry). The
-// batch transaction's first statement renews it AND moves the checkpoint, guarded by
-// "holder = me, lease not expired, checkpoint where I left it": it takes the row lock for the
-// whole transaction, so a rival waits for the commit and then sees a live lease; a holder whose
-// lease was taken over finds no row and rolls back.
+// Its checkpoint and lease are the kit's, as for the process managers' projections: the row
+// `finance` of `<schema>.projector` (kit/checkpoint.ts) and the lease `finance` in
+// `<schema>.process_leases` (kit/lease.ts), both in the read models' own schema, so a replay's
+// --switch swaps them with the tables. The batch transaction begins with two statements: the
+// lease's fence (renewed if still ours, its row locked until the commit: a rival waits, then sees
+// it alive; a projector whose lease was taken over commits nothing) and the checkpoint's advance
+// from where the batch was read (a projector that finds it moved, by another copy or by a
+// --switch, commits nothing and reads it again). The lease lets one projector apply at a time; the
+// checkpoint alone keeps every event applied exactly once.
+//
+// For speed: the next batch is read, folded and prepared while one is written (prefetch), a
+// rebuild parses and folds pages on a worker thread (fold-thread.ts), the usage watermark lets a
+// batch's statements be prepared before the previous batch is written, and waitFor() hears of
+// each batch at once (read-your-writes).
 import { randomUUID } from 'crypto';
-import { GlobalPosition, PgliteClient, SqlClient } from '@ledger/event-store';
+import { GlobalPosition, SqlClient } from '@ledger/event-store';
+import { Checkpoint, CheckpointMoved } from '../kit/checkpoint';
+import { Lease, LeaseLost } from '../kit/lease';
 import { AfterStatement, PreparedBatch, prepareFinanceBatch, UsageWatermark, writePreparedBatch } from './batch-writer';
 import { FinanceBatch } from './finance-batch';
 import { FoldThread } from './fold-thread';
-import { LogReader, SqlLogReader } from './log-reader';
-import { FINANCE_PROJECTOR, indexStatements, READ_MODEL_VERSION, readModelStatements } from './read-model-schema';
+import { LogReader, PagedLogReader, readsPages } from './log-reader';
+import { FINANCE_PROJECTOR, financeCheckpoint, indexStatements, READ_MODEL_VERSION, readModelStatements } from './read-model-schema';
 
 export interface ProjectorOptions {
   db: SqlClient;
   reader: LogReader;
-  /** Schema of the read models (`<ledger schema>_rm`, or a fresh one for a rebuild). */
+  /** Schema of the read models (`<ledger schema>_rm`, or a fresh one for a rebuild), with the checkpoint and the lease. */
   schema: string;
   /** The store's schema in the same database (`ledger`): the entries' provenance view joins its events. */
   ledgerSchema: string;
-  /** Checkpoint row (default `finance`). */
+  /** Checkpoint row and lease name (default `finance`). */
   name?: string;
   /** This projector's identity in the lease (default: a random one). */
   holder?: string;
@@ -30,8 +41,10 @@ export interface ProjectorOptions {
   batchSize?: number;
   /** Most events per read of the log (default 20,000, at most batchSize): a batch is made of one or more reads. */
   pageSize?: number;
-  /** Lease length (default 10 s); renewed by every batch and while idle. */
+  /** Lease lifetime (default 10 s); renewed every third of it, and by every batch. */
   leaseMs?: number;
+  /** Do not log changes of the lease's holder (rebuilds). */
+  quiet?: boolean;
   /** Poll interval once caught up (default 50 ms); a standby tries to take the lease every `standbyMs` (default 1 s). */
   pollMs?: number;
   standbyMs?: number;
@@ -59,14 +72,6 @@ export interface BatchApplied {
   ms: number;
 }
 
-/** The lease was taken over, or the checkpoint moved under us: the batch was not applied. */
-export class LeaseLost extends Error {
-  constructor(holder: string) {
-    super(`projector ${holder} does not hold the lease (or the checkpoint moved): batch not applied`);
-    this.name = 'LeaseLost';
-  }
-}
-
 interface Waiter {
   target: GlobalPosition;
   resolve(reached: boolean): void;
@@ -75,29 +80,38 @@ interface Waiter {
 
 export type StepResult = 'applied' | 'idle' | 'standby';
 
-/** A batch ready to write. `batch` is there when it was folded on this thread (not by a FoldThread). */
+/**
+ * A batch ready to write: the events after `from` up to `last`. `batch` is there when it was
+ * folded on this thread (not by a FoldThread).
+ */
 interface Ready {
+  from: GlobalPosition;
   events: number;
   last: GlobalPosition;
   batch?: FinanceBatch;
   prepared: PreparedBatch;
 }
 
+const SILENT = { log: () => undefined, warn: () => undefined };
+
 export class Projector {
   readonly holder: string;
   readonly name: string;
+  /** The read models' committed checkpoint (whoever runs the projector). */
+  readonly checkpoint: Checkpoint;
+  private readonly lease: Lease;
   private readonly batchSize: number;
   private readonly pageSize: number;
-  private readonly leaseMs: number;
-  private checkpoint: GlobalPosition = 0n;
+  /** Where the next batch starts: the checkpoint as this projector last applied or read it. */
+  private at: GlobalPosition = 0n;
   private watermark: UsageWatermark = { day: null, month: null };
+  /** `at` and `watermark` were read from the database since the lease was taken (and no batch was refused since). */
+  private synced = false;
   /**
    * The next batch, read, folded and prepared (statements and parameters) while the previous one
    * is written: a PostgreSQL server writes while this process gets the next one ready.
    */
   private prefetched?: { after: GlobalPosition; upTo?: GlobalPosition; ready: Promise<Ready | undefined> };
-  private holding = false;
-  private renewedAt = 0;
   private stopped = true;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -108,16 +122,18 @@ export class Projector {
     this.name = o.name ?? FINANCE_PROJECTOR;
     this.batchSize = o.batchSize ?? 10_000;
     this.pageSize = Math.min(o.pageSize ?? 20_000, this.batchSize);
-    this.leaseMs = o.leaseMs ?? 10_000;
+    this.checkpoint = financeCheckpoint(o.db, o.schema, this.name);
+    this.lease = new Lease(o.db, o.schema, this.name, this.holder, o.leaseMs ?? 10_000, o.quiet ? SILENT : undefined);
   }
 
   /** Last checkpoint this projector applied or saw. */
   get position(): GlobalPosition {
-    return this.checkpoint;
+    return this.at;
   }
 
+  /** Holds the lease now (on this process's clock, with the lease's safety margin). */
   get isLeader(): boolean {
-    return this.holding;
+    return this.lease.held;
   }
 
   get running(): boolean {
@@ -136,21 +152,20 @@ export class Projector {
     this.loop = this.run();
   }
 
+  /** Stops the loop and gives the lease up, so another projector need not wait for it to expire. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.loop;
     this.loop = undefined;
-    if (this.holding) {
-      this.holding = false;
-      await this.o.db.query(`UPDATE ${this.o.schema}.projector SET holder = NULL, lease_until = NULL WHERE name = $1 AND holder = $2`, [this.name, this.holder]).catch(() => undefined);
-    }
-    for (const w of this.waiters) this.settle(w, this.checkpoint >= w.target);
+    await this.lease.release();
+    this.synced = false;
+    for (const w of this.waiters) this.settle(w, this.at >= w.target);
   }
 
   /** Resolves true once the checkpoint reaches `target`, false after `timeoutMs`. */
   waitFor(target: GlobalPosition, timeoutMs: number): Promise<boolean> {
-    if (this.checkpoint >= target) return Promise.resolve(true);
+    if (this.at >= target) return Promise.resolve(true);
     return new Promise((resolve) => {
       const w: Waiter = { target, resolve, timer: setTimeout(() => this.settle(w, false), timeoutMs) };
       this.waiters.add(w);
@@ -165,29 +180,55 @@ export class Projector {
    */
   async runUntil(target?: GlobalPosition): Promise<GlobalPosition> {
     const goal = target ?? (await this.o.reader.head());
-    if (this.o.foldThread && this.o.reader instanceof SqlLogReader) {
-      if (!this.holding && !(await this.acquire())) throw new Error(`projector ${this.holder} could not take the lease of ${this.o.schema}.projector`);
+    if (this.o.foldThread && readsPages(this.o.reader)) {
+      if (!(await this.lead())) throw new Error(`projector ${this.holder} could not take the lease ${this.name} of ${this.o.schema}`);
       await this.runOnFoldThread(this.o.reader, goal);
-      return this.checkpoint;
+      return this.at;
     }
-    while (this.checkpoint < goal) {
+    while (this.at < goal) {
       const r = await this.step(goal);
-      if (r === 'standby') throw new Error(`projector ${this.holder} could not take the lease of ${this.o.schema}.projector`);
+      if (r === 'standby') throw new Error(`projector ${this.holder} could not take the lease ${this.name} of ${this.o.schema}`);
       if (r === 'idle') break;
     }
-    return this.checkpoint;
+    return this.at;
   }
 
   /** One round: takes or renews the lease, then applies one batch if there is one. */
   async step(upTo?: GlobalPosition): Promise<StepResult> {
-    if (!this.holding && !(await this.acquire())) return 'standby';
-    const ready = await this.next(this.checkpoint, upTo);
-    if (!ready) {
-      if (Date.now() - this.renewedAt > this.leaseMs / 3) await this.renew();
-      return this.holding ? 'idle' : 'standby';
-    }
+    if (!(await this.lead())) return 'standby';
+    const ready = await this.next(this.at, upTo);
+    if (!ready) return 'idle';
     await this.apply(ready, upTo);
     return 'applied';
+  }
+
+  /**
+   * Takes the lease, or renews it when due (every third of its lifetime). Once it is taken, and at
+   * each renewal if the committed checkpoint is not where this projector left it (a replay's
+   * --switch put another one live), reads the checkpoint and the watermark from the database:
+   * whoever held the lease before may have applied batches meanwhile. False: another projector
+   * holds it.
+   */
+  private async lead(): Promise<boolean> {
+    const had = this.lease.held;
+    if (had && this.synced && !this.lease.renewDue) return true;
+    await this.lease.acquire();
+    if (!this.lease.held) {
+      this.synced = false;
+      return false;
+    }
+    if (!had || !this.synced || (await this.checkpoint.position()) !== this.at) await this.sync();
+    return true;
+  }
+
+  private async sync(): Promise<void> {
+    this.prefetched = undefined;
+    this.at = await this.checkpoint.position();
+    const [usage] = await this.o.db.query<{ day: string | null; month: string | null }>(
+      `SELECT (SELECT max(day)::text FROM ${this.o.schema}.usage_daily) AS day, (SELECT max(month)::text FROM ${this.o.schema}.usage_monthly) AS month`);
+    this.watermark = { day: usage.day, month: usage.month };
+    this.synced = true;
+    for (const w of this.waiters) if (this.at >= w.target) this.settle(w, true);
   }
 
   /** Reads up to batchSize events after `after` (one or more reads) and folds them into a batch. */
@@ -207,7 +248,7 @@ export class Projector {
   /** The batch after `after`, prepared against `watermark` (what the tables will hold by then). */
   private async ready(after: GlobalPosition, upTo: GlobalPosition | undefined, watermark: UsageWatermark): Promise<Ready | undefined> {
     const batch = await this.collect(after, upTo);
-    return batch && { batch, events: batch.events, last: batch.last!, prepared: prepareFinanceBatch(this.o.schema, batch, watermark) };
+    return batch && { from: after, batch, events: batch.events, last: batch.last!, prepared: prepareFinanceBatch(this.o.schema, batch, watermark) };
   }
 
   private next(after: GlobalPosition, upTo?: GlobalPosition): Promise<Ready | undefined> {
@@ -217,22 +258,17 @@ export class Projector {
     return this.ready(after, upTo, this.watermark);
   }
 
-  private async apply({ batch, prepared, events, last: to }: Ready, upTo?: GlobalPosition): Promise<void> {
+  /** Writes one batch in one transaction: the lease's fence, the checkpoint's advance, the batch's statements. */
+  private async apply({ from, batch, prepared, events, last: to }: Ready, upTo?: GlobalPosition): Promise<void> {
     const started = Date.now();
-    const from = this.checkpoint;
     if (batch) await this.o.beforeTransaction?.(batch);
-    const s = this.o.schema;
     try {
       const writing = this.o.db.transaction(async (tx) => {
-        const moved = await tx.query(
-          `UPDATE ${s}.projector SET position = $1::bigint, lease_until = now() + $2::bigint * interval '1 millisecond'
-           WHERE name = $3 AND holder = $4 AND position = $5::bigint AND lease_until > now() RETURNING position`,
-          [to.toString(), String(this.leaseMs), this.name, this.holder, from.toString()],
-        );
-        if (moved.length !== 1) throw new LeaseLost(this.holder);
+        if (!(await this.lease.fence(tx))) throw new LeaseLost(this.name, this.holder);
+        if (!(await this.checkpoint.advance(tx, from, to))) throw new CheckpointMoved(this.name, from);
         await writePreparedBatch(tx, prepared, this.o.afterStatement);
       });
-      if (batch && events >= this.batchSize && (this.o.prefetch ?? !(this.o.db instanceof PgliteClient))) {
+      if (batch && events >= this.batchSize && (this.o.prefetch ?? this.o.db.concurrent)) {
         // Likely more to come: get the next batch ready while this one is written (if this one
         // fails, the next is dropped: it was prepared against this one's watermark).
         const next = this.ready(to, upTo, prepared.watermark);
@@ -242,14 +278,14 @@ export class Projector {
       await writing;
     } catch (err) {
       this.prefetched = undefined;
-      if (err instanceof LeaseLost) this.holding = false;
+      // Refused: read the checkpoint (and watermark) again before the next batch.
+      if (err instanceof LeaseLost || err instanceof CheckpointMoved) this.synced = false;
       throw err;
     }
     this.watermark = prepared.watermark;
-    this.renewedAt = started;
-    this.checkpoint = to;
+    this.at = to;
     this.o.onBatch?.({ holder: this.holder, from, to, events, ms: Date.now() - started });
-    for (const w of this.waiters) if (this.checkpoint >= w.target) this.settle(w, true);
+    for (const w of this.waiters) if (this.at >= w.target) this.settle(w, true);
   }
 
   /**
@@ -257,10 +293,10 @@ export class Projector {
    * thread) while the fold thread seals batch k, then writes batch k while the fold thread folds
    * the pages of k+1. The database (on this thread with PGlite) is never left waiting on JavaScript.
    */
-  private async runOnFoldThread(reader: SqlLogReader, goal: GlobalPosition): Promise<void> {
+  private async runOnFoldThread(reader: PagedLogReader, goal: GlobalPosition): Promise<void> {
     const fold = new FoldThread(this.o.schema);
     try {
-      let readFrom = this.checkpoint;
+      let readFrom = this.at;
       const fill = async (): Promise<number> => {
         let n = 0;
         while (n < this.batchSize && readFrom < goal) {
@@ -274,47 +310,21 @@ export class Projector {
         return n;
       };
       let posted = await fill();
+      let from = this.at;
       let watermark = this.watermark;
       while (posted > 0) {
         const sealing = fold.seal(watermark);
         const next = await fill();
         const sealed = await sealing;
-        await this.apply({ events: sealed.events, last: BigInt(sealed.last), prepared: sealed.prepared });
+        if (this.lease.renewDue) await this.lease.acquire(); // a long rebuild keeps counting as the holder
+        await this.apply({ from, events: sealed.events, last: BigInt(sealed.last), prepared: sealed.prepared });
+        from = BigInt(sealed.last);
         watermark = sealed.prepared.watermark;
         posted = next;
       }
     } finally {
       await fold.close();
     }
-  }
-
-  private async acquire(): Promise<boolean> {
-    const rows = await this.o.db.query<{ position: bigint | string }>(
-      `UPDATE ${this.o.schema}.projector SET holder = $1, lease_until = now() + $2::bigint * interval '1 millisecond'
-       WHERE name = $3 AND (holder = $1 OR holder IS NULL OR lease_until IS NULL OR lease_until < now()) RETURNING position`,
-      [this.holder, String(this.leaseMs), this.name],
-    );
-    this.holding = rows.length === 1;
-    this.prefetched = undefined;
-    if (this.holding) {
-      this.checkpoint = BigInt(rows[0].position);
-      this.renewedAt = Date.now();
-      // Whoever held the lease before may have written usage since: read the watermark again.
-      const [w] = await this.o.db.query<{ day: string | null; month: string | null }>(
-        `SELECT (SELECT max(day)::text FROM ${this.o.schema}.usage_daily) AS day, (SELECT max(month)::text FROM ${this.o.schema}.usage_monthly) AS month`);
-      this.watermark = { day: w.day, month: w.month };
-    }
-    return this.holding;
-  }
-
-  private async renew(): Promise<void> {
-    const rows = await this.o.db.query(
-      `UPDATE ${this.o.schema}.projector SET lease_until = now() + $1::bigint * interval '1 millisecond'
-       WHERE name = $2 AND holder = $3 AND lease_until > now() RETURNING position`,
-      [String(this.leaseMs), this.name, this.holder],
-    );
-    this.holding = rows.length === 1;
-    if (this.holding) this.renewedAt = Date.now();
   }
 
   private async run(): Promise<void> {
@@ -325,8 +335,9 @@ export class Projector {
         pause = r === 'applied' ? 0 : r === 'idle' ? (this.o.pollMs ?? 50) : (this.o.standbyMs ?? 1000);
       } catch (err) {
         this.o.onError?.(err);
-        // A lost lease is looked at again at once (after a --switch the lease is free to take).
-        pause = err instanceof LeaseLost ? 0 : this.o.retryMs ?? 1000;
+        // A refused batch is looked at again at once: after a --switch the checkpoint is the
+        // rebuilt one and the lease is free to take.
+        pause = err instanceof LeaseLost || err instanceof CheckpointMoved ? 0 : this.o.retryMs ?? 1000;
       }
       if (pause > 0 && !this.stopped) await this.sleep(pause);
     }
@@ -352,13 +363,25 @@ export class Projector {
   }
 }
 
-/** Creates the read model schema when missing (safe from several processes at once). */
+/**
+ * Creates the read model schema when missing (safe from several processes at once), and brings
+ * the checkpoint table of read models made before the kit's lease forward: it carried the lease
+ * in two columns (holder, lease_until), which go (so a projector of that older code still
+ * running can no longer commit), while the checkpoint row stays as it is, so the read models go
+ * on from it without a rebuild. The tables themselves did not change: READ_MODEL_VERSION stays.
+ */
 export async function migrateReadModels(
   db: SqlClient, schema: string, ledgerSchema: string, name = FINANCE_PROJECTOR, options: { deferIndexes?: boolean } = {},
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${0x4c454447}, hashtext($1))`, [`migrate:${schema}`]);
     for (const statement of readModelStatements(schema, ledgerSchema, options)) await tx.query(statement);
+    const legacy = await tx.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'projector' AND column_name = 'holder'`, [schema]);
+    if (legacy.length > 0) {
+      await tx.query(`ALTER TABLE ${schema}.projector DROP COLUMN holder, DROP COLUMN lease_until,
+        ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now()`);
+    }
     await tx.query(
       `INSERT INTO ${schema}.projector (name, position, version) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING`,
       [name, READ_MODEL_VERSION],

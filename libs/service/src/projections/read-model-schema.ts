@@ -2,13 +2,23 @@
 // database. Amounts are exact integers: credits in millionths (bigint), money in cents (bigint).
 // Every column is a function of the log alone (no wall-clock times), so a rebuild from the log
 // gives the same rows, which is what the audit replay compares.
-import { checkSchemaName } from '@ledger/event-store';
+//
+// Beside the tables, in the same schema so that a replay's --switch moves them together: the
+// projector's checkpoint, the row `finance` of `projector` (kit/checkpoint.ts; with the version of
+// the tables), and its lease, a row of `process_leases` (kit/lease.ts).
+import { checkSchemaName, SqlExecutor } from '@ledger/event-store';
+import { Checkpoint } from '../kit/checkpoint';
+import { leaseTables } from '../kit/tables';
 
 /** Bumped when a table changes shape or meaning: a read model of another version must be rebuilt. */
 export const READ_MODEL_VERSION = 1;
 
-/** The projector's checkpoint row. */
+/** The projector's checkpoint row, and its lease. */
 export const FINANCE_PROJECTOR = 'finance';
+
+/** The checkpoint of the read models in `schema`. */
+export const financeCheckpoint = (db: SqlExecutor, schema: string, name = FINANCE_PROJECTOR): Checkpoint =>
+  new Checkpoint(db, `${schema}.projector`, name);
 
 export const readModelSchemaOf = (ledgerSchema: string): string => checkSchemaName(`${ledgerSchema}_rm`);
 
@@ -132,10 +142,12 @@ export function readModelStatements(s: string, ledgerSchema: string, options: { 
   checkSchemaName(ledgerSchema);
   const out = [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
-    // The projector's checkpoint and lease: one row per projector. Not a read model itself.
+    // The projector's checkpoint (kit/checkpoint.ts) and the version of the tables it writes. Not a read model itself.
     `CREATE TABLE IF NOT EXISTS ${s}.projector (
       name text PRIMARY KEY, position bigint NOT NULL, version integer NOT NULL,
-      holder text, lease_until timestamptz)`,
+      updated_at timestamptz NOT NULL DEFAULT now())`,
+    // Who runs the projector (kit/lease.ts).
+    ...leaseTables(s),
   ];
   for (const t of READ_MODEL_TABLES) {
     const key = options.deferIndexes && t.insertOnly ? '' : `, ${primaryKey(t)}`;

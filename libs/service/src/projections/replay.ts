@@ -1,10 +1,14 @@
 // Audit replay: rebuild every read model from the log into a fresh schema, compare it with the
 // live one table by table (a digest per table, the first differing rows when they differ), and
 // optionally make the rebuilt schema the live one (renamed in one transaction).
-import { checkSchemaName, GlobalPosition, SqlClient } from '@ledger/event-store';
-import { LogReader, SqlLogReader } from './log-reader';
+//
+// The projector's checkpoint and lease live in the read models' schema (projector.ts), so a
+// rebuilt schema carries its own checkpoint, and a switch puts it live together with the tables.
+import { checkSchemaName, GlobalPosition, SqlClient, SqlExecutor } from '@ledger/event-store';
+import { freeLeases } from '../kit/lease';
+import { LogReader, readsPages } from './log-reader';
 import { createReadModelIndexes, migrateReadModels, Projector } from './projector';
-import { FINANCE_PROJECTOR, READ_MODEL_TABLES, ReadModelTable } from './read-model-schema';
+import { FINANCE_PROJECTOR, financeCheckpoint, READ_MODEL_TABLES, ReadModelTable } from './read-model-schema';
 
 export interface RebuildOptions {
   db: SqlClient;
@@ -41,17 +45,21 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
   const upTo = o.upTo ?? (await o.reader.head());
   const projector = new Projector({
     db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
-    batchSize: o.batchSize ?? 100_000, pageSize: o.pageSize, leaseMs: 600_000, prefetch: o.prefetch,
-    foldThread: o.foldThread ?? (o.reader instanceof SqlLogReader && upTo > 200_000n),
+    batchSize: o.batchSize ?? 100_000, pageSize: o.pageSize, leaseMs: 600_000, quiet: true, prefetch: o.prefetch,
+    foldThread: o.foldThread ?? (readsPages(o.reader) && upTo > 200_000n),
     onBatch: (b) => {
       events += b.events;
       o.onProgress?.(b.to, events);
     },
   });
-  const position = await projector.runUntil(upTo);
+  let position: GlobalPosition;
+  try {
+    position = await projector.runUntil(upTo);
+  } finally {
+    await projector.stop(); // the rebuild's lease is given up: a projector on this schema (once switched) takes it at once
+  }
   await createReadModelIndexes(o.db, o.schema);
   for (const t of READ_MODEL_TABLES) await o.db.query(`ANALYZE ${o.schema}.${t.name}`); // PGlite never does it by itself
-  await o.db.query(`UPDATE ${o.schema}.projector SET holder = NULL, lease_until = NULL WHERE name = $1`, [FINANCE_PROJECTOR]);
   return { schema: o.schema, position, events, ms: Date.now() - started };
 }
 
@@ -59,11 +67,13 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
 export async function advanceReadModels(o: Omit<RebuildOptions, 'upTo'> & { upTo: GlobalPosition }): Promise<GlobalPosition> {
   const projector = new Projector({
     db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
-    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000,
+    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000, quiet: true,
   });
-  const position = await projector.runUntil(o.upTo);
-  await projector.stop();
-  return position;
+  try {
+    return await projector.runUntil(o.upTo);
+  } finally {
+    await projector.stop();
+  }
 }
 
 export interface TableComparison {
@@ -84,10 +94,7 @@ export interface Comparison {
   identical: boolean;
 }
 
-const positionOf = async (db: Pick<SqlClient, 'query'>, schema: string): Promise<GlobalPosition | undefined> => {
-  const rows = await db.query<{ position: bigint | string }>(`SELECT position FROM ${schema}.projector WHERE name = $1`, [FINANCE_PROJECTOR]);
-  return rows[0] ? BigInt(rows[0].position) : undefined;
-};
+const positionOf = (db: SqlExecutor, schema: string): Promise<GlobalPosition> => financeCheckpoint(db, schema).position();
 
 export const schemaExists = async (db: Pick<SqlClient, 'query'>, schema: string): Promise<boolean> =>
   (await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).length === 1;
@@ -107,15 +114,13 @@ export async function compareReadModels(o: {
 }): Promise<Comparison> {
   for (let attempt = 1; ; attempt++) {
     const livePosition = await positionOf(o.db, o.live);
-    if (livePosition === undefined) throw new Error(`no live read models in ${o.live}`);
     const rebuiltPosition = await positionOf(o.db, o.rebuilt);
-    if (rebuiltPosition === undefined) throw new Error(`no rebuilt read models in ${o.rebuilt}`);
     if (rebuiltPosition < livePosition) {
       await advanceReadModels({ db: o.db, reader: o.reader, schema: o.rebuilt, ledgerSchema: o.ledgerSchema, upTo: livePosition });
     }
     const result = await o.db.transaction(async (tx) => {
-      const live = (await positionOf(tx, o.live))!;
-      const rebuilt = (await positionOf(tx, o.rebuilt))!;
+      const live = await positionOf(tx, o.live);
+      const rebuilt = await positionOf(tx, o.rebuilt);
       if (live !== rebuilt && attempt < (o.attempts ?? 5)) return undefined; // the live one moved meanwhile: again
       const tables: TableComparison[] = [];
       for (const t of READ_MODEL_TABLES) {
@@ -148,16 +153,18 @@ export async function compareReadModels(o: {
 }
 
 /**
- * Makes `rebuilt` the live schema in one transaction: the live one is renamed away and dropped.
- * A projector running on the live schema then finds the rebuilt checkpoint row (no holder),
- * takes the lease and goes on from the rebuilt checkpoint.
+ * Makes `rebuilt` the live schema in one transaction: the live one is renamed away and dropped,
+ * with the live projector's lease; the rebuilt schema's leases are freed (the rebuild gave its own
+ * up already). A projector running on the live schema then has its next batch refused (its lease
+ * is gone, the checkpoint is the rebuilt one), takes the free lease and goes on from the rebuilt
+ * checkpoint.
  */
 export async function switchReadModels(db: SqlClient, live: string, rebuilt: string): Promise<void> {
   checkSchemaName(live);
   checkSchemaName(rebuilt);
   const retired = checkSchemaName(`${live}_old`.slice(0, 63));
   await db.transaction(async (tx) => {
-    await tx.query(`UPDATE ${rebuilt}.projector SET holder = NULL, lease_until = NULL`);
+    await freeLeases(tx, rebuilt);
     await tx.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
     if (await schemaExists(tx, live)) await tx.query(`ALTER SCHEMA ${live} RENAME TO ${retired}`);
     await tx.query(`ALTER SCHEMA ${rebuilt} RENAME TO ${live}`);
