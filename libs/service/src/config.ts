@@ -21,6 +21,8 @@ export interface LedgerConfig {
   book: CatalogBook;
   /** Largest number of events accepted in one call of the usage ingest (HTTP, Kafka, file). */
   maxBatch: number;
+  /** Largest HTTP request body, in bytes: a larger one answers 413 before it is parsed (LEDGER_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
   /** Account states the writer keeps in memory (accounts/accounts-config.ts). */
   accountCache: number;
   /** Process managers: deadlines, runner, leases (process/process-config.ts). */
@@ -74,6 +76,7 @@ export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
     simulation: readSimulation(env),
     book: readBook(env),
     maxBatch: readInt(env, 'LEDGER_MAX_BATCH', 5000, 1),
+    maxBodyBytes: readInt(env, 'LEDGER_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     accountCache: readInt(env, 'LEDGER_ACCOUNT_CACHE', 20_000, 1),
     process,
     notifications: readNotificationConfig(env),
