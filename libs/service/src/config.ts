@@ -4,7 +4,7 @@ import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { StorageConfig } from '@ledger/event-store';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
-import { ConfigError, Env, readChoice, readInt } from './kit/env';
+import { ConfigError, Env, isProduction, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
 import { ProcessConfig, readProcessConfig } from './process/process-config';
 import { ProjectionConfig, readProjectionConfig } from './projections/projection-config';
@@ -47,7 +47,7 @@ function readStore(env: Env): StorageConfig {
 function readSimulation(env: Env): LedgerConfig['simulation'] {
   const on = readChoice(env, 'LEDGER_SIMULATION', ['true', 'false'], 'false');
   if (on === 'false') return { enabled: false };
-  if (env.NODE_ENV === 'production') throw new ConfigError('LEDGER_SIMULATION', 'is refused when NODE_ENV=production');
+  if (isProduction(env)) throw new ConfigError('LEDGER_SIMULATION', `is refused in production (NODE_ENV=${env.NODE_ENV?.trim()}: production or prod, in any case)`);
   const start = env.LEDGER_SIMULATION_START ?? new Date().toISOString();
   if (Number.isNaN(Date.parse(start))) throw new ConfigError('LEDGER_SIMULATION_START', `is not an ISO-8601 instant: "${start}"`);
   return { enabled: true, start: new Date(start).toISOString() };
