@@ -10,6 +10,7 @@ import { randomUUID } from 'crypto';
 import { INestApplication } from '@nestjs/common';
 import { Admin, Kafka, Producer } from 'kafkajs';
 import request from 'supertest';
+import { EVENT_STORE, EventStore } from '@ledger/event-store';
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import { DEAD_LETTER_HEADERS as H } from '@ledger/service/kafka/dead-letter';
 import {
@@ -256,6 +257,47 @@ describeKafka('Kafka ingest in the ledger service', () => {
     expect(repeated(all)).toEqual([]);
   });
 
+  it('a record the store refuses (not an outage) is dead-lettered as unrecordable; the batch around it is charged, the partition goes on', async () => {
+    const s = await start('refused');
+    const acct = `acct_r_${uid()}`;
+    await openAccounts(s.app, [acct]);
+    const before = await available(s.app, acct);
+    const store = s.app.get<EventStore>(EVENT_STORE);
+    const real = store.append.bind(store);
+    const poison = renderEvent(acct, { id: `poison-${uid()}` });
+    // What PostgreSQL answers for a row it cannot index: a refusal that belongs to this record.
+    const spy = jest.spyOn(store, 'append').mockImplementation(async (appends) => {
+      if (appends.some((a) => a.events.some((e) => (e.metadata as any)?.event?.id === poison.id)))
+        throw Object.assign(new Error('index row requires 12048 bytes, maximum size is 8191'), { code: '54000' });
+      return real(appends);
+    });
+    // Validation's own poison pills too: a NUL in jobId, a lone surrogate in id, data 10,000 deep.
+    const nul = { ...renderEvent(acct), data: { ...renderEvent(acct).data, jobId: 'job\u0000' } };
+    const surrogate = renderEvent(acct, { id: 'a\ud800' });
+    const deepText = JSON.stringify(renderEvent(acct)).replace(/}}$/, `,"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`);
+    const sequence = [
+      record(renderEvent(acct)), record(renderEvent(acct)), { key: acct, value: JSON.stringify(poison), headers: { trace: 'store' } },
+      record(renderEvent(acct)), { key: acct, value: JSON.stringify(nul), headers: { trace: 'nul' } },
+      { key: acct, value: JSON.stringify(surrogate), headers: { trace: 'surrogate' } }, { key: acct, value: deepText, headers: { trace: 'deep' } },
+      record(renderEvent(acct)),
+    ];
+    try {
+      await producer.send({ topic: s.topics.renders, acks: -1, messages: sequence.map((m) => ({ ...m, partition: 0 })) });
+      await s.drained();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(before - (await available(s.app, acct))).toBe(credits('2')); // the 4 good ones, 0.5 each
+    expect(await charges(s.app, acct)).toHaveLength(4);
+    const dead = await readTopic(kafka, s.topics.deadLetter, 4);
+    const reasons = new Map(dead.map((d) => [headerText(d.message.headers, 'trace'), JSON.parse(headerText(d.message.headers, H.reason)!)]));
+    expect(reasons.get('store')).toEqual([expect.objectContaining({ field: '$', code: 'unrecordable' })]);
+    expect(reasons.get('nul')!.map((r: any) => r.field)).toEqual(['data.jobId']);
+    expect(reasons.get('surrogate')!.map((r: any) => r.field)).toEqual(['id']);
+    expect(reasons.get('deep')!.map((r: any) => r.field)).toEqual(['$']);
+    expect(metric(await s.metrics(), 'ledger_kafka_batch_retries_total')).toBe(0);
+  });
+
   it('a store outage is not bad input: the batch is retried after a backoff, nothing is dead-lettered or skipped', async () => {
     const s = await start('outage');
     const acct = `acct_o_${uid()}`;
@@ -267,7 +309,8 @@ describeKafka('Kafka ingest in the ledger service', () => {
     const spy = jest.spyOn(ledger, 'submit').mockImplementation(async (items) => {
       if (failures < 3) {
         failures++;
-        throw new Error('connection to the store refused (simulated outage)');
+        // What pg throws when the server is not there: an unavailable store, retried whole.
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432 (simulated outage)'), { code: 'ECONNREFUSED' });
       }
       return real(items);
     });

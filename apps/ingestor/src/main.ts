@@ -15,23 +15,30 @@ import { PROMETHEUS_TEXT } from '@ledger/service/kit/metrics-registry';
 
 const log = new Logger('ingestor');
 
-function serveMetrics(kafka: KafkaIngestService, port: number): Promise<Server> {
+/** Listens before the ledger starts (a taken port fails the start, before the group is joined); `kafka()` is there once it has. */
+function serveMetrics(kafka: () => KafkaIngestService | undefined, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/metrics') {
-      kafka.renderMetrics().then(
+    const ingest = kafka();
+    if (!ingest && req.method === 'GET' && (path === '/metrics' || path === '/healthz')) {
+      res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'starting' }));
+    } else if (!ingest) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: GET /metrics or /healthz\n');
+    } else if (req.method === 'GET' && path === '/metrics') {
+      ingest.renderMetrics().then(
         (text) => res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(text),
         (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(err)),
       );
     } else if (req.method === 'GET' && path === '/healthz') {
-      const up = kafka.metrics.up === 1;
+      const up = ingest.metrics.up === 1;
       res.writeHead(up ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: up ? 'up' : 'down' }));
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: GET /metrics or /healthz\n');
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`configuration: KAFKA_METRICS_PORT ${port} cannot be served on 127.0.0.1 (${err.code ?? err.message}); nothing was consumed`)));
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
@@ -41,10 +48,13 @@ async function main(): Promise<void> {
   if (!config.kafka) throw new Error('configuration: KAFKA_BROKERS is required by the ingestor (e.g. 127.0.0.1:19092)');
   const kafkaConfig = config.kafka;
 
+  // The metrics port first: if it is taken, stop before joining the group (not after consuming).
+  const started: { kafka?: KafkaIngestService } = {};
+  const server = kafkaConfig.metricsPort !== undefined ? await serveMetrics(() => started.kafka, kafkaConfig.metricsPort) : undefined;
   // init() runs here: the store opens, then the consumer joins the group and starts.
   const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
-  const kafka = app.get(KafkaIngestService);
-  const server = kafkaConfig.metricsPort !== undefined ? await serveMetrics(kafka, kafkaConfig.metricsPort) : undefined;
+  const ingest = app.get(KafkaIngestService);
+  started.kafka = ingest;
 
   let closing: Promise<void> | undefined;
   const shutdown = (why: string, code: number) => {
@@ -63,7 +73,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));
-  kafka.onFatal((err) => shutdown(`the consumer crashed (${err.message})`, 1));
+  ingest.onFatal((err) => shutdown(`the consumer crashed (${err.message})`, 1));
 
   const address = server?.address();
   log.log(`running (store: ${config.store.kind}, schema ${config.schema}, group ${kafkaConfig.groupId})` +

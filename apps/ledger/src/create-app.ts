@@ -18,8 +18,10 @@ export async function createLedgerApp(config: LedgerConfig, options: { logger?: 
   const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
     logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false,
   });
-  app.useBodyParser('json', { limit: '50mb' });
-  app.useBodyParser('text', { type: 'application/x-ndjson', limit: '50mb' });
+  // A body above the limit answers 413 before it is read, let alone parsed (body-parser checks
+  // Content-Length first, and counts the bytes of a chunked body as they arrive).
+  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  app.useBodyParser('text', { type: 'application/x-ndjson', limit: config.maxBodyBytes });
   app.useGlobalPipes(new ValidationPipe({
     whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true,
     exceptionFactory: (errors) => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { StorageConfig } from '@ledger/event-store';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
-import { ConfigError, Env, readChoice, readInt } from './kit/env';
+import { ConfigError, Env, isProduction, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
 import { ProcessConfig, readProcessConfig } from './process/process-config';
 import { ProjectionConfig, readProjectionConfig } from './projections/projection-config';
@@ -21,6 +21,8 @@ export interface LedgerConfig {
   book: CatalogBook;
   /** Largest number of events accepted in one call of the usage ingest (HTTP, Kafka, file). */
   maxBatch: number;
+  /** Largest HTTP request body, in bytes: a larger one answers 413 before it is parsed (LEDGER_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
   /** Account states the writer keeps in memory (accounts/accounts-config.ts). */
   accountCache: number;
   /** Process managers: deadlines, runner, leases (process/process-config.ts). */
@@ -45,7 +47,7 @@ function readStore(env: Env): StorageConfig {
 function readSimulation(env: Env): LedgerConfig['simulation'] {
   const on = readChoice(env, 'LEDGER_SIMULATION', ['true', 'false'], 'false');
   if (on === 'false') return { enabled: false };
-  if (env.NODE_ENV === 'production') throw new ConfigError('LEDGER_SIMULATION', 'is refused when NODE_ENV=production');
+  if (isProduction(env)) throw new ConfigError('LEDGER_SIMULATION', `is refused in production (NODE_ENV=${env.NODE_ENV?.trim()}: production or prod, in any case)`);
   const start = env.LEDGER_SIMULATION_START ?? new Date().toISOString();
   if (Number.isNaN(Date.parse(start))) throw new ConfigError('LEDGER_SIMULATION_START', `is not an ISO-8601 instant: "${start}"`);
   return { enabled: true, start: new Date(start).toISOString() };
@@ -74,6 +76,7 @@ export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
     simulation: readSimulation(env),
     book: readBook(env),
     maxBatch: readInt(env, 'LEDGER_MAX_BATCH', 5000, 1),
+    maxBodyBytes: readInt(env, 'LEDGER_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     accountCache: readInt(env, 'LEDGER_ACCOUNT_CACHE', 20_000, 1),
     process,
     notifications: readNotificationConfig(env),

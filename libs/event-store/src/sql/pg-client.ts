@@ -1,17 +1,27 @@
-import { Pool, PoolConfig, QueryConfig, types } from 'pg';
+import { Pool, PoolClient, PoolConfig, QueryConfig, types } from 'pg';
+import { describeError } from '../store-errors';
 import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
+
+/** Told of a connection error no query was waiting for; by default one line on stderr, class and code only. */
+export type ConnectionErrorListener = (err: Error) => void;
+const warnOnStderr: ConnectionErrorListener = (err) =>
+  console.warn(`[PgClient] a PostgreSQL connection failed (${describeError(err)}); it is dropped from the pool and the next query opens another`);
 
 const INT8 = 20;
 
 /** A PostgreSQL server through a `pg` Pool. */
 export class PgClient implements SqlClient {
   readonly concurrent = true;
+  /** Clients of the pool that carry our 'error' listener (each gets it once, for its whole life). */
+  private readonly listening = new WeakSet<PoolClient>();
+
   constructor(
     readonly pool: Pool,
     private readonly ownsPool = true,
+    private readonly onConnectionError: ConnectionErrorListener = warnOnStderr,
   ) {}
 
-  static connect(url: string, config: PoolConfig = {}): PgClient {
+  static connect(url: string, config: PoolConfig = {}, onConnectionError: ConnectionErrorListener = warnOnStderr): PgClient {
     const pool = new Pool({
       connectionString: url,
       ...config,
@@ -21,9 +31,10 @@ export class PgClient implements SqlClient {
           oid === INT8 && format !== 'binary' ? BigInt : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
       },
     });
-    // An idle connection dropped by the server must not crash the process; the next query reports it.
-    pool.on('error', () => undefined);
-    return new PgClient(pool);
+    // An idle connection dropped by the server (a restart, pg_terminate_backend) must not crash the
+    // process: the pool drops it, the next query opens another. Logged without data.
+    pool.on('error', (err) => onConnectionError(err));
+    return new PgClient(pool, true, onConnectionError);
   }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
@@ -33,6 +44,15 @@ export class PgClient implements SqlClient {
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const conn = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's: without ours, a connection lost between two
+    // statements (or under one) is an unhandled 'error' event, and the process dies. The query under
+    // way (if any) rejects with the error too; the transaction fails and the client is not reused.
+    if (!this.listening.has(conn)) {
+      this.listening.add(conn);
+      conn.on('error', (err) => this.onConnectionError(err));
+    }
+    const lost = (err: Error) => (broken = err);
+    conn.on('error', lost);
     try {
       // Several statements without parameters go in one round trip (simple query protocol).
       await conn.query(options.beginWith ? `BEGIN; ${options.beginWith}` : 'BEGIN');
@@ -46,6 +66,7 @@ export class PgClient implements SqlClient {
       await conn.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      conn.off('error', lost);
       conn.release(broken);
     }
   }

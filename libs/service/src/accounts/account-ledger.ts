@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   accountStream, AccountState, decideInPlace, decodeAccountEvent, encodeAccountEventData, evolveInPlace, initialAccountState,
 } from '@ledger/domain';
-import { DuplicateKey, EVENT_STORE, EventStore, RecordedEvent, StreamAppend, WrongExpectedVersion } from '@ledger/event-store';
+import { EVENT_STORE, EventStore, RecordedEvent, storeErrorKind, StreamAppend } from '@ledger/event-store';
 import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts-config';
 import { KeyedLock } from './keyed-lock';
 import { ItemOutcome, LedgerItem } from './ledger-item';
@@ -71,8 +71,10 @@ export class AccountLedger {
           }
         });
       } catch (err) {
-        if (!(err instanceof WrongExpectedVersion || err instanceof DuplicateKey) || attempt >= MAX_ATTEMPTS) throw err;
-        this.log.debug(`retrying after ${err.name}: ${err.message}`);
+        // Only a concurrent writer is retried here; an unavailable store or a refused record is the caller's
+        // (UsageIngest isolates a refused record; the HTTP edge answers 503 for an unavailable store).
+        if (storeErrorKind(err) !== 'race' || attempt >= MAX_ATTEMPTS) throw err;
+        this.log.debug(`retrying after ${(err as Error).name}`);
       }
     }
   }

@@ -4,6 +4,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { WalletId, WALLETS } from '@ledger/domain';
 import { unwrap } from '../kit/http-errors';
+import { AccountIdPipe } from '../kit/input-limits';
 import { AccountCommandResult, CancelPlan, ChangePlanSettings, OpenAccount, StartPlan } from './account.commands';
 import { OpenAccountDto, PlanSettingsDto, StartPlanDto } from './accounts.dto';
 
@@ -26,20 +27,20 @@ export class AccountsController {
   }
 
   @Post(':id/plans')
-  async startPlan(@Param('id') id: string, @Body() body: StartPlanDto) {
+  async startPlan(@Param('id', new AccountIdPipe()) id: string, @Body() body: StartPlanDto) {
     await this.run(new StartPlan(id, body));
     return { accountId: id, plan: body.plan };
   }
 
   @Patch(':id/plans/:wallet')
-  async change(@Param('id') id: string, @Param('wallet', wallet()) w: WalletId, @Body() body: PlanSettingsDto) {
+  async change(@Param('id', new AccountIdPipe()) id: string, @Param('wallet', wallet()) w: WalletId, @Body() body: PlanSettingsDto) {
     await this.run(new ChangePlanSettings(id, w, body));
     return { accountId: id, wallet: w, ...body };
   }
 
   @Post(':id/plans/:wallet/cancel')
   @HttpCode(200)
-  async cancel(@Param('id') id: string, @Param('wallet', wallet()) w: WalletId) {
+  async cancel(@Param('id', new AccountIdPipe()) id: string, @Param('wallet', wallet()) w: WalletId) {
     await this.run(new CancelPlan(id, w));
     return { accountId: id, wallet: w, cancelled: true };
   }

@@ -7,7 +7,7 @@ import { Response } from 'express';
 import { formatCredits } from '@ledger/domain';
 import { Result } from '../kit/failure';
 import { ApiError, httpError, unwrap } from '../kit/http-errors';
-import { csvLine } from './csv';
+import { csvLine, csvNumber } from './csv';
 import { dayOf, ExportQuery, UsageExportQuery } from './finance.dto';
 import { FinanceReadModel } from './finance-read-model';
 import { GetUsage, instant, UsageAnswer } from './finance.queries';
@@ -29,7 +29,7 @@ export class ExportsController {
     res.write(csvLine(['position', 'seq', 'account_id', 'wallet', 'kind', 'at', 'credits', 'lot_id', 'period_id', 'usage_kind',
       'usage_source', 'usage_id', 'reason', 'recorded_at', 'provenance']));
     await this.stream(res, this.readModel.exportEntries(f), (r) => csvLine([
-      r.position, r.seq, r.account_id, r.wallet, r.kind, iso(r.at), formatCredits(big(r.credits)), r.lot_id, r.period_id, r.usage_kind,
+      csvNumber(r.position), csvNumber(r.seq), r.account_id, r.wallet, r.kind, iso(r.at), csvNumber(formatCredits(big(r.credits))), r.lot_id, r.period_id, r.usage_kind,
       r.usage_source, r.usage_id, r.reason, iso(r.recorded_at), r.provenance,
     ]));
   }
@@ -44,7 +44,7 @@ export class ExportsController {
       'supplements', 'catalog_version', 'invoice_total_cents', 'line_no', 'description', 'usage_kind', 'quantity', 'unit_price_cents', 'amount_cents']));
     await this.stream(res, this.readModel.exportInvoiceLines(f), (r) => csvLine([
       r.number, r.account_id, r.kind, r.wallet, r.plan, r.period_id, iso(r.period_starts_at), iso(r.period_ends_at), iso(r.issued_at),
-      r.supplements, r.catalog_version, big(r.total_cents), r.line_no, r.description, r.usage_kind, formatCredits(big(r.quantity)),
+      r.supplements, r.catalog_version, big(r.total_cents), csvNumber(r.line_no), r.description, r.usage_kind, csvNumber(formatCredits(big(r.quantity))),
       big(r.unit_price_cents), big(r.amount_cents),
     ]));
   }
@@ -58,7 +58,7 @@ export class ExportsController {
     this.start(res, `usage_${groupBy}_${dayOf(q.from)}_${dayOf(q.to)}.csv`);
     res.write(csvLine(['account_id', groupBy, 'usage_kind', 'records', 'credits', 'duration_ms', 'overage', 'uncovered']));
     for (const u of answer.usage) {
-      res.write(csvLine([u.accountId, u.period, u.usageKind, u.records, u.credits, u.durationMs, u.overage, u.uncovered]));
+      res.write(csvLine([u.accountId, u.period, u.usageKind, csvNumber(u.records), csvNumber(u.credits), csvNumber(u.durationMs), csvNumber(u.overage), csvNumber(u.uncovered)]));
     }
     res.end();
   }

@@ -6,6 +6,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { dayOf, EntriesQuery, InvoicesQuery, UsageQuery } from './finance.dto';
 import { Result } from '../kit/failure';
 import { unwrap } from '../kit/http-errors';
+import { AccountIdPipe, MAX_LENGTH, TextPipe } from '../kit/input-limits';
 import { GetEntriesPage, GetInvoiceByNumber, GetUsage, instant, ListInvoicesPage } from './finance.queries';
 
 @ApiTags('reading')
@@ -19,7 +20,7 @@ export class FinanceController {
 
   @Get('accounts/:id/entries')
   @ApiOperation({ summary: 'Ledger entries, oldest first (log order), each naming its cause and provenance; pages of `limit` with `nextCursor`. With asOf: as they stood then, from history.' })
-  entries(@Param('id') id: string, @Query() q: EntriesQuery) {
+  entries(@Param('id', new AccountIdPipe()) id: string, @Query() q: EntriesQuery) {
     return this.ask(new GetEntriesPage(
       id, { kinds: q.kind?.split(','), wallet: q.wallet, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit, instant(q.asOf),
     ));
@@ -32,7 +33,7 @@ export class FinanceController {
   }
 
   @Get('invoices/:number')
-  invoice(@Param('number') number: string) {
+  invoice(@Param('number', new TextPipe('number', MAX_LENGTH.invoiceNumber)) number: string) {
     return this.ask(new GetInvoiceByNumber(number));
   }
 

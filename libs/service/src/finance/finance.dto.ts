@@ -1,9 +1,10 @@
 // Query parameters of the finance routes, validated at the door (400 naming the field).
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
 import { WALLETS, WalletId } from '@ledger/domain';
 import { IsInstant } from '../kit/is-instant';
+import { IsAccountId } from '../kit/input-limits';
 
 export const ENTRY_KINDS = ['grant', 'charge', 'expiry', 'forfeit', 'overage', 'uncovered', 'correction'] as const;
 export const INVOICE_KINDS = ['plan', 'overage'] as const;
@@ -62,14 +63,14 @@ export class EntriesQuery extends Page {
 }
 
 export class InvoicesQuery extends Page {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsAccountId() accountId?: string;
   @ApiPropertyOptional({ description: 'invoices issued at or after this instant' }) @IsOptional() @IsInstant() from?: string;
   @ApiPropertyOptional({ description: 'invoices issued before this instant' }) @IsOptional() @IsInstant() to?: string;
   @ApiPropertyOptional({ enum: INVOICE_KINDS }) @IsOptional() @IsIn(INVOICE_KINDS) kind?: (typeof INVOICE_KINDS)[number];
 }
 
 export class UsageQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsAccountId() accountId?: string;
   @ApiPropertyOptional({ description: 'first day (YYYY-MM-DD, or an instant at 00:00 UTC)' }) @IsOptional() @IsDay() from?: string;
   @ApiPropertyOptional({ description: 'day after the last (exclusive)' }) @IsOptional() @IsDay() to?: string;
   @ApiPropertyOptional({ enum: ['day', 'month'], default: 'day' }) @IsOptional() @IsIn(['day', 'month']) groupBy?: 'day' | 'month';
@@ -77,13 +78,13 @@ export class UsageQuery {
 
 /** A period to export: both ends required. */
 export class ExportQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsAccountId() accountId?: string;
   @ApiProperty({ description: 'start of the period (inclusive), an instant with its UTC offset' }) @IsInstant() from!: string;
   @ApiProperty({ description: 'end of the period (exclusive)' }) @IsInstant() to!: string;
 }
 
 export class UsageExportQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() accountId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsAccountId() accountId?: string;
   @ApiProperty({ description: 'first day (YYYY-MM-DD, or an instant at 00:00 UTC)' }) @IsDay() from!: string;
   @ApiProperty({ description: 'day after the last (exclusive)' }) @IsDay() to!: string;
   @ApiPropertyOptional({ enum: ['day', 'month'], default: 'day' }) @IsOptional() @IsIn(['day', 'month']) groupBy?: 'day' | 'month';

@@ -10,6 +10,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * NODE_ENV names production: `production` or `prod`, in any case, with any surrounding spaces
+ * (`Production`, ` PROD `). What production refuses (simulation mode) must not hinge on spelling.
+ */
+export const isProduction = (env: Env): boolean => /^\s*(production|prod)\s*$/i.test(env.NODE_ENV ?? '');
+
 /** A whole number setting within [min, max], or `fallback` when unset or empty. */
 export function readInt(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const v = env[name];

@@ -3,6 +3,7 @@
 // Controllers call `unwrap` / `httpError`; nothing below the controllers knows HTTP.
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import { describeError, isStoreUnavailable, stackFramesOf } from '@ledger/event-store';
 import { Failure, FailureDetail, Result } from './failure';
 
 export class ApiError extends HttpException {
@@ -28,6 +29,7 @@ const STATUS: Record<string, number> = {
   simulation_off: 403,
   batch_too_large: 413,
   projection_behind: 503,
+  store_unavailable: 503,
 };
 
 export const statusOf = (error: string): number => STATUS[error] ?? 400;
@@ -58,7 +60,27 @@ export class ApiErrorFilter implements ExceptionFilter {
       res.status(status).json({ error: status === 404 ? 'not_found' : status === 400 ? 'invalid' : 'error', message: Array.isArray(message) ? 'invalid request' : String(message), details });
       return;
     }
-    this.log.error(err);
+    // The body parser's own errors (http-errors with an `expose`d 4xx status): a body above the
+    // limit is refused before it is read (413), a wrong charset or encoding is a 415 or 400.
+    const parser = bodyParserError(err);
+    if (parser) {
+      res.status(parser.status).json({ error: parser.status === 413 ? 'payload_too_large' : parser.status === 400 ? 'invalid' : 'unsupported', message: parser.message, details: [] });
+      return;
+    }
+    // The store cannot serve now (connection lost, server restarting): a 503, the caller may retry.
+    if (isStoreUnavailable(err)) {
+      this.log.warn(`store unavailable: ${describeError(err)}`);
+      res.status(503).json({ error: 'store_unavailable', message: 'the store is unavailable; try again later', details: [] });
+      return;
+    }
+    // Never the message: a store error's message (and its detail) quotes the request's values.
+    this.log.error(`${describeError(err)}\n${stackFramesOf(err)}`);
     res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ error: 'internal', message: 'internal error', details: [] });
   }
+}
+
+function bodyParserError(err: unknown): { status: number; message: string } | undefined {
+  const e = err as { status?: unknown; expose?: unknown; type?: unknown; message?: unknown };
+  if (!e || typeof e !== 'object' || e.expose !== true || typeof e.type !== 'string' || typeof e.status !== 'number' || e.status < 400 || e.status > 499) return undefined;
+  return { status: e.status, message: e.status === 413 ? 'the request body is larger than LEDGER_MAX_BODY_BYTES allows' : String(e.message) };
 }

@@ -4,11 +4,12 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { EVENT_STORE, EventStore } from '@ledger/event-store';
 import { accountStream } from '@ledger/domain';
 import { unknownAccount } from '../kit/failure';
 import { httpError } from '../kit/http-errors';
+import { AccountIdPipe, IsText, MAX_LENGTH } from '../kit/input-limits';
 import { NotificationProjection } from './notification-projection';
 
 export class NotificationsQuery {
@@ -16,7 +17,7 @@ export class NotificationsQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(5000) limit?: number;
 
   @ApiPropertyOptional({ description: 'the id of the last notification already seen: the answer starts after it' })
-  @IsOptional() @IsString() @IsNotEmpty() after?: string;
+  @IsOptional() @IsText(MAX_LENGTH.id) after?: string;
 }
 
 @ApiTags('notifications')
@@ -28,7 +29,7 @@ export class NotificationsController {
   ) {}
 
   @Get(':id/notifications')
-  async list(@Param('id') id: string, @Query() q: NotificationsQuery) {
+  async list(@Param('id', new AccountIdPipe()) id: string, @Query() q: NotificationsQuery) {
     const notifications = await this.notifications.list(id, q.limit ?? 500, q.after);
     if (notifications.length === 0 && !q.after && !(await this.notifications.knows(id)) && (await this.store.readStream(accountStream(id), 1)).length === 0) {
       throw httpError(unknownAccount(id));

@@ -4,6 +4,7 @@ import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
 import { ApiError, unwrap } from '../kit/http-errors';
+import { requestIdOf } from '../kit/input-limits';
 import { EventResult, UsageIngest } from './usage-ingest';
 
 @ApiTags('usage')
@@ -15,7 +16,9 @@ export class EventsController {
   @ApiBody({ description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.' })
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
     const raws = batchOf(req);
-    const requestId = (req.headers['x-request-id'] as string) || randomUUID();
+    // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
+    const requestId = requestIdOf(req.headers['x-request-id'], randomUUID);
+    res.setHeader('x-request-id', requestId);
     const results: EventResult[] = unwrap(await this.usage.ingest(raws, (index) => ({ via: 'http', requestId, index })));
     // Each rejected event is named by its place in the batch too: one that is not even JSON has no id.
     const rejected = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, ...r }] : []));

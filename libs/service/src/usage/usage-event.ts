@@ -4,6 +4,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { AccountCommand, Instant, ms, toInstant, UsageKind } from '@ledger/domain';
 import { LedgerItem, Provenance } from '../accounts/ledger-item';
 import { passesConstraints } from './compiled-check';
+import { MAX_JSON_DEPTH, MAX_SESSION_MS, nestsDeeperThan } from '../kit/input-limits';
 import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
 
 export interface FieldError {
@@ -17,6 +18,9 @@ export type ParsedUsage =
 
 /** Events further ahead of the ledger's clock than this are bad input (events.md). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Largest event: its JSON text (the raw bytes of a line or a Kafka value, or the canonical text of an HTTP element). */
+export const MAX_EVENT_BYTES = 64 * 1024;
 
 const flatten = (errors: ValidationError[], prefix = ''): FieldError[] =>
   errors.flatMap((e) => {
@@ -36,6 +40,7 @@ function validate<T extends object>(cls: new () => T, plain: unknown, prefix = '
 
 /** Digest of the event body: the same source + id with another body is a conflict. */
 export const fingerprint = (raw: unknown): string => sha256(canonicalJson(raw) as string);
+const fingerprintOfText = (canonical: string): string => sha256(canonical);
 
 // crypto.hash (Node >= 20.12) is the one-shot form of createHash().update().digest(): same digest.
 const sha256: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
@@ -79,6 +84,7 @@ export const dedupeKey = (source: string, id: string): string => JSON.stringify(
 export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, provenance: Provenance): ParsedUsage {
   let plain: unknown = raw;
   if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
+    if ((typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length) > MAX_EVENT_BYTES) return tooLarge();
     try {
       plain = JSON.parse(raw.toString());
     } catch (err) {
@@ -87,24 +93,34 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
   }
   if (!plain || typeof plain !== 'object' || Array.isArray(plain))
     return { ok: false, errors: [{ field: '$', message: 'an event must be a JSON object' }] };
+  // Depth first (iterative): the canonical text below recurses.
+  if (nestsDeeperThan(plain, MAX_JSON_DEPTH)) return { ok: false, errors: [{ field: '$', message: `an event may nest at most ${MAX_JSON_DEPTH} levels deep` }] };
+  const canonical = canonicalJson(plain) as string;
+  if (canonical.length > MAX_EVENT_BYTES) return tooLarge();
   const env = validate(UsageEnvelopeDto, plain);
-  const named = { id: typeof (plain as any).id === 'string' ? (plain as any).id : undefined, source: typeof (plain as any).source === 'string' ? (plain as any).source : undefined };
-  if (env.errors.length) return { ok: false, ...named, errors: env.errors };
+  // An id or source is echoed in the answer only once it passed its own rule (printable, bounded).
+  const named = { id: env.value.id, source: env.value.source };
+  if (env.errors.length) {
+    const bad = new Set(env.errors.map((e) => e.field));
+    return { ok: false, id: bad.has('id') ? undefined : named.id, source: bad.has('source') ? undefined : named.source, errors: env.errors };
+  }
   const e = env.value;
   const at = toInstant(e.time);
   if (ms(at) > ms(now) + MAX_CLOCK_SKEW_MS)
     return { ok: false, ...named, errors: [{ field: 'time', message: `time is more than 5 minutes ahead of the ledger's clock (${now})` }] };
   const dataResult = commandOf(e, at, now);
   if ('errors' in dataResult) return { ok: false, ...named, errors: dataResult.errors };
-  return okUsage(e, plain, dataResult.command, provenance);
+  return okUsage(e, canonical, dataResult.command, provenance);
 }
 
-function okUsage(e: UsageEnvelopeDto, plain: unknown, command: AccountCommand, provenance: Provenance): ParsedUsage {
+const tooLarge = (): ParsedUsage => ({ ok: false, errors: [{ field: '$', message: `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON` }] });
+
+function okUsage(e: UsageEnvelopeDto, canonical: string, command: AccountCommand, provenance: Provenance): ParsedUsage {
   return {
     ok: true, id: e.id, source: e.source,
     item: {
       accountId: e.subject, command,
-      dedupe: { key: dedupeKey(e.source, e.id), fingerprint: fingerprint(plain) },
+      dedupe: { key: dedupeKey(e.source, e.id), fingerprint: fingerprintOfText(canonical) },
       provenance: { ...provenance, event: { source: e.source, id: e.id, type: e.type } },
     },
   };
@@ -134,6 +150,7 @@ function commandOf(e: UsageEnvelopeDto, at: Instant, now: Instant): { command: A
       if (errors.length) return { errors };
       const durationMs = ms(d.endedAt) - ms(d.startedAt);
       if (durationMs <= 0) return { errors: [{ field: 'data.endedAt', message: 'endedAt must be after startedAt' }] };
+      if (durationMs > MAX_SESSION_MS) return { errors: [{ field: 'data.endedAt', message: `a session may last at most ${MAX_SESSION_MS} ms (7 days)` }] };
       const kind: UsageKind = `streaming.${d.integration}`;
       return { command: { type: 'ChargeUsage', now, usage: { ref, kind, at, durationMs, jobId: d.sessionId } } };
     }

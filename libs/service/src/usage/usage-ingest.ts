@@ -1,9 +1,15 @@
 // The one way in for usage: HTTP (POST /v1/events), the Kafka consumer and the file CLI all call
 // UsageIngest.ingest, with the same validation and the same batch limit. Each event of a batch is
 // validated, deduplicated and charged on its own; a bad event never rejects its neighbours.
-import { Inject, Injectable } from '@nestjs/common';
+//
+// A store error during the append is classified (event-store `storeErrorKind`): an unavailable store
+// fails the whole call (`store_unavailable`: HTTP 503, Kafka pauses and retries the batch), a
+// refused write is isolated by bisecting the batch, so the good events are recorded and the one
+// the store refuses is `rejected` with code `unrecordable` (a Kafka dead letter).
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { describeError, storeErrorKind } from '@ledger/event-store';
 import { AccountLedger } from '../accounts/account-ledger';
-import { Provenance } from '../accounts/ledger-item';
+import { ItemOutcome, LedgerItem, Provenance } from '../accounts/ledger-item';
 import { CLOCK, Clock } from '../kit/clock';
 import { failed, ok, Result } from '../kit/failure';
 import { USAGE_CONFIG, UsageConfig } from './usage-config';
@@ -23,8 +29,12 @@ export interface UsageIngestPort {
   ingest(raws: readonly unknown[], provenance: (index: number) => Provenance): Promise<Result<EventResult[]>>;
 }
 
+type Submitted = ItemOutcome | { status: 'unrecordable'; reason: string };
+
 @Injectable()
 export class UsageIngest implements UsageIngestPort {
+  private readonly log = new Logger('UsageIngest');
+
   constructor(
     private readonly ledger: AccountLedger,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -41,14 +51,40 @@ export class UsageIngest implements UsageIngestPort {
     const parsed = raws.map((raw, i) => parseUsageEvent(raw, now, provenance(i)));
     const results: EventResult[] = parsed.map((p) => (p.ok ? { id: p.id, source: p.source, status: 'accepted' } : { id: p.id, source: p.source, status: 'rejected', errors: p.errors }));
     const good = parsed.flatMap((p, i) => (p.ok ? [{ i, item: p.item }] : []));
-    const outcomes = await this.ledger.submit(good.map((g) => g.item));
+    let outcomes: Submitted[];
+    try {
+      outcomes = await this.submitIsolating(good.map((g) => g.item));
+    } catch (err) {
+      this.log.warn(`store unavailable (${describeError(err)}): ${good.length} events not recorded, the caller retries`);
+      return failed('store_unavailable', 'the store is unavailable: nothing of this batch was recorded; send it again later');
+    }
     outcomes.forEach((o, k) => {
       const r = results[good[k].i];
       if (o.status === 'duplicate') r.status = 'duplicate';
+      else if (o.status === 'unrecordable') Object.assign(r, { status: 'rejected', errors: [{ field: '$', code: 'unrecordable', message: `the store refused to record this event (${o.reason})` }] });
       else if (o.status === 'conflict') Object.assign(r, { status: 'rejected', errors: [{ field: 'id', code: 'conflict', message: 'this source + id was already recorded with a different body' }] });
       else if (o.status === 'rejected')
         Object.assign(r, { status: 'rejected', errors: [{ field: o.rejection.field === 'accountId' ? 'subject' : o.rejection.field ?? '$', code: o.rejection.error, message: o.rejection.message }] });
     });
     return ok(results);
+  }
+
+  /**
+   * The batch in one append; when the store refuses it (not a race, not an outage), each half on
+   * its own, down to the one event it refuses: a bad record costs O(log n) appends, not n.
+   */
+  private async submitIsolating(items: LedgerItem[]): Promise<Submitted[]> {
+    if (items.length === 0) return [];
+    try {
+      return await this.ledger.submit(items);
+    } catch (err) {
+      if (storeErrorKind(err) !== 'refused') throw err;
+      if (items.length === 1) {
+        this.log.warn(`the store refused one event (${describeError(err)}): rejected as unrecordable`);
+        return [{ status: 'unrecordable', reason: describeError(err) }];
+      }
+      const mid = Math.ceil(items.length / 2);
+      return [...(await this.submitIsolating(items.slice(0, mid))), ...(await this.submitIsolating(items.slice(mid)))];
+    }
   }
 }
