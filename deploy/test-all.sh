@@ -10,9 +10,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci
 fi
 
-# Lint, then formatting (before any server is started, so a failure leaves nothing running).
+# Types, lint, then formatting (before any server is started, so a failure leaves nothing running).
 # Either failing fails this script. The format check is switched on by the commit that formats
 # the whole tree (npm run format), which also adds the marker file .prettier-formatted.
+npm run typecheck
 npm run lint
 if [ -f .prettier-formatted ]; then
   npm run format:check
