@@ -18,6 +18,11 @@ export async function createLedgerApp(config: LedgerConfig, options: { logger?: 
   const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
     logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false,
   });
+  return configureLedgerApp(app, config);
+}
+
+/** The HTTP edge of an application of LedgerModule (created with `bodyParser: false`). */
+export function configureLedgerApp(app: NestExpressApplication, config: LedgerConfig): INestApplication {
   // A body above the limit answers 413 before it is read, let alone parsed (body-parser checks
   // Content-Length first, and counts the bytes of a chunked body as they arrive).
   app.useBodyParser('json', { limit: config.maxBodyBytes });

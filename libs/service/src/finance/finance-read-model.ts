@@ -72,7 +72,7 @@ export class FinanceReadModel {
     private readonly projections: FinanceProjections,
   ) {
     this.rm = projections.schema;
-    this.events = `${ledgerSchema}.events`;
+    this.events = projections.logTable;
   }
 
   /** Read-your-writes: resolves once the read models hold the log as of now (or with `projection_behind`). */

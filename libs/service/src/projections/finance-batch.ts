@@ -3,6 +3,7 @@
 // periods, usage) are folded into one change per key, so the batch writes one row per key,
 // whatever the number of events that touched it.
 import { AccountEvent, isAccountEventType } from '@ledger/domain';
+import type { RecordedEvent } from '@ledger/event-store';
 
 /** One event of the global log, as the projector reads it (its metadata stays in the database). */
 export interface LogEvent {
@@ -17,6 +18,8 @@ export interface LogEvent {
    * other reader gives `data` and they are taken from it.
    */
   charge?: ChargeFields;
+  /** The whole event, when the reader has it (the port's readAll): what a copy of the log needs. */
+  recorded?: RecordedEvent;
 }
 
 export interface ChargeFields {

@@ -14,7 +14,7 @@ import { LEDGER_SCHEMA } from '../store/store-config';
 import { LogReader, logReaderOf } from './log-reader';
 import { PROJECTION_CONFIG, ProjectionConfig } from './projection-config';
 import { migrateReadModels, Projector } from './projector';
-import { FINANCE_PROJECTOR, readModelSchemaOf } from './read-model-schema';
+import { FINANCE_PROJECTOR, logTableOf, readModelSchemaOf } from './read-model-schema';
 
 export interface ProjectionStatus {
   head: number;
@@ -67,8 +67,13 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
     metrics.gauge('ledger_projection_leader', '1 while this process holds the projector lease.', () => (this.projector.isLeader ? 1 : 0));
   }
 
+  /** The table of the events the read models' entries came from (the log, or its copy). */
+  get logTable(): string {
+    return logTableOf(this.schema, this.ledgerSchema, !this.reader.inDatabase);
+  }
+
   async onModuleInit(): Promise<void> {
-    await migrateReadModels(this.db, this.schema, this.ledgerSchema, FINANCE_PROJECTOR);
+    await migrateReadModels(this.db, this.schema, this.ledgerSchema, FINANCE_PROJECTOR, { copyLog: !this.reader.inDatabase });
   }
 
   onApplicationBootstrap(): void {

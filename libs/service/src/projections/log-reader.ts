@@ -8,6 +8,12 @@ export interface LogReader {
   /** Position of the newest event readers may see. */
   head(): Promise<GlobalPosition>;
   /**
+   * The log is a table of the database the read models live in (the SQL store). When it is not
+   * (KurrentDB), the projector keeps a copy of the account events it applies in `<rm>.log_events`,
+   * for what the read models join to their events (provenance, the entries' details).
+   */
+  readonly inDatabase: boolean;
+  /**
    * A page as raw text for parsePage, here or on a worker thread (the rebuild's fold thread).
    * Only a reader of the SQL log has it.
    */
@@ -30,6 +36,7 @@ export function logReaderOf(storage: Pick<LedgerStorage, 'store' | 'database' | 
 
 /** Through the event-store port (readAll): works with any store. */
 export class StoreLogReader implements LogReader {
+  readonly inDatabase = false;
   constructor(private readonly store: EventStore) {}
 
   async read(after: GlobalPosition, max: number, upTo?: GlobalPosition): Promise<LogEvent[]> {
@@ -56,6 +63,7 @@ export class StoreLogReader implements LogReader {
  * a batch ends at the first position missing (not committed yet), so nothing is ever skipped.
  */
 export class SqlLogReader implements LogReader {
+  readonly inDatabase = true;
   constructor(
     private readonly db: SqlExecutor,
     /** The store's schema (`ledger`). */
@@ -101,7 +109,7 @@ function logEvents(recorded: RecordedEvent[], upTo?: GlobalPosition): LogEvent[]
   const out: LogEvent[] = [];
   for (const r of recorded) {
     if (upTo !== undefined && r.globalPosition > upTo) break;
-    out.push({ position: r.globalPosition, streamId: r.streamId, type: r.type, data: r.data });
+    out.push({ position: r.globalPosition, streamId: r.streamId, type: r.type, data: r.data, recorded: r });
   }
   return out;
 }

@@ -17,13 +17,14 @@
 // batch's statements be prepared before the previous batch is written, and waitFor() hears of
 // each batch at once (read-your-writes).
 import { randomUUID } from 'crypto';
-import { GlobalPosition, SqlClient } from '@ledger/event-store';
+import { GlobalPosition, RecordedEvent, SqlClient } from '@ledger/event-store';
 import { Checkpoint, CheckpointMoved } from '../kit/checkpoint';
 import { Lease, LeaseLost } from '../kit/lease';
 import { AfterStatement, PreparedBatch, prepareFinanceBatch, UsageWatermark, writePreparedBatch } from './batch-writer';
 import { FinanceBatch } from './finance-batch';
 import { FoldThread } from './fold-thread';
 import { LogReader, PagedLogReader, readsPages } from './log-reader';
+import { arrayLiteral, integerArrayLiteral } from './sql-arrays';
 import { FINANCE_PROJECTOR, financeCheckpoint, indexStatements, READ_MODEL_VERSION, readModelStatements } from './read-model-schema';
 
 export interface ProjectorOptions {
@@ -142,7 +143,7 @@ export class Projector {
 
   /** Creates the schema, tables and checkpoint row when missing; refuses read models of another version. */
   async migrate(): Promise<void> {
-    await migrateReadModels(this.o.db, this.o.schema, this.o.ledgerSchema, this.name);
+    await migrateReadModels(this.o.db, this.o.schema, this.o.ledgerSchema, this.name, { copyLog: !this.o.reader.inDatabase });
   }
 
   /** Runs the loop in the background until stop(). */
@@ -231,24 +232,36 @@ export class Projector {
     for (const w of this.waiters) if (this.at >= w.target) this.settle(w, true);
   }
 
-  /** Reads up to batchSize events after `after` (one or more reads) and folds them into a batch. */
-  private async collect(after: GlobalPosition, upTo?: GlobalPosition): Promise<FinanceBatch | undefined> {
+  /**
+   * Reads up to batchSize events after `after` (one or more reads) and folds them into a batch;
+   * with a log outside this database, also the account events to copy (see LogReader.inDatabase).
+   */
+  private async collect(after: GlobalPosition, upTo?: GlobalPosition): Promise<{ batch: FinanceBatch; copied: RecordedEvent[] } | undefined> {
     const batch = new FinanceBatch();
+    const copied: RecordedEvent[] = [];
+    const copy = !this.o.reader.inDatabase;
     let from = after;
     while (batch.events < this.batchSize) {
       const want = Math.min(this.pageSize, this.batchSize - batch.events);
       const page = await this.o.reader.read(from, want, upTo);
-      for (const e of page) batch.add(e);
+      for (const e of page) {
+        batch.add(e);
+        if (copy && e.recorded && e.streamId.startsWith('account-')) copied.push(e.recorded);
+      }
       if (page.length > 0) from = page[page.length - 1].position;
       if (page.length < want) break;
     }
-    return batch.events > 0 ? batch : undefined;
+    return batch.events > 0 ? { batch, copied } : undefined;
   }
 
   /** The batch after `after`, prepared against `watermark` (what the tables will hold by then). */
   private async ready(after: GlobalPosition, upTo: GlobalPosition | undefined, watermark: UsageWatermark): Promise<Ready | undefined> {
-    const batch = await this.collect(after, upTo);
-    return batch && { from: after, batch, events: batch.events, last: batch.last!, prepared: prepareFinanceBatch(this.o.schema, batch, watermark) };
+    const collected = await this.collect(after, upTo);
+    if (!collected) return undefined;
+    const { batch, copied } = collected;
+    const prepared = prepareFinanceBatch(this.o.schema, batch, watermark);
+    if (copied.length) prepared.statements.unshift(logCopyStatement(this.o.schema, copied));
+    return { from: after, batch, events: batch.events, last: batch.last!, prepared };
   }
 
   private next(after: GlobalPosition, upTo?: GlobalPosition): Promise<Ready | undefined> {
@@ -370,7 +383,7 @@ export class Projector {
  * on from it without a rebuild. The tables themselves did not change: READ_MODEL_VERSION stays.
  */
 export async function migrateReadModels(
-  db: SqlClient, schema: string, ledgerSchema: string, name = FINANCE_PROJECTOR, options: { deferIndexes?: boolean } = {},
+  db: SqlClient, schema: string, ledgerSchema: string, name = FINANCE_PROJECTOR, options: { deferIndexes?: boolean; copyLog?: boolean } = {},
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${0x4c454447}, hashtext($1))`, [`migrate:${schema}`]);
@@ -396,4 +409,20 @@ export async function migrateReadModels(
 /** Creates the keys and indexes a rebuild left out. */
 export async function createReadModelIndexes(db: SqlClient, schema: string): Promise<void> {
   for (const statement of indexStatements(schema, { keys: true })) await db.query(statement);
+}
+
+/** The statement that keeps the copy of the log's account events (a log outside this database). */
+function logCopyStatement(s: string, events: RecordedEvent[]): PreparedBatch['statements'][number] {
+  return {
+    table: 'log_events',
+    sql: `INSERT INTO ${s}.log_events (global_position, stream_id, stream_version, type, data, metadata, recorded_at)
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[], $7::timestamptz[])
+      ON CONFLICT (global_position) DO NOTHING`,
+    params: [
+      arrayLiteral(events.map((e) => e.globalPosition.toString())), arrayLiteral(events.map((e) => e.streamId)),
+      integerArrayLiteral(events.map((e) => e.streamVersion)), arrayLiteral(events.map((e) => e.type)),
+      arrayLiteral(events.map((e) => JSON.stringify(e.data))), arrayLiteral(events.map((e) => JSON.stringify(e.metadata))),
+      arrayLiteral(events.map((e) => e.recordedAt.toISOString())),
+    ],
+  };
 }

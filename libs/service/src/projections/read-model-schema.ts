@@ -137,7 +137,19 @@ export const tableNamed = (name: string): ReadModelTable => {
  * indexes, and the primary keys of insert-only tables, are left out: a rebuild loads first and
  * indexes once at the end (indexStatements), which is much faster than index upkeep row by row.
  */
-export function readModelStatements(s: string, ledgerSchema: string, options: { deferIndexes?: boolean } = {}): string[] {
+/**
+ * Where the read models find the events their entries came from: the store's own table when the
+ * log is in this database, else the copy the projector keeps in the read models' schema.
+ */
+export const logTableOf = (s: string, ledgerSchema: string, copyLog: boolean | undefined): string =>
+  copyLog ? `${s}.log_events` : `${ledgerSchema}.events`;
+
+/** The copy of the account events, for a log that is not in this database (KurrentDB). */
+const logCopyTable = (s: string) => `CREATE TABLE IF NOT EXISTS ${s}.log_events (
+    global_position bigint PRIMARY KEY, stream_id text NOT NULL, stream_version integer NOT NULL, type text NOT NULL,
+    data jsonb NOT NULL, metadata jsonb NOT NULL, recorded_at timestamptz NOT NULL)`;
+
+export function readModelStatements(s: string, ledgerSchema: string, options: { deferIndexes?: boolean; copyLog?: boolean } = {}): string[] {
   checkSchemaName(s);
   checkSchemaName(ledgerSchema);
   const out = [
@@ -154,7 +166,9 @@ export function readModelStatements(s: string, ledgerSchema: string, options: { 
     out.push(`CREATE TABLE IF NOT EXISTS ${s}.${t.name} (${t.columns}${key})`);
   }
   // Every field of an entry (reading/views.ts entriesOf), its provenance and recording time from
-  // the log itself: never copied, so never out of step.
+  // the log itself when it is in this database: never copied, so never out of step. Otherwise
+  // from the copy the projector writes in the batch transaction of the events' own entries.
+  if (options.copyLog) out.push(logCopyTable(s));
   out.push(`CREATE OR REPLACE VIEW ${s}.entries_with_provenance AS
     SELECT en.*, ev.recorded_at, ev.metadata AS provenance,
       coalesce(ev.data #>> '{usage,ref,source}', ev.data #>> '{usage,source}') AS usage_source,
@@ -163,7 +177,7 @@ export function readModelStatements(s: string, ledgerSchema: string, options: { 
       CASE WHEN en.kind IN ('charge', 'overage', 'uncovered') THEN ev.data -> 'priced' END AS priced,
       CASE WHEN en.kind = 'charge' THEN ev.data -> 'draws' END AS draws,
       CASE WHEN en.kind IN ('charge', 'overage', 'uncovered') THEN ev.data -> 'flags' END AS flags
-    FROM ${s}.entries en JOIN ${ledgerSchema}.events ev ON ev.global_position = en.position`);
+    FROM ${s}.entries en JOIN ${logTableOf(s, ledgerSchema, options.copyLog)} ev ON ev.global_position = en.position`);
   if (!options.deferIndexes) out.push(...indexStatements(s, { keys: false }));
   return out;
 }

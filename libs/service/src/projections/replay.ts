@@ -40,7 +40,7 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
   checkSchemaName(o.schema);
   const started = Date.now();
   await o.db.query(`DROP SCHEMA IF EXISTS ${o.schema} CASCADE`);
-  await migrateReadModels(o.db, o.schema, o.ledgerSchema, FINANCE_PROJECTOR, { deferIndexes: true });
+  await migrateReadModels(o.db, o.schema, o.ledgerSchema, FINANCE_PROJECTOR, { deferIndexes: true, copyLog: !o.reader.inDatabase });
   let events = 0;
   const upTo = o.upTo ?? (await o.reader.head());
   const projector = new Projector({
