@@ -42,6 +42,12 @@ describeEachBackend('holds at once', (backend) => {
     await openAccount(l, 'acct_race'); // api_free: 10 credits
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => hold(l, 'acct_race', `job_${i}`)));
     await expectTenHeld(l, 'acct_race', answers.map((a) => a.status));
+    // GET /metrics, once the deadline projection caught up (the clock answers after it did).
+    await moveClock(l, START);
+    const metrics = (await l.http.get('/metrics')).text;
+    expect(metrics).toContain('ledger_holds_open{wallet="api"} 10\n');
+    expect(metrics).toContain('ledger_holds_held_microcredits{wallet="api"} 10000000\n');
+    expect(metrics).toContain('ledger_holds_open{wallet="live_avatar"} 0\n');
   });
 
   (backend.name === 'postgres' ? it : it.skip)(

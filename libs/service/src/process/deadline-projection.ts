@@ -18,7 +18,7 @@ import { processTables } from './tables';
 
 interface LotChange { accountId: string; lotId: string; grant?: { expiresAt: string; credits: bigint }; drawn: bigint; closed: boolean }
 interface PeriodChange { accountId: string; periodId: string; endsAt?: string; started: boolean; ended: boolean }
-interface HoldChange { accountId: string; holdId: string; expiresAt?: string; placed: boolean; ended: boolean }
+interface HoldChange { accountId: string; holdId: string; wallet?: string; credits?: bigint; expiresAt?: string; placed: boolean; ended: boolean }
 
 type Raw = Record<string, any>;
 
@@ -80,6 +80,8 @@ export function netChanges(events: RecordedEvent[]) {
         const h = hold(accountId, d.holdId);
         h.placed = true;
         h.expiresAt = d.expiresAt;
+        h.wallet = d.wallet;
+        h.credits = BigInt(d.credits);
         touched.add(accountId);
         break;
       }
@@ -128,10 +130,10 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
       else if (!c.started && c.ended) { pOut.a.push(c.accountId); pOut.p.push(c.periodId); }
     }
 
-    const hIns = { a: [] as string[], h: [] as string[], e: [] as string[] };
+    const hIns = { a: [] as string[], h: [] as string[], w: [] as string[], c: [] as string[], e: [] as string[] };
     const hOut = { a: [] as string[], h: [] as string[] };
     for (const c of holds) {
-      if (c.placed && !c.ended) { hIns.a.push(c.accountId); hIns.h.push(c.holdId); hIns.e.push(c.expiresAt!); }
+      if (c.placed && !c.ended) { hIns.a.push(c.accountId); hIns.h.push(c.holdId); hIns.w.push(c.wallet!); hIns.c.push(String(c.credits!)); hIns.e.push(c.expiresAt!); }
       else if (!c.placed && c.ended) { hOut.a.push(c.accountId); hOut.h.push(c.holdId); }
     }
 
@@ -156,9 +158,9 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
        WHERE p.account_id = c.account_id AND p.period_id = c.period_id`, [pOut.a, pOut.p]);
 
     if (hIns.a.length) await tx.query(
-      `INSERT INTO ${s}.process_open_holds (account_id, hold_id, expires_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-       ON CONFLICT (account_id, hold_id) DO NOTHING`, [hIns.a, hIns.h, hIns.e]);
+      `INSERT INTO ${s}.process_open_holds (account_id, hold_id, wallet, credits, expires_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
+       ON CONFLICT (account_id, hold_id) DO NOTHING`, [hIns.a, hIns.h, hIns.w, hIns.c, hIns.e]);
     if (hOut.a.length) await tx.query(
       `DELETE FROM ${s}.process_open_holds h USING unnest($1::text[], $2::text[]) AS c(account_id, hold_id)
        WHERE h.account_id = c.account_id AND h.hold_id = c.hold_id`, [hOut.a, hOut.h]);

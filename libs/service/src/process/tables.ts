@@ -29,6 +29,8 @@ export const processTables = (s: string): string[] => [
   `CREATE TABLE IF NOT EXISTS ${s}.process_open_holds (
     account_id text NOT NULL,
     hold_id text NOT NULL,
+    wallet text NOT NULL,
+    credits bigint NOT NULL,
     expires_at timestamptz NOT NULL,
     PRIMARY KEY (account_id, hold_id)
   )`,
