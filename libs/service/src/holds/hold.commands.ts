@@ -2,7 +2,7 @@
 // lock and expected-version retry make concurrent holds reserve each credit once.
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { accountOfHoldId, AccountCommand, formatCredits, Hold, HoldRequest, HoldStatus, Instant } from '@ledger/domain';
+import { accountOfHoldId, AccountCommand, foldAccount, formatCredits, Hold, HoldRequest, HoldStatus, Instant } from '@ledger/domain';
 import { AccountLedger } from '../accounts/account-ledger';
 import { CLOCK, Clock } from '../kit/clock';
 import { Failure, ok, rejectionFailure, Result, unknownAccount } from '../kit/failure';
@@ -34,8 +34,9 @@ abstract class HoldCommandHandler {
     }
     if (outcome.status !== 'accepted') throw new Error(`unexpected outcome ${outcome.status}`);
     const changed = outcome.events.some((e) => e.type === 'HoldPlaced' || e.type === 'HoldReleased');
-    const { state } = await this.ledger.read(accountId);
-    const hold = find(state.holds);
+    // A hold just placed is all in its event; otherwise the account's holds as they stand now.
+    const placed = outcome.events.find((e) => e.type === 'HoldPlaced');
+    const hold = placed ? find(foldAccount([placed]).holds) : find((await this.ledger.read(accountId)).state.holds);
     if (!hold) throw new Error(`hold of ${command.type} not on account ${accountId}`);
     return ok({ created: changed, hold: holdView(accountId, hold, this.clock.now()) });
   }
