@@ -143,6 +143,19 @@ describe('a hold ends once', () => {
     expect(nextDeadline(held.state)).toEqual(expect.objectContaining({ kind: 'hold_expiry', id: 'h1.acct_h', at: at('2026-01-02T11:00:00Z') }));
   });
 
+  it('captured after its period ended: the usage is charged in the period of its own time', () => {
+    const feb = recorded(openAccount('acct_h', '2026-02-01T00:00:00Z'), startPlan('api_pro', '2026-02-01T00:00:00Z')); // lot until 3 March
+    given(feb)
+      .when(placeHold('job_late', 'avatar_video.unlimited', cr(3), '2026-02-28T23:30:00Z'))
+      .thenContains({ type: 'HoldPlaced', data: { periodId: 'api-p2' } })
+      .when(chargeUsage('avatar_video.unlimited', cr(3), '2026-03-01T00:10:00Z', 'job_late'))
+      .thenContains(
+        { type: 'PeriodEnded', data: { periodId: 'api-p2' } },
+        { type: 'UsageCharged', data: { periodId: 'api-p3', draws: [{ lotId: 'api-l2', credits: credits('3') }] } },
+        { type: 'HoldCaptured', data: { holdKey: 'job_late', at: at('2026-03-01T00:10:00Z') } },
+      );
+  });
+
   it('keeps what other holds hold from usage with no hold', () => {
     given(free)
       .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' })
