@@ -35,6 +35,7 @@ const BENCHES: Bench[] = [
   { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
   { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'], requires: ['bench/replay/bench-replay.ts', 'libs/service/src/projections/log-reader.ts'] },
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
+  { name: 'holds', title: '6. Hold round trip', file: 'bench/holds.ts', needs: [] },
 ];
 
 interface Run {

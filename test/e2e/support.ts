@@ -132,6 +132,8 @@ export async function moveClock(l: Ledger, now: string): Promise<void> {
 export interface WalletView {
   plan: string;
   available: string;
+  /** Credits reserved by open holds. */
+  held: string;
   overage: string;
   uncovered: string;
   exhausted: boolean;

@@ -1,5 +1,6 @@
 // Random account histories made by the account decider itself (for the projection specs): each
-// account opens, starts and cancels plans, burns credits (some records late), and is advanced.
+// account opens, starts and cancels plans, burns credits (some records late), places holds that
+// its usage captures, failures and releases end or time expires, and is advanced.
 import {
   AccountCommand, AccountEvent, addMs, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolveInPlace, initialAccountState, Instant,
   PlanId, UsageKind,
@@ -41,7 +42,14 @@ export function randomHistory(accountId: string, random: () => number, start: In
     if (r < 0.06) run({ type: 'StartPlan', ...PLANS[Math.floor(random() * PLANS.length)], now });
     else if (r < 0.09) run({ type: 'CancelPlan', wallet: random() < 0.5 ? 'api' : 'live_avatar', now });
     else if (r < 0.2) run({ type: 'Advance', now });
-    else {
+    else if (r < 0.3) {
+      // Holds: placed for a job with a lifetime from a minute to three days, or ended by its usage, a failure or a release.
+      const h = random();
+      if (h < 0.5) run({ type: 'PlaceHold', holdKey: `hk${n++}`, now, request: { kind: 'avatar_video.unlimited', estimatedDurationMs: 1000 + Math.floor(random() * 10 * 60_000), ttlMs: 60_000 + Math.floor(random() * 3 * 86_400_000) } });
+      else if (h < 0.7) run({ type: 'ChargeUsage', now, usage: { ref: { source: 'gen', id: `${accountId}-${n++}` }, kind: 'avatar_video.unlimited', at: now, durationMs: 60_000, jobId: `hk${Math.floor(random() * n)}` } });
+      else if (h < 0.85) run({ type: 'NoteRenderFailed', ref: { source: 'gen', id: `${accountId}-${n++}` }, jobId: `hk${Math.floor(random() * n)}`, at: now, now });
+      else run({ type: 'ReleaseHold', holdId: `h${1 + Math.floor(random() * (state.holds.length + 1))}.${accountId}`, now });
+    } else {
       const back = random() < 0.2 ? Math.floor(random() * 35 * 86_400_000) : 0;
       const at = addMs(now, -back);
       if (at < state.openedAt!) continue;

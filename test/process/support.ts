@@ -163,7 +163,7 @@ export async function accountEvents(store: EventStore, accountId: string): Promi
 /**
  * What exactly-once means for one account's history: each lot expired or forfeited at most once,
  * each period started and ended at most once, invoice numbers 1..n without gaps or repeats, at
- * most one first overage invoice per period, at most one renewal per period.
+ * most one first overage invoice per period, at most one renewal per period, each hold ended at most once.
  */
 export function checkExactlyOnce(events: AccountEvent[]): void {
   const count = (keys: string[]) => keys.filter((k, i) => keys.indexOf(k) !== i);
@@ -171,6 +171,7 @@ export function checkExactlyOnce(events: AccountEvent[]): void {
   expect(count(events.flatMap((e) => (e.type === 'PeriodStarted' ? [e.data.periodId] : [])))).toEqual([]);
   expect(count(events.flatMap((e) => (e.type === 'PeriodEnded' ? [e.data.periodId] : [])))).toEqual([]);
   expect(count(events.flatMap((e) => (e.type === 'CreditsGranted' ? [e.data.lotId] : [])))).toEqual([]);
+  expect(count(events.flatMap((e) => (e.type === 'HoldCaptured' || e.type === 'HoldReleased' || e.type === 'HoldExpired' ? [e.data.holdId] : [])))).toEqual([]);
   const numbers = events.flatMap((e) => (e.type === 'InvoiceIssued' ? [e.data.invoice.number] : []));
   expect(numbers.map((n) => Number(n.slice(-4)))).toEqual(numbers.map((_, i) => i + 1));
   expect(count(events.flatMap((e) => (e.type === 'InvoiceIssued' && e.data.invoice.kind === 'overage' && !e.data.invoice.supplements ? [e.data.invoice.periodId] : [])))).toEqual([]);

@@ -12,4 +12,5 @@ export * from './account/decide';
 export * from './account/balance';
 export * from './account/codec';
 export * from './account/authorize';
+export * from './account/holds';
 export * from './account/stream';

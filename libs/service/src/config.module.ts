@@ -3,6 +3,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts/accounts-config';
 import { LedgerConfig } from './config';
+import { HOLDS_CONFIG } from './holds/holds-config';
 import { KAFKA_CONFIG } from './kafka/kafka-config';
 import { CLOCK, SimulatedClock, SystemClock } from './kit/clock';
 import { NOTIFICATION_CONFIG } from './notifications/notification-config';
@@ -19,6 +20,7 @@ export class ConfigModule {
       { provide: STORE_CONFIG, useValue: { store: config.store, schema: config.schema } satisfies StoreConfig },
       { provide: ACCOUNTS_CONFIG, useValue: { book: config.book, cacheLimit: config.accountCache } satisfies AccountsConfig },
       { provide: USAGE_CONFIG, useValue: { maxBatch: config.maxBatch } satisfies UsageConfig },
+      { provide: HOLDS_CONFIG, useValue: config.holds },
       { provide: PROCESS_CONFIG, useValue: config.process },
       { provide: NOTIFICATION_CONFIG, useValue: config.notifications },
       { provide: PROJECTION_CONFIG, useValue: config.projections },

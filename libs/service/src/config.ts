@@ -4,6 +4,7 @@ import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { StorageConfig } from '@ledger/event-store';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
+import { HoldsConfig, readHoldsConfig } from './holds/holds-config';
 import { ConfigError, Env, isProduction, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
 import { ProcessConfig, readProcessConfig } from './process/process-config';
@@ -25,6 +26,8 @@ export interface LedgerConfig {
   maxBodyBytes: number;
   /** Account states the writer keeps in memory (accounts/accounts-config.ts). */
   accountCache: number;
+  /** Holds: the default lifetime (holds/holds-config.ts). */
+  holds: HoldsConfig;
   /** Process managers: deadlines, runner, leases (process/process-config.ts). */
   process: ProcessConfig;
   /** Notifications: thresholds, webhook or Kafka, retries (notifications/notification-config.ts). */
@@ -78,6 +81,7 @@ export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
     maxBatch: readInt(env, 'LEDGER_MAX_BATCH', 5000, 1),
     maxBodyBytes: readInt(env, 'LEDGER_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     accountCache: readInt(env, 'LEDGER_ACCOUNT_CACHE', 20_000, 1),
+    holds: readHoldsConfig(env),
     process,
     notifications: readNotificationConfig(env),
     projections: readProjectionConfig(env, process.instanceId),

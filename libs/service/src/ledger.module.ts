@@ -7,6 +7,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import { LedgerConfig } from './config';
 import { ConfigModule } from './config.module';
 import { FinanceModule } from './finance/finance.module';
+import { HoldsModule } from './holds/holds.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { ObservabilityModule } from './observability/observability.module';
@@ -31,6 +32,7 @@ export class LedgerModule {
         UsageModule,
         ...(config.kafka ? [KafkaModule] : []),
         ReadingModule,
+        HoldsModule,
         ProjectionsModule,
         FinanceModule,
         NotificationsModule,

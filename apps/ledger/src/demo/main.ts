@@ -40,6 +40,7 @@ async function main(): Promise<void> {
 
   const lines = readFileSync(join(__dirname, 'sample-month.ndjson'), 'utf8').split('\n').filter(Boolean);
   const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+  let holdsShown: string[] = [];
   for (let day = 1; day <= 31; day++) {
     // The clock stands at the day's last millisecond while its events arrive, so none is late.
     const dayEnd = new Date(Date.UTC(2026, 0, day + 1)).toISOString();
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     const batch = [...today, ...today.filter((_, i) => i % 10 === 0)];
     const { json } = await call('POST', '/v1/events', batch.join('\n'), 'application/x-ndjson');
     for (const r of json.results as { status: keyof typeof counts }[]) counts[r.status]++;
+    if (day === 15) holdsShown = await showHolds(call, new Date(Date.UTC(2026, 0, 16) - 1).toISOString());
   }
   // One malformed event, to show it is refused by name and nothing else is affected.
   const bad = await call('POST', '/v1/events', [{ specversion: '1.0', id: 'bad-1', source: 'renderer/eu-west-1', type: 'render.completed',
@@ -57,9 +59,37 @@ async function main(): Promise<void> {
 
   console.log(`Ingested ${lines.length} sample events over HTTP as NDJSON, day by day: ${counts.accepted} accepted, ${counts.duplicate} duplicates (resent), ${counts.rejected} rejected.`);
   console.log(`A malformed event was answered ${bad.status}: ${bad.json.details[0].errors.map((e: any) => `${e.field}: ${e.message}`).join('; ')}\n`);
+  console.log(`Holds on 15 January (acct_pro):\n${holdsShown.map((l) => `  ${l}`).join('\n')}\n`);
 
   for (const a of ACCOUNTS) await printStatement(call, a.accountId, a.name, { gap: '2026-01-31T12:00:00.000Z', end: END });
   await app.close();
+}
+
+type Call = (method: string, path: string, body?: unknown, type?: string) => Promise<{ status: number; json: any }>;
+
+/** One render held then captured by its render.completed, and one held then released by its render.failed. */
+async function showHolds(call: Call, at: string): Promise<string[]> {
+  const out: string[] = [];
+  const held = async () => (await call('GET', '/v1/accounts/acct_pro/balances')).json.wallets.api;
+  const event = (type: string, jobId: string, data: Record<string, unknown>) => ({
+    specversion: '1.0', id: `demo-${type}-${jobId}`, source: 'renderer/eu-west-1', type, time: at, subject: 'acct_pro', data: { jobId, product: 'avatar_video', ...data },
+  });
+  for (const [jobId, ending] of [['job_demo_held', 'render.completed'], ['job_demo_failed', 'render.failed']] as const) {
+    const placed = await call('POST', '/v1/holds', { accountId: 'acct_pro', holdKey: jobId, product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: 103_000 });
+    if (placed.status !== 201) {
+      out.push(`${jobId}: hold answered ${placed.status} ${JSON.stringify(placed.json.reasons ?? placed.json.error)}`);
+      continue;
+    }
+    const w = await held();
+    out.push(`${jobId}: ${placed.json.credits} credits held until ${placed.json.expiresAt} (available ${w.available}, held ${w.held})`);
+    await call('POST', '/v1/events', [ending === 'render.completed'
+      ? event(ending, jobId, { engine: 'unlimited', durationMs: 95_000, resolution: '1080p', watermarked: false })
+      : event(ending, jobId, { reason: 'timeout' })]);
+    const after = (await call('GET', '/v1/accounts/acct_pro/holds')).json.items.find((h: any) => h.holdKey === jobId);
+    const w2 = await held();
+    out.push(`${jobId}: ${ending} -> hold ${after.status} (available ${w2.available}, held ${w2.held})`);
+  }
+  return out;
 }
 
 main().catch((err) => {

@@ -4,6 +4,7 @@ import { price } from '../pricing/price';
 import { walletOfKind } from '../pricing/usage';
 import { Instant } from '../time/instant';
 import { balanceOf } from './balance';
+import { reservableAt } from './holds';
 import { AccountState, periodAt } from './state';
 
 export interface AuthorizationRequest {
@@ -22,12 +23,17 @@ export interface Authorization {
   available: bigint;
 }
 
-export function authorize(s: AccountState, req: AuthorizationRequest, now: Instant, book: CatalogBook): Authorization {
+/**
+ * `heldUntil`: asked for a hold open until then, whose estimate must be covered by credits that
+ * stay spendable that long and are not held already (`reservableAt`).
+ */
+export function authorize(s: AccountState, req: AuthorizationRequest, now: Instant, book: CatalogBook, heldUntil?: Instant): Authorization {
   const wallet = walletOfKind(req.kind);
   const p = periodAt(s.wallets[wallet], now);
   const catalog = p ? catalogVersion(book, p.terms.catalogVersion) : catalogAt(book, now);
   const estimatedCredits = price(req.kind, req.estimatedDurationMs, catalog).credits;
   const balance = balanceOf(s.accountId ?? '', s, now).wallets[wallet];
+  const available = heldUntil === undefined ? balance.available : reservableAt(s, wallet, now, heldUntil);
   const reasons: AuthorizationReason[] = [];
   if (!p) reasons.push('no_plan');
   else {
@@ -39,7 +45,7 @@ export function authorize(s: AccountState, req: AuthorizationRequest, now: Insta
         reasons.push('resolution_above_plan');
     }
     if (balance.exhausted) reasons.push('wallet_exhausted');
-    else if (!p.terms.allowOverage && balance.available < estimatedCredits) reasons.push('insufficient_credits');
+    else if (!p.terms.allowOverage && available < estimatedCredits) reasons.push('insufficient_credits');
   }
-  return { allowed: reasons.length === 0, reasons, estimatedCredits, available: balance.available };
+  return { allowed: reasons.length === 0, reasons, estimatedCredits, available };
 }

@@ -4,6 +4,7 @@ import { PlanId, WalletId, WALLETS } from '../catalog/catalog';
 import { MicroCredits, sumCredits } from '../credits/credits';
 import { Instant } from '../time/instant';
 import { AccountEvent, eventTime } from './events';
+import { heldAt } from './holds';
 import { lotClosesAt } from './lots';
 import { AccountState, foldAccount, lotRemaining, periodAt } from './state';
 
@@ -21,7 +22,10 @@ export interface WalletBalance {
   wallet: WalletId;
   plan: PlanId | null;
   periodId: string | null;
+  /** What is spendable less what is held (never below zero). */
   available: MicroCredits;
+  /** Credits reserved by open holds. */
+  held: MicroCredits;
   /** Overage accrued in the current period, not invoiced yet. */
   overage: MicroCredits;
   /** Usage no credit covered, all time (arrears). */
@@ -52,9 +56,11 @@ export function balanceOf(accountId: string, s: AccountState, asOf: Instant): Ac
         charged: lot.charged, issuedAt: lot.issuedAt, expiresAt: lot.expiresAt,
       }));
     const p = periodAt(w, asOf);
+    const held = heldAt(s, wallet, asOf);
+    const spendable = sumCredits(lots.map((l) => l.remaining));
     wallets[wallet] = {
       wallet, plan: p?.terms.plan ?? null, periodId: p?.periodId ?? null,
-      available: sumCredits(lots.map((l) => l.remaining)),
+      available: spendable > held ? spendable - held : 0n, held,
       overage: p ? sumCredits(Object.values(p.overageByKind) as MicroCredits[]) : 0n,
       uncovered: w.uncovered, exhausted: w.exhausted, lots,
     };

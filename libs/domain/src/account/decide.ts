@@ -4,9 +4,12 @@
 import { CatalogBook, catalogAt, catalogVersion, PlanTerms, planTerms, RESOLUTIONS, WalletId, WALLETS } from '../catalog/catalog';
 import { price } from '../pricing/price';
 import { Usage, walletOfKind } from '../pricing/usage';
-import { addDays, addMonths, Instant, latest, monthOf } from '../time/instant';
+import { sumCredits } from '../credits/credits';
+import { addDays, addMs, addMonths, Instant, latest, monthOf } from '../time/instant';
+import { authorize } from './authorize';
 import { AccountCommand, reject, Rejection } from './commands';
-import { AccountEvent, PeriodEndReason, PeriodStartReason, ReviewFlag } from './events';
+import { AccountEvent, HoldRequest, PeriodEndReason, PeriodStartReason, ReviewFlag } from './events';
+import { heldAt, holdIdOf, openHoldOfKey } from './holds';
 import { overageInvoice, planInvoice } from './invoices';
 import { burn, drawableAt, lotClosesAt, spendableLots } from './lots';
 import { AccountState, cloneAccountState, evolveInPlace, findLot, findPeriod, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
@@ -98,14 +101,61 @@ function decideFor(cmd: Exclude<AccountCommand, { type: 'OpenAccount' }>, rec: R
       if (cmd.wallet === 'api') startPeriod(rec, 'api', freeTerms(rec, cmd.now), cmd.now, 'free_resumed');
       return;
     }
-    case 'NoteRenderFailed':
+    case 'NoteRenderFailed': {
       rec.record({ type: 'RenderFailed', data: { ref: cmd.ref, jobId: cmd.jobId, at: cmd.at } });
+      // A failed render releases its hold, unless the hold's time ran out first (then the clock expires it).
+      const h = openHoldOfKey(rec.state, undefined, cmd.jobId);
+      const at = h ? latest(cmd.at, h.placedAt) : cmd.at;
+      if (h && at < h.expiresAt && cmd.now < h.expiresAt) {
+        rec.record({ type: 'HoldReleased', data: { wallet: h.wallet, holdId: h.holdId, holdKey: h.holdKey, reason: 'render_failed', at } });
+      }
       return;
+    }
+    case 'PlaceHold':
+      return placeHold(rec, cmd);
+    case 'ReleaseHold': {
+      catchUp(rec, cmd.now);
+      const h = rec.state.holds.find((x) => x.holdId === cmd.holdId);
+      if (!h) return reject('hold_not_found', `no hold ${cmd.holdId}`, 'holdId');
+      if (h.status === 'released') return; // released once: asking again changes nothing
+      if (h.status !== 'held') return reject('conflict', `hold ${cmd.holdId} is ${h.status} already`, 'holdId');
+      rec.record({ type: 'HoldReleased', data: { wallet: h.wallet, holdId: h.holdId, holdKey: h.holdKey, reason: 'released', at: cmd.now } });
+      return;
+    }
     case 'ChargeUsage':
       // Up to the ledger's clock first, so a late record sees what a timer would have recorded by now.
       catchUp(rec, cmd.now);
       return charge(rec, cmd.usage);
   }
+}
+
+const sameHoldRequest = (a: HoldRequest, b: HoldRequest): boolean =>
+  a.kind === b.kind && a.estimatedDurationMs === b.estimatedDurationMs && a.resolution === b.resolution && a.ttlMs === b.ttlMs;
+
+/**
+ * Reserves the estimate, priced with the catalog of the period it runs in, when an authorization
+ * at this instant would allow it against credits that stay spendable until the hold expires.
+ * The same holdKey again with the same request: the same hold, nothing recorded.
+ */
+function placeHold(rec: Recorder, cmd: Extract<AccountCommand, { type: 'PlaceHold' }>): Rejection | void {
+  catchUp(rec, cmd.now);
+  const s = rec.state;
+  const prior = s.holds.find((h) => h.holdKey === cmd.holdKey);
+  if (prior) {
+    return sameHoldRequest(prior.request, cmd.request) ? undefined : reject('conflict', `hold ${cmd.holdKey} was placed with another request`, 'holdKey');
+  }
+  if (!Number.isSafeInteger(cmd.request.ttlMs) || cmd.request.ttlMs < 1) return reject('invalid', 'ttlMs must be a positive integer', 'ttlMs');
+  const expiresAt = addMs(cmd.now, cmd.request.ttlMs);
+  const { ttlMs: _ttl, ...estimate } = cmd.request;
+  const a = authorize(s, estimate, cmd.now, rec.ctx.book, expiresAt);
+  if (!a.allowed) return { ...reject('hold_refused', `the hold may not run: ${a.reasons.join(', ')}`), reasons: a.reasons };
+  const wallet = walletOfKind(cmd.request.kind);
+  const p = periodAt(s.wallets[wallet], cmd.now);
+  rec.record({ type: 'HoldPlaced', data: {
+    wallet, holdId: holdIdOf(rec.accountId, s.holds.length + 1), holdKey: cmd.holdKey, periodId: p?.periodId ?? null,
+    request: { ...cmd.request }, credits: a.estimatedCredits, catalogVersion: p?.terms.catalogVersion ?? catalogAt(rec.ctx.book, cmd.now).version,
+    expiresAt, at: cmd.now,
+  } });
 }
 
 const freeTerms = (rec: Recorder, at: Instant): PlanTerms => planTerms(catalogAt(rec.ctx.book, at), 'api_free', {}) as PlanTerms;
@@ -174,7 +224,10 @@ function catchUp(rec: Recorder, until: Instant): void {
     const next = nextDue(rec.state, until);
     if (!next) return;
     const w = rec.state.wallets[next.wallet];
-    if (next.kind === 'expiry') {
+    if (next.kind === 'hold_expiry') {
+      const h = rec.state.holds.find((x) => x.holdId === next.id)!;
+      rec.record({ type: 'HoldExpired', data: { wallet: h.wallet, holdId: h.holdId, holdKey: h.holdKey, at: h.expiresAt } });
+    } else if (next.kind === 'expiry') {
       const lot = findLot(w, next.id);
       rec.record({ type: 'LotExpired', data: { wallet: w.wallet, lotId: lot.lotId, credits: lotRemaining(lot), at: lot.expiresAt } });
     } else {
@@ -194,7 +247,7 @@ function nextTerms(rec: Recorder, p: Period, at: Instant): PlanTerms {
 
 export interface Deadline {
   wallet: WalletId;
-  kind: 'expiry' | 'period_end';
+  kind: 'expiry' | 'period_end' | 'hold_expiry';
   id: string;
   at: Instant;
 }
@@ -218,6 +271,7 @@ export function nextDeadline(s: AccountState): Deadline | undefined {
     const p = openPeriod(w);
     if (p) consider({ wallet, kind: 'period_end', id: p.periodId, at: p.endsAt });
   }
+  for (const h of s.holds) if (h.status === 'held') consider({ wallet: h.wallet, kind: 'hold_expiry', id: h.holdId, at: h.expiresAt });
   return best;
 }
 
@@ -244,12 +298,23 @@ function charge(rec: Recorder, usage: Usage): Rejection | void {
   const p = periodAt(w, usage.at);
   const catalog = p ? catalogVersion(rec.ctx.book, p.terms.catalogVersion) : catalogAt(rec.ctx.book, usage.at);
   const priced = price(usage.kind, usage.durationMs, catalog);
-  const { draws, rest } = burn(spendableLots(w, usage.at), usage.at, priced.credits);
+  // The usage of an open hold's key captures it; credits other holds reserve are not its to draw.
+  const hold = openHoldOfKey(rec.state, w.wallet, usage.jobId);
+  const lots = spendableLots(w, usage.at);
+  let free = sumCredits(lots.map((lot) => drawableAt(lot, usage.at))) - heldAt(rec.state, w.wallet, usage.at, hold?.holdId);
+  if (free < 0n) free = 0n;
+  const cover = priced.credits < free ? priced.credits : free;
+  const burnt = burn(lots, usage.at, cover);
+  const draws = burnt.draws;
+  const rest = priced.credits - cover + burnt.rest;
   const overage = p?.terms.allowOverage ? rest : 0n;
   rec.record({ type: 'UsageCharged', data: {
     wallet: w.wallet, periodId: p?.periodId ?? null, usage, priced, draws, overage, uncovered: rest - overage,
     flags: reviewFlags(usage, p), at: usage.at,
   } });
+  if (hold) {
+    rec.record({ type: 'HoldCaptured', data: { wallet: w.wallet, holdId: hold.holdId, holdKey: hold.holdKey, usage: usage.ref, at: latest(usage.at, hold.placedAt) } });
+  }
   correctClosures(rec, w, draws, usage);
   if (p && overage > 0n && p.endedAt) {
     // The period's overage was already settled: a late record gets a supplementary invoice.

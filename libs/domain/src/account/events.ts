@@ -1,5 +1,5 @@
 // What the ledger records about an account: plain typed events, one stream per account.
-import { PlanId, PlanTerms, UsageKind, WalletId } from '../catalog/catalog';
+import { PlanId, PlanTerms, Resolution, UsageKind, WalletId } from '../catalog/catalog';
 import { Cents, MicroCredits } from '../credits/credits';
 import { Priced } from '../pricing/price';
 import { Usage, UsageRef } from '../pricing/usage';
@@ -69,16 +69,33 @@ export type PlanSettingsChanged = Event<'PlanSettingsChanged', {
 export type PlanCancelled = Event<'PlanCancelled', { wallet: WalletId; plan: PlanId; at: Instant }>;
 export type AutoRenewCapReached = Event<'AutoRenewCapReached', { wallet: WalletId; month: string; cap: number; at: Instant }>;
 
+/** What a hold was asked to cover: the estimate of a render or session about to run. */
+export interface HoldRequest {
+  kind: UsageKind;
+  estimatedDurationMs: number;
+  resolution?: Resolution;
+  ttlMs: number;
+}
+/** Credits reserved for a job or session (`holdKey`: its jobId or sessionId) until it ends or `expiresAt`. */
+export type HoldPlaced = Event<'HoldPlaced', {
+  wallet: WalletId; holdId: string; holdKey: string; periodId: string | null; request: HoldRequest; credits: MicroCredits;
+  catalogVersion: string; expiresAt: Instant; at: Instant;
+}>;
+/** The usage of the hold's key was charged (at its real price): the reservation ends. */
+export type HoldCaptured = Event<'HoldCaptured', { wallet: WalletId; holdId: string; holdKey: string; usage: UsageRef; at: Instant }>;
+export type HoldReleased = Event<'HoldReleased', { wallet: WalletId; holdId: string; holdKey: string; reason: 'render_failed' | 'released'; at: Instant }>;
+export type HoldExpired = Event<'HoldExpired', { wallet: WalletId; holdId: string; holdKey: string; at: Instant }>;
+
 export type AccountEvent =
   | AccountOpened | PeriodStarted | CreditsGranted | InvoiceIssued | UsageCharged | RenderFailed
   | LotExpired | LotForfeited | LotClosureCorrected | PeriodEnded | PlanSettingsChanged | PlanCancelled
-  | AutoRenewCapReached;
+  | AutoRenewCapReached | HoldPlaced | HoldCaptured | HoldReleased | HoldExpired;
 
 export type AccountEventType = AccountEvent['type'];
 export const ACCOUNT_EVENT_TYPES: readonly AccountEventType[] = [
   'AccountOpened', 'PeriodStarted', 'CreditsGranted', 'InvoiceIssued', 'UsageCharged', 'RenderFailed',
   'LotExpired', 'LotForfeited', 'LotClosureCorrected', 'PeriodEnded', 'PlanSettingsChanged', 'PlanCancelled',
-  'AutoRenewCapReached',
+  'AutoRenewCapReached', 'HoldPlaced', 'HoldCaptured', 'HoldReleased', 'HoldExpired',
 ];
 
 /** Event time: when what the event records happened. */

@@ -1,7 +1,7 @@
 // given(...events).when(command).then(...events | rejection), over the decider's one contract:
 // `decide` then `evolve`, exactly as the ledger records (on a refusal too: what the clock owed).
 // For the specs only (jest's `expect`); not exported from the package.
-import { DEFAULT_BOOK, EnterpriseContract, PlanId, UsageKind, WalletId } from '../catalog/catalog';
+import { DEFAULT_BOOK, EnterpriseContract, PlanId, Resolution, UsageKind, WalletId } from '../catalog/catalog';
 import { MicroCredits, parseCredits } from '../credits/credits';
 import { Usage } from '../pricing/usage';
 import { Instant, toInstant } from '../time/instant';
@@ -170,4 +170,17 @@ export const usage = (kind: UsageKind, durationMs: number, when: string, id = `u
 /** A usage record, charged as it arrives at its own time (a late one: `{ ...chargeUsage(…), now }`). */
 export const chargeUsage = (kind: UsageKind, durationMs: number, when: string, id?: string): AccountCommand => ({
   type: 'ChargeUsage', usage: usage(kind, durationMs, when, id), now: at(when),
+});
+
+export const placeHold = (
+  holdKey: string, kind: UsageKind, estimatedDurationMs: number, now: string, options: { ttlMs?: number; resolution?: Resolution } = {},
+): AccountCommand => ({
+  type: 'PlaceHold', holdKey, now: at(now),
+  request: { kind, estimatedDurationMs, ttlMs: options.ttlMs ?? 3_600_000, ...(options.resolution ? { resolution: options.resolution } : {}) },
+});
+
+export const releaseHold = (holdId: string, now: string): AccountCommand => ({ type: 'ReleaseHold', holdId, now: at(now) });
+
+export const renderFailed = (jobId: string, when: string): AccountCommand => ({
+  type: 'NoteRenderFailed', ref: { source: 'test', id: `failed-${jobId}` }, jobId, at: at(when), now: at(when),
 });

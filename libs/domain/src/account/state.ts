@@ -2,7 +2,8 @@
 import { PlanTerms, UsageKind, WalletId } from '../catalog/catalog';
 import { MicroCredits } from '../credits/credits';
 import { Instant } from '../time/instant';
-import { AccountEvent, PeriodEndReason } from './events';
+import { UsageRef } from '../pricing/usage';
+import { AccountEvent, HoldRequest, PeriodEndReason } from './events';
 
 export interface Lot {
   lotId: string;
@@ -46,6 +47,23 @@ export interface Wallet {
   capReachedMonths: string[];
 }
 
+export type HoldStatus = 'held' | 'captured' | 'released' | 'expired';
+
+export interface Hold {
+  holdId: string;
+  holdKey: string;
+  wallet: WalletId;
+  periodId: string | null;
+  request: HoldRequest;
+  credits: MicroCredits;
+  placedAt: Instant;
+  expiresAt: Instant;
+  status: HoldStatus;
+  /** When it ended (captured, released or expired), once recorded. */
+  endedAt?: Instant;
+  usage?: UsageRef;
+}
+
 export interface AccountState {
   accountId?: string;
   name?: string;
@@ -54,6 +72,8 @@ export interface AccountState {
   invoiceCount: number;
   periodCount: number;
   lotCount: number;
+  /** Every hold of the account, in the order placed (holdKey is unique on an account). */
+  holds: Hold[];
 }
 
 const emptyWallet = (wallet: WalletId): Wallet => ({
@@ -62,7 +82,7 @@ const emptyWallet = (wallet: WalletId): Wallet => ({
 
 export const initialAccountState = (): AccountState => ({
   wallets: { api: emptyWallet('api'), live_avatar: emptyWallet('live_avatar') },
-  invoiceCount: 0, periodCount: 0, lotCount: 0,
+  invoiceCount: 0, periodCount: 0, lotCount: 0, holds: [],
 });
 
 /** What is left in a lot, as recorded. */
@@ -188,6 +208,24 @@ export function evolveInPlace(s: AccountState, e: AccountEvent): AccountState {
     case 'AutoRenewCapReached':
       s.wallets[e.data.wallet].capReachedMonths.push(e.data.month);
       return s;
+    case 'HoldPlaced': {
+      const d = e.data;
+      s.holds.push({
+        holdId: d.holdId, holdKey: d.holdKey, wallet: d.wallet, periodId: d.periodId, request: { ...d.request }, credits: d.credits,
+        placedAt: d.at, expiresAt: d.expiresAt, status: 'held',
+      });
+      return s;
+    }
+    case 'HoldCaptured':
+    case 'HoldReleased':
+    case 'HoldExpired': {
+      const h = s.holds.find((x) => x.holdId === e.data.holdId);
+      if (!h) throw new Error(`hold ${e.data.holdId} not on account ${s.accountId}`);
+      h.status = e.type === 'HoldCaptured' ? 'captured' : e.type === 'HoldReleased' ? 'released' : 'expired';
+      h.endedAt = e.data.at;
+      if (e.type === 'HoldCaptured') h.usage = e.data.usage;
+      return s;
+    }
     case 'RenderFailed':
     case 'PlanCancelled':
       return s;

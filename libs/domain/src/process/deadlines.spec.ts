@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { UsageKind } from '../catalog/catalog';
 import { AccountCommand } from '../account/commands';
 import { nextDeadline } from '../account/decide';
-import { at, chargeUsage, given, Given, openAccount, Outcome, recorded, startPlan } from '../account/spec-helpers';
+import { at, chargeUsage, given, Given, openAccount, Outcome, placeHold, recorded, releaseHold, renderFailed, startPlan } from '../account/spec-helpers';
 import { foldAccount } from '../account/state';
 import { addMs } from '../time/instant';
 import { decideDeadlines, deadlineRowState, DeadlineState, foldDeadlines, initialDeadlineState } from './deadlines';
@@ -91,15 +91,19 @@ describe('deadline summary against the account decider', () => {
     | { t: 'start'; plan: 'api_pro' | 'api_scale' | 'live_avatar'; autoRenew: boolean; allowOverage: boolean }
     | { t: 'cancel'; wallet: 'api' | 'live_avatar' }
     | { t: 'charge'; kind: UsageKind; minutes: number; backHours: number }
-    | { t: 'advance' };
+    | { t: 'advance' }
+    | { t: 'hold'; key: number; minutes: number; ttlMin: number }
+    | { t: 'end'; key: number; how: 'use' | 'fail' | 'release' };
   const step: fc.Arbitrary<Step> = fc.oneof(
     { weight: 1, arbitrary: fc.record({ t: fc.constant('start' as const), plan: fc.constantFrom('api_pro' as const, 'api_scale' as const, 'live_avatar' as const), autoRenew: fc.boolean(), allowOverage: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), wallet: fc.constantFrom('api' as const, 'live_avatar' as const) }) },
     { weight: 8, arbitrary: fc.record({ t: fc.constant('charge' as const), kind: fc.constantFrom(...KINDS), minutes: fc.integer({ min: 1, max: 600 }), backHours: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 24 * 40 })) }) },
     { weight: 2, arbitrary: fc.constant({ t: 'advance' as const }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('hold' as const), key: fc.integer({ min: 0, max: 9 }), minutes: fc.integer({ min: 1, max: 20 }), ttlMin: fc.integer({ min: 1, max: 6000 }) }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('end' as const), key: fc.integer({ min: 0, max: 9 }), how: fc.constantFrom('use' as const, 'fail' as const, 'release' as const) }) },
   );
 
-  it('gives the same next deadline as nextDeadline(state) after random histories', () => {
+  it('gives the same next deadline as nextDeadline(state) after random histories (holds too)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 4 * 86_400_000 }), step), { maxLength: 80 }), (steps) => {
       let account: Given | Outcome = given(ran().history);
       let now = at('2026-01-01T00:00:00Z');
@@ -109,6 +113,10 @@ describe('deadline summary against the account decider', () => {
         const cmd = st.t === 'start' ? { type: 'StartPlan' as const, plan: st.plan, autoRenew: st.plan !== 'api_pro' && st.autoRenew, allowOverage: st.allowOverage, now }
           : st.t === 'cancel' ? { type: 'CancelPlan' as const, wallet: st.wallet, now }
           : st.t === 'advance' ? { type: 'Advance' as const, now }
+          : st.t === 'hold' ? placeHold(`job_${st.key}`, 'avatar_video.unlimited', st.minutes * 60_000, now, { ttlMs: st.ttlMin * 60_000 })
+          : st.t === 'end' && st.how === 'use' ? chargeUsage('avatar_video.unlimited', 60_000, now, `job_${st.key}`)
+          : st.t === 'end' && st.how === 'fail' ? renderFailed(`job_${st.key}`, now)
+          : st.t === 'end' ? releaseHold(`h${st.key + 1}.${ACCT}`, now)
           : { ...chargeUsage(st.kind, st.minutes * 60_000, addMs(now, -st.backHours * 3_600_000), `c${n++}`), now };
         account = account.when(cmd); // a refusal records only what the clock owed
         expect(foldDeadlines(account.history, initialDeadlineState()).dueAt).toBe(nextDeadline(foldAccount(account.history))?.at);

@@ -1,7 +1,7 @@
 // The deadline process manager, in the decider shape. Pure: no clock, no I/O.
 //
 // What can fall due on an account is an expiry (a lot not yet expired or forfeited with credits
-// left) or a period end (the running period of a wallet). The manager keeps exactly that as its
+// left), a period end (the running period of a wallet) or a hold's expiry (a hold still open). The manager keeps exactly that as its
 // state (a compact summary folded from the account's events) and, when asked whether a deadline
 // is due, answers with commands for the account decider: an `Advance` to the clock's instant.
 // The account decider records what is due exactly once (a second Advance finds nothing due), so
@@ -21,6 +21,8 @@ export interface DeadlineSummary {
   lots: Record<string, { wallet: WalletId; expiresAt: Instant; remaining: MicroCredits }>;
   /** Periods that have started and not ended (at most one per wallet), by period id. */
   periods: Record<string, { wallet: WalletId; endsAt: Instant }>;
+  /** Holds still open (placed, not captured, released or expired), by hold id. */
+  holds?: Record<string, { wallet: WalletId; expiresAt: Instant }>;
 }
 
 /** The manager's state of one account: its summary and the earliest instant in it. */
@@ -40,19 +42,22 @@ export function dueAtOf(summary: DeadlineSummary): Instant | undefined {
   let best: Instant | undefined;
   for (const lot of Object.values(summary.lots)) if (lot.remaining > 0n && (!best || lot.expiresAt < best)) best = lot.expiresAt;
   for (const p of Object.values(summary.periods)) if (!best || p.endsAt < best) best = p.endsAt;
+  for (const h of Object.values(summary.holds ?? {})) if (!best || h.expiresAt < best) best = h.expiresAt;
   return best;
 }
 
 /** Does this event change what can fall due? (Only these touch a `deadlines` row.) */
 export const movesDeadlines = (e: AccountEvent): boolean =>
   e.type === 'CreditsGranted' || e.type === 'UsageCharged' || e.type === 'LotExpired' || e.type === 'LotForfeited'
-  || e.type === 'PeriodStarted' || e.type === 'PeriodEnded';
+  || e.type === 'PeriodStarted' || e.type === 'PeriodEnded'
+  || e.type === 'HoldPlaced' || e.type === 'HoldCaptured' || e.type === 'HoldReleased' || e.type === 'HoldExpired';
 
 /** Folds one account event into the summary. Returns a new state; the old one is untouched. */
 export function evolveDeadlines(state: DeadlineState, e: AccountEvent): DeadlineState {
   if (!movesDeadlines(e)) return state;
   const lots = { ...state.summary.lots };
   const periods = { ...state.summary.periods };
+  const holds = { ...state.summary.holds };
   switch (e.type) {
     case 'CreditsGranted':
       if (e.data.credits > 0n) lots[e.data.lotId] = { wallet: e.data.wallet, expiresAt: e.data.expiresAt, remaining: e.data.credits };
@@ -76,8 +81,16 @@ export function evolveDeadlines(state: DeadlineState, e: AccountEvent): Deadline
     case 'PeriodEnded':
       delete periods[e.data.periodId];
       break;
+    case 'HoldPlaced':
+      holds[e.data.holdId] = { wallet: e.data.wallet, expiresAt: e.data.expiresAt };
+      break;
+    case 'HoldCaptured':
+    case 'HoldReleased':
+    case 'HoldExpired':
+      delete holds[e.data.holdId];
+      break;
   }
-  const summary = { lots, periods };
+  const summary = { lots, periods, holds };
   const dueAt = dueAtOf(summary);
   return dueAt ? { summary, dueAt } : { summary };
 }

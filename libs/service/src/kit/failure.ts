@@ -12,6 +12,8 @@ export interface Failure {
   error: string;
   message: string;
   details: FailureDetail[];
+  /** For `hold_refused`: why the work may not run (the words of an authorization). */
+  reasons?: string[];
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; failure: Failure };
@@ -30,6 +32,7 @@ export const rejectionFailure = (r: Rejection): Failure => ({
   error: r.error,
   message: r.message,
   details: r.field ? [{ field: r.field, message: r.message }] : [],
+  ...(r.reasons ? { reasons: [...r.reasons] } : {}),
 });
 
 export const unknownAccount = (id: string): Failure => ({

@@ -7,8 +7,8 @@ import { describeError, isStoreUnavailable, stackFramesOf } from '@ledger/event-
 import { Failure, FailureDetail, Result } from './failure';
 
 export class ApiError extends HttpException {
-  constructor(status: number, error: string, message: string, details: unknown[] = []) {
-    super({ error, message, details }, status);
+  constructor(status: number, error: string, message: string, details: unknown[] = [], extra: Record<string, unknown> = {}) {
+    super({ error, message, details, ...extra }, status);
   }
 }
 
@@ -17,6 +17,8 @@ const STATUS: Record<string, number> = {
   account_not_found: 404,
   invoice_not_found: 404,
   not_found: 404,
+  hold_not_found: 404,
+  hold_refused: 422,
   account_exists: 409,
   plan_active: 409,
   no_plan: 409,
@@ -34,7 +36,7 @@ const STATUS: Record<string, number> = {
 
 export const statusOf = (error: string): number => STATUS[error] ?? 400;
 
-export const httpError = (f: Failure): ApiError => new ApiError(statusOf(f.error), f.error, f.message, f.details as FailureDetail[]);
+export const httpError = (f: Failure): ApiError => new ApiError(statusOf(f.error), f.error, f.message, f.details as FailureDetail[], f.reasons ? { reasons: f.reasons } : {});
 
 /** The value of a result, or the HTTP error its failure maps to. */
 export function unwrap<T>(r: Result<T>): T {

@@ -1,5 +1,5 @@
 // The deadline projection: keeps `process_deadlines` (account id, due_at) = each account's next
-// expiry or period end, from the log, set-based. Per batch it folds the events into the net
+// expiry, period end or hold expiry, from the log, set-based. Per batch it folds the events into the net
 // change of each lot and period touched (granted, drawn, closed; started, ended), applies those
 // changes to the compact summary tables with a handful of array statements, and recomputes the
 // deadline of every account touched, in the same transaction as the checkpoint.
@@ -18,6 +18,7 @@ import { processTables } from './tables';
 
 interface LotChange { accountId: string; lotId: string; grant?: { expiresAt: string; credits: bigint }; drawn: bigint; closed: boolean }
 interface PeriodChange { accountId: string; periodId: string; endsAt?: string; started: boolean; ended: boolean }
+interface HoldChange { accountId: string; holdId: string; wallet?: string; credits?: bigint; expiresAt?: string; placed: boolean; ended: boolean }
 
 type Raw = Record<string, any>;
 
@@ -25,7 +26,14 @@ type Raw = Record<string, any>;
 export function netChanges(events: RecordedEvent[]) {
   const lots = new Map<string, LotChange>();
   const periods = new Map<string, PeriodChange>();
+  const holds = new Map<string, HoldChange>();
   const touched = new Set<string>();
+  const hold = (accountId: string, holdId: string) => {
+    const k = `${accountId}\u0000${holdId}`;
+    let c = holds.get(k);
+    if (!c) holds.set(k, (c = { accountId, holdId, placed: false, ended: false }));
+    return c;
+  };
   const lot = (accountId: string, lotId: string) => {
     const k = `${accountId}\u0000${lotId}`;
     let c = lots.get(k);
@@ -68,9 +76,24 @@ export function netChanges(events: RecordedEvent[]) {
         period(accountId, d.periodId).ended = true;
         touched.add(accountId);
         break;
+      case 'HoldPlaced': {
+        const h = hold(accountId, d.holdId);
+        h.placed = true;
+        h.expiresAt = d.expiresAt;
+        h.wallet = d.wallet;
+        h.credits = BigInt(d.credits);
+        touched.add(accountId);
+        break;
+      }
+      case 'HoldCaptured':
+      case 'HoldReleased':
+      case 'HoldExpired':
+        hold(accountId, d.holdId).ended = true;
+        touched.add(accountId);
+        break;
     }
   }
-  return { lots: [...lots.values()], periods: [...periods.values()], touched: [...touched] };
+  return { lots: [...lots.values()], periods: [...periods.values()], holds: [...holds.values()], touched: [...touched] };
 }
 
 export class DeadlineProjectionHandler implements ProjectionHandler {
@@ -78,12 +101,12 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
   constructor(private readonly schema: string) {}
 
   async reset(tx: SqlExecutor): Promise<void> {
-    for (const table of ['process_open_lots', 'process_open_periods', 'process_deadlines']) await tx.query(`DELETE FROM ${this.schema}.${table}`);
+    for (const table of ['process_open_lots', 'process_open_periods', 'process_open_holds', 'process_deadlines']) await tx.query(`DELETE FROM ${this.schema}.${table}`);
   }
 
   async apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void> {
     const s = this.schema;
-    const { lots, periods, touched } = netChanges(events);
+    const { lots, periods, holds, touched } = netChanges(events);
     if (touched.length === 0) return;
 
     // Lots granted in this batch: in, with what is left of them (unless closed or drained already).
@@ -107,6 +130,13 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
       else if (!c.started && c.ended) { pOut.a.push(c.accountId); pOut.p.push(c.periodId); }
     }
 
+    const hIns = { a: [] as string[], h: [] as string[], w: [] as string[], c: [] as string[], e: [] as string[] };
+    const hOut = { a: [] as string[], h: [] as string[] };
+    for (const c of holds) {
+      if (c.placed && !c.ended) { hIns.a.push(c.accountId); hIns.h.push(c.holdId); hIns.w.push(c.wallet!); hIns.c.push(String(c.credits!)); hIns.e.push(c.expiresAt!); }
+      else if (!c.placed && c.ended) { hOut.a.push(c.accountId); hOut.h.push(c.holdId); }
+    }
+
     if (ins.a.length) await tx.query(
       `INSERT INTO ${s}.process_open_lots (account_id, lot_id, expires_at, remaining)
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])
@@ -127,13 +157,22 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
       `DELETE FROM ${s}.process_open_periods p USING unnest($1::text[], $2::text[]) AS c(account_id, period_id)
        WHERE p.account_id = c.account_id AND p.period_id = c.period_id`, [pOut.a, pOut.p]);
 
+    if (hIns.a.length) await tx.query(
+      `INSERT INTO ${s}.process_open_holds (account_id, hold_id, wallet, credits, expires_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
+       ON CONFLICT (account_id, hold_id) DO NOTHING`, [hIns.a, hIns.h, hIns.w, hIns.c, hIns.e]);
+    if (hOut.a.length) await tx.query(
+      `DELETE FROM ${s}.process_open_holds h USING unnest($1::text[], $2::text[]) AS c(account_id, hold_id)
+       WHERE h.account_id = c.account_id AND h.hold_id = c.hold_id`, [hOut.a, hOut.h]);
+
     // Every account touched: its earliest open lot expiry or period end, or no row at all.
     await tx.query(
       `WITH t AS (SELECT unnest($1::text[]) AS account_id),
        n AS (
          SELECT t.account_id, LEAST(
            (SELECT min(l.expires_at) FROM ${s}.process_open_lots l WHERE l.account_id = t.account_id),
-           (SELECT min(p.ends_at) FROM ${s}.process_open_periods p WHERE p.account_id = t.account_id)) AS due_at
+           (SELECT min(p.ends_at) FROM ${s}.process_open_periods p WHERE p.account_id = t.account_id),
+           (SELECT min(h.expires_at) FROM ${s}.process_open_holds h WHERE h.account_id = t.account_id)) AS due_at
          FROM t),
        gone AS (
          DELETE FROM ${s}.process_deadlines d USING n WHERE d.account_id = n.account_id AND n.due_at IS NULL)

@@ -4,14 +4,16 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { MetricsModule } from '../kit/metrics.module';
 import { StoreModule } from '../store/store.module';
 import { ClockRunner } from './clock-runner';
 import { DeadlineProjection } from './deadline-projection';
 import { DeadlineRunner } from './deadline-runner';
+import { HoldMetrics } from './hold-metrics';
 
 @Module({
-  imports: [StoreModule, AccountsModule, NotificationsModule],
-  providers: [DeadlineProjection, DeadlineRunner, ClockRunner],
+  imports: [StoreModule, AccountsModule, NotificationsModule, MetricsModule],
+  providers: [DeadlineProjection, DeadlineRunner, ClockRunner, HoldMetrics],
   exports: [ClockRunner],
 })
 export class ProcessModule {}

@@ -4,7 +4,7 @@ import { kitTables } from '../kit/tables';
 
 export const processTables = (s: string): string[] => [
   ...kitTables(s),
-  // The schedule: each account's next expiry or period end.
+  // The schedule: each account's next expiry, period end or hold expiry.
   `CREATE TABLE IF NOT EXISTS ${s}.process_deadlines (
     account_id text PRIMARY KEY,
     due_at timestamptz NOT NULL
@@ -24,5 +24,14 @@ export const processTables = (s: string): string[] => [
     period_id text NOT NULL,
     ends_at timestamptz NOT NULL,
     PRIMARY KEY (account_id, period_id)
+  )`,
+  // Holds still open: each expires at its expires_at unless captured or released first.
+  `CREATE TABLE IF NOT EXISTS ${s}.process_open_holds (
+    account_id text NOT NULL,
+    hold_id text NOT NULL,
+    wallet text NOT NULL,
+    credits bigint NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (account_id, hold_id)
   )`,
 ];

@@ -6,7 +6,7 @@ export const balanceView = (b: AccountBalance) => ({
   accountId: b.accountId,
   asOf: b.asOf,
   wallets: Object.fromEntries(Object.values(b.wallets).map((w) => [w.wallet, {
-    plan: w.plan, periodId: w.periodId, available: formatCredits(w.available), overage: formatCredits(w.overage),
+    plan: w.plan, periodId: w.periodId, available: formatCredits(w.available), held: formatCredits(w.held), overage: formatCredits(w.overage),
     uncovered: formatCredits(w.uncovered), exhausted: w.exhausted,
     lots: w.lots.map((l) => ({
       lotId: l.lotId, periodId: l.periodId, granted: formatCredits(l.granted), remaining: formatCredits(l.remaining),
