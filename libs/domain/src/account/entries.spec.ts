@@ -1,6 +1,6 @@
 import { parseCredits } from '../credits/credits';
 import { balanceAt } from './balance';
-import { entriesOf, entriesOfEvent, entryFactOf, LedgerEntry } from './entries';
+import { entriesOf, entriesOfEvent, entryFactOf, LedgerEntry, writeEntries } from './entries';
 import { AccountEvent, UsageCharged } from './events';
 import { at, chargeCmd, ofType, open, Scenario } from './scenario';
 
@@ -109,5 +109,13 @@ describe('the entries an event makes', () => {
     const e = charged({ draws: [['l1', '1']], overage: '2' });
     expect(entriesOf({ kind: 'charge', wallet: 'api', at: AT, periodId: 'p1', usageKind: 'avatar_video.avatar_iv', drawn: c('1'), overage: c('2'), uncovered: 0n }))
       .toEqual(entriesOfEvent(e));
+  });
+
+  it('a reader that keeps columns is given the same entries, one call each, in order', () => {
+    const fact = entryFactOf(charged({ draws: [['l1', '1']], overage: '2', uncovered: '3' }))!;
+    const calls: unknown[][] = [];
+    writeEntries(fact, { entry: (...args) => { calls.push(args); } });
+    expect(calls).toEqual(entriesOf(fact).map((x) => [x.kind, x.seq, x.wallet, x.at, x.credits, x.lotId, x.periodId, x.usageKind, x.reason]));
+    expect(calls.map((x) => x[0])).toEqual(['charge', 'overage', 'uncovered']);
   });
 });

@@ -45,30 +45,45 @@ export interface LedgerEntry {
   reason: string | null;
 }
 
-const entry = (
-  kind: EntryKind, seq: number, wallet: WalletId, at: Instant, credits: MicroCredits,
-  lotId: string | null, periodId: string | null, usageKind: UsageKind | null, reason: string | null,
-): LedgerEntry => ({ kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason });
+/**
+ * Where the entries of a fact go, one call per entry, in order. A reader that keeps entries
+ * column by column (the read models' rebuild) takes them so, with no object per entry.
+ */
+export interface EntrySink {
+  entry(kind: EntryKind, seq: number, wallet: WalletId, at: Instant, credits: MicroCredits,
+    lotId: string | null, periodId: string | null, usageKind: UsageKind | null, reason: string | null): void;
+}
 
-/** The entries of a fact, in order: a charge makes its charge, then its overage, then what is uncovered (each only when not zero). */
-export function entriesOf(f: EntryFact): LedgerEntry[] {
+/**
+ * The rule: the entries a fact makes, in order. A charge makes its charge entry (even when
+ * nothing was drawn: that is where the usage record shows), then its overage, then what is
+ * uncovered, each of these only when not zero.
+ */
+export function writeEntries(f: EntryFact, to: EntrySink): void {
   switch (f.kind) {
     case 'grant':
-      return [entry('grant', 0, f.wallet, f.at, f.credits, f.lotId, f.periodId, null, null)];
+      return to.entry('grant', 0, f.wallet, f.at, f.credits, f.lotId, f.periodId, null, null);
     case 'charge': {
-      // The charge entry is made even when nothing was drawn: it is where the usage record shows.
-      const out = [entry('charge', 0, f.wallet, f.at, -f.drawn, null, f.periodId, f.usageKind, null)];
-      if (f.overage > 0n) out.push(entry('overage', out.length, f.wallet, f.at, f.overage, null, f.periodId, f.usageKind, null));
-      if (f.uncovered > 0n) out.push(entry('uncovered', out.length, f.wallet, f.at, f.uncovered, null, f.periodId, f.usageKind, null));
-      return out;
+      let seq = 0;
+      to.entry('charge', seq++, f.wallet, f.at, -f.drawn, null, f.periodId, f.usageKind, null);
+      if (f.overage > 0n) to.entry('overage', seq++, f.wallet, f.at, f.overage, null, f.periodId, f.usageKind, null);
+      if (f.uncovered > 0n) to.entry('uncovered', seq++, f.wallet, f.at, f.uncovered, null, f.periodId, f.usageKind, null);
+      return;
     }
     case 'expiry':
-      return [entry('expiry', 0, f.wallet, f.at, -f.credits, f.lotId, null, null, null)];
+      return to.entry('expiry', 0, f.wallet, f.at, -f.credits, f.lotId, null, null, null);
     case 'forfeit':
-      return [entry('forfeit', 0, f.wallet, f.at, -f.credits, f.lotId, null, null, f.reason)];
+      return to.entry('forfeit', 0, f.wallet, f.at, -f.credits, f.lotId, null, null, f.reason);
     case 'correction':
-      return [entry('correction', 0, f.wallet, f.at, f.credits, f.lotId, null, null, f.closure)];
+      return to.entry('correction', 0, f.wallet, f.at, f.credits, f.lotId, null, null, f.closure);
   }
+}
+
+/** The entries a fact makes (writeEntries), as plain data. */
+export function entriesOf(f: EntryFact): LedgerEntry[] {
+  const out: LedgerEntry[] = [];
+  writeEntries(f, { entry: (kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason) => { out.push({ kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason }); } });
+  return out;
 }
 
 /** What of a decoded event makes entries; undefined for an event that makes none. */

@@ -2,7 +2,7 @@
 // (entries, invoices, accounts) are collected as they are; rows that change (balances, lots,
 // periods, usage) are folded into one change per key, so the batch writes one row per key,
 // whatever the number of events that touched it.
-import { AccountEvent, EntryFact, entriesOf, isAccountEventType, UsageKind, WalletId } from '@ledger/domain';
+import { AccountEvent, EntryFact, EntryKind, EntrySink, Instant, isAccountEventType, UsageKind, WalletId, writeEntries } from '@ledger/domain';
 
 /** One event of the global log, as the projector reads it (its metadata stays in the database). */
 export interface LogEvent {
@@ -54,8 +54,8 @@ const big = (x: string): bigint => (x === '0' ? 0n : BigInt(x));
 
 const ACCOUNT_PREFIX = 'account-';
 
-/** Ledger entries (@ledger/domain entriesOf), column by column (a batch has one per event or more). */
-export class EntryColumns {
+/** Ledger entries (@ledger/domain writeEntries), column by column: no object per entry (a batch has one per event or more). */
+export class EntryColumns implements EntrySink {
   readonly position: bigint[] = [];
   readonly seq: number[] = [];
   readonly accountId: string[] = [];
@@ -67,6 +67,9 @@ export class EntryColumns {
   readonly periodId: (string | null)[] = [];
   readonly usageKind: (string | null)[] = [];
   readonly reason: (string | null)[] = [];
+  /** The event whose entries are being written (add). */
+  private eventPosition = 0n;
+  private eventAccount = '';
 
   get length(): number {
     return this.position.length;
@@ -74,19 +77,24 @@ export class EntryColumns {
 
   /** The entries the fact makes, of the event at `position` of an account's stream. */
   add(position: bigint, accountId: string, fact: EntryFact): void {
-    for (const e of entriesOf(fact)) {
-      this.position.push(position);
-      this.seq.push(e.seq);
-      this.accountId.push(accountId);
-      this.wallet.push(e.wallet);
-      this.kind.push(e.kind);
-      this.at.push(e.at);
-      this.credits.push(e.credits);
-      this.lotId.push(e.lotId);
-      this.periodId.push(e.periodId);
-      this.usageKind.push(e.usageKind);
-      this.reason.push(e.reason);
-    }
+    this.eventPosition = position;
+    this.eventAccount = accountId;
+    writeEntries(fact, this);
+  }
+
+  entry(kind: EntryKind, seq: number, wallet: WalletId, at: Instant, credits: bigint,
+    lotId: string | null, periodId: string | null, usageKind: UsageKind | null, reason: string | null): void {
+    this.position.push(this.eventPosition);
+    this.seq.push(seq);
+    this.accountId.push(this.eventAccount);
+    this.wallet.push(wallet);
+    this.kind.push(kind);
+    this.at.push(at);
+    this.credits.push(credits);
+    this.lotId.push(lotId);
+    this.periodId.push(periodId);
+    this.usageKind.push(usageKind);
+    this.reason.push(reason);
   }
 }
 
