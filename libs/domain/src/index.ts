@@ -10,6 +10,7 @@ export * from './account/lots';
 export * from './account/invoices';
 export * from './account/decide';
 export * from './account/balance';
+export * from './account/entries';
 export * from './account/codec';
 export * from './account/authorize';
 export * from './account/holds';

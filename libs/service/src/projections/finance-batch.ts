@@ -2,7 +2,7 @@
 // (entries, invoices, accounts) are collected as they are; rows that change (balances, lots,
 // periods, usage) are folded into one change per key, so the batch writes one row per key,
 // whatever the number of events that touched it.
-import { AccountEvent, isAccountEventType } from '@ledger/domain';
+import { AccountEvent, EntryFact, EntryKind, EntrySink, Instant, isAccountEventType, UsageKind, WalletId, writeEntries } from '@ledger/domain';
 import type { RecordedEvent } from '@ledger/event-store';
 
 /** One event of the global log, as the projector reads it (its metadata stays in the database). */
@@ -57,8 +57,8 @@ const big = (x: string): bigint => (x === '0' ? 0n : BigInt(x));
 
 const ACCOUNT_PREFIX = 'account-';
 
-/** Ledger entries, column by column (a batch has one per event or more: no object per row). */
-export class EntryColumns {
+/** Ledger entries (@ledger/domain writeEntries), column by column: no object per entry (a batch has one per event or more). */
+export class EntryColumns implements EntrySink {
   readonly position: bigint[] = [];
   readonly seq: number[] = [];
   readonly accountId: string[] = [];
@@ -70,16 +70,26 @@ export class EntryColumns {
   readonly periodId: (string | null)[] = [];
   readonly usageKind: (string | null)[] = [];
   readonly reason: (string | null)[] = [];
+  /** The event whose entries are being written (add). */
+  private eventPosition = 0n;
+  private eventAccount = '';
 
   get length(): number {
     return this.position.length;
   }
 
-  push(position: bigint, seq: number, accountId: string, wallet: string, kind: string, at: string, credits: bigint,
-    lotId: string | null, periodId: string | null, usageKind: string | null, reason: string | null): void {
-    this.position.push(position);
+  /** The entries the fact makes, of the event at `position` of an account's stream. */
+  add(position: bigint, accountId: string, fact: EntryFact): void {
+    this.eventPosition = position;
+    this.eventAccount = accountId;
+    writeEntries(fact, this);
+  }
+
+  entry(kind: EntryKind, seq: number, wallet: WalletId, at: Instant, credits: bigint,
+    lotId: string | null, periodId: string | null, usageKind: UsageKind | null, reason: string | null): void {
+    this.position.push(this.eventPosition);
     this.seq.push(seq);
-    this.accountId.push(accountId);
+    this.accountId.push(this.eventAccount);
     this.wallet.push(wallet);
     this.kind.push(kind);
     this.at.push(at);
@@ -280,11 +290,10 @@ export class FinanceBatch {
       p.overage += overage;
       p.uncovered += uncovered;
     }
-    // The entries of entriesOf (reading/views.ts), in its order: charge, overage, uncovered.
-    let seq = 0;
-    this.entries.push(position, seq++, accountId, c.wallet, 'charge', c.at, -drawn, null, c.periodId, c.usageKind, null);
-    if (overage > 0n) this.entries.push(position, seq++, accountId, c.wallet, 'overage', c.at, overage, null, c.periodId, c.usageKind, null);
-    if (uncovered > 0n) this.entries.push(position, seq++, accountId, c.wallet, 'uncovered', c.at, uncovered, null, c.periodId, c.usageKind, null);
+    // The stored strings are the ledger's own (a wallet, a usage kind): taken as they are.
+    this.entries.add(position, accountId, {
+      kind: 'charge', wallet: c.wallet as WalletId, at: c.at, periodId: c.periodId, usageKind: c.usageKind as UsageKind, drawn, overage, uncovered,
+    });
     const credits = big(c.credits);
     this.usage(a, a.daily, c.at.slice(0, 10), c.usageKind, credits, c.durationMs, overage, uncovered);
     this.usage(a, a.monthly, `${c.at.slice(0, 7)}-01`, c.usageKind, credits, c.durationMs, overage, uncovered);
@@ -343,7 +352,7 @@ export class FinanceBatch {
         l.periodId = d.periodId;
         l.issuedAt = d.at;
         l.expiresAt = d.expiresAt;
-        this.entries.push(position, 0, accountId, d.wallet, 'grant', d.at, credits, d.lotId, d.periodId, null, null);
+        this.entries.add(position, accountId, { kind: 'grant', wallet: d.wallet, at: d.at, credits, lotId: d.lotId, periodId: d.periodId });
         return;
       }
       case 'UsageCharged':
@@ -357,7 +366,7 @@ export class FinanceBatch {
         l.expired += credits;
         l.closure = 'expiry';
         l.closedAt = d.at;
-        this.entries.push(position, 0, accountId, d.wallet, 'expiry', d.at, -credits, d.lotId, null, null, null);
+        this.entries.add(position, accountId, { kind: 'expiry', wallet: d.wallet, at: d.at, credits, lotId: d.lotId });
         return;
       }
       case 'LotForfeited': {
@@ -368,7 +377,7 @@ export class FinanceBatch {
         l.forfeited += credits;
         l.closure = 'forfeit';
         l.closedAt = d.at;
-        this.entries.push(position, 0, accountId, d.wallet, 'forfeit', d.at, -credits, d.lotId, null, null, d.reason);
+        this.entries.add(position, accountId, { kind: 'forfeit', wallet: d.wallet, at: d.at, credits, lotId: d.lotId, reason: d.reason });
         return;
       }
       case 'LotClosureCorrected': {
@@ -384,7 +393,7 @@ export class FinanceBatch {
           l.forfeited -= credits;
         }
         l.corrected += credits;
-        this.entries.push(position, 0, accountId, d.wallet, 'correction', d.at, credits, d.lotId, null, null, d.closure);
+        this.entries.add(position, accountId, { kind: 'correction', wallet: d.wallet, at: d.at, credits, lotId: d.lotId, closure: d.closure });
         return;
       }
       case 'InvoiceIssued': {

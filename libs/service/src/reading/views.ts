@@ -1,5 +1,7 @@
 // API shapes of api.md: credits as decimal strings, money as integer cents, times as ISO.
-import { AccountBalance, AccountEvent, formatCredits, Invoice, sumCredits } from '@ledger/domain';
+import {
+  AccountBalance, AccountEvent, entriesOf as ledgerEntriesOf, entryFactOf, formatCredits, Invoice, LedgerEntry,
+} from '@ledger/domain';
 import { RecordedEvent } from '@ledger/event-store';
 
 export const balanceView = (b: AccountBalance) => ({
@@ -26,32 +28,39 @@ export const invoiceView = (i: Invoice) => ({
   ...(i.supplements ? { supplements: i.supplements } : {}),
 });
 
-export type EntryKind = 'grant' | 'charge' | 'expiry' | 'forfeit' | 'overage' | 'uncovered' | 'correction';
-
-/** The ledger entries one event makes, each naming its cause and where it came from. */
+/**
+ * The ledger entries one event makes (@ledger/domain entriesOf: the same the read models store),
+ * in the API's shape: each with its cause (the usage record, the draws, the lot's expiry, the
+ * closure a correction undoes) and where it came from.
+ */
 export function entriesOf(e: AccountEvent, r: RecordedEvent) {
+  const fact = entryFactOf(e);
+  if (!fact) return [];
   const base = { position: r.globalPosition.toString(), recordedAt: r.recordedAt.toISOString(), provenance: r.metadata };
-  const entry = (kind: EntryKind, wallet: string, credits: bigint, extra: Record<string, unknown> = {}) =>
-    ({ ...base, kind, at: e.data.at, wallet, credits: formatCredits(credits), ...extra });
+  const detail = detailOf(e);
+  return ledgerEntriesOf(fact).map((x) => ({ ...base, kind: x.kind, at: x.at, wallet: x.wallet, credits: formatCredits(x.credits), ...detail(x) }));
+}
+
+/** What the API shows of an entry beside its kind, time, wallet and credits: from the entry, and from its event. */
+function detailOf(e: AccountEvent): (x: LedgerEntry) => Record<string, unknown> {
   switch (e.type) {
     case 'CreditsGranted':
-      return [entry('grant', e.data.wallet, e.data.credits, { lotId: e.data.lotId, periodId: e.data.periodId, expiresAt: e.data.expiresAt })];
+      return (x) => ({ lotId: x.lotId, periodId: x.periodId, expiresAt: e.data.expiresAt });
     case 'UsageCharged': {
       const d = e.data;
       const usage = { source: d.usage.ref.source, id: d.usage.ref.id, kind: d.usage.kind, durationMs: d.usage.durationMs, jobId: d.usage.jobId,
         units: d.priced.units, unit: d.priced.unit, priced: formatCredits(d.priced.credits), catalogVersion: d.priced.catalogVersion, flags: d.flags };
-      const out = [entry('charge', d.wallet, -sumCredits(d.draws.map((x) => x.credits)), { usage, draws: d.draws.map((x) => ({ lotId: x.lotId, credits: formatCredits(x.credits) })) })];
-      if (d.overage > 0n) out.push(entry('overage', d.wallet, d.overage, { usage, periodId: d.periodId }));
-      if (d.uncovered > 0n) out.push(entry('uncovered', d.wallet, d.uncovered, { usage, periodId: d.periodId }));
-      return out;
+      return (x) => (x.kind === 'charge'
+        ? { usage, draws: d.draws.map((y) => ({ lotId: y.lotId, credits: formatCredits(y.credits) })) }
+        : { usage, periodId: x.periodId }); // overage, uncovered
     }
     case 'LotExpired':
-      return [entry('expiry', e.data.wallet, -e.data.credits, { lotId: e.data.lotId })];
+      return (x) => ({ lotId: x.lotId });
     case 'LotForfeited':
-      return [entry('forfeit', e.data.wallet, -e.data.credits, { lotId: e.data.lotId, reason: e.data.reason })];
+      return (x) => ({ lotId: x.lotId, reason: x.reason });
     case 'LotClosureCorrected':
-      return [entry('correction', e.data.wallet, e.data.credits, { lotId: e.data.lotId, corrects: e.data.closure, usage: e.data.usage })];
+      return (x) => ({ lotId: x.lotId, corrects: x.reason, usage: e.data.usage });
     default:
-      return [];
+      return () => ({});
   }
 }
