@@ -3,7 +3,7 @@
 // and the good events of its batch are still recorded.
 import { randomUUID } from 'crypto';
 import { MAX_JSON_DEPTH, MAX_LENGTH, MAX_RENDER_MS, MAX_SESSION_MS } from '@ledger/service/kit/input-limits';
-import { Envelope, charges, Ledger, moveClock, postEvents, proAccount, renderCompleted, startLedger, streamingEnded, withField } from './support';
+import { Envelope, charges, Ledger, MINUTE, postEvents, proAccountAnHourOld, renderCompleted, startLedger, streamingEnded, withField } from './support';
 
 let ledger: Ledger;
 beforeAll(async () => {
@@ -11,15 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => ledger?.close());
 
-const MIN = 60_000;
-const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
-
-async function givenProAccount(accountId: string): Promise<(minutes: number) => string> {
-  const opened = (await ledger.http.get('/v1/simulation/clock')).body.now as string;
-  await proAccount(ledger, accountId);
-  await moveClock(ledger, plus(opened, 60 * MIN));
-  return (minutes) => plus(opened, minutes * MIN);
-}
+const givenProAccount = (accountId: string) => proAccountAnHourOld(ledger, accountId);
 
 const deep = (levels: number): unknown => {
   let v: unknown = 'bottom';
@@ -49,9 +41,9 @@ describe('a hostile field next to good events', () => {
     ['durationMs 1e15', (e) => withField(e, 'data.durationMs', 1e15), 'data.durationMs'],
     ['durationMs 1e308', (e) => withField(e, 'data.durationMs', 1e308), 'data.durationMs'],
     ['a render one ms longer than 24 hours', (e) => withField(e, 'data.durationMs', MAX_RENDER_MS + 1), 'data.durationMs'],
-    ['a 100-year session', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: 100 * 365 * 24 * 60 * MIN }), 'data.endedAt'],
+    ['a 100-year session', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: 100 * 365 * 24 * 60 * MINUTE }), 'data.endedAt'],
     ['a session one ms longer than 7 days', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MAX_SESSION_MS + 1 }), 'data.endedAt'],
-    ['a tab in data.sessionId', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MIN, sessionId: 'sess\t1' }), 'data.sessionId'],
+    ['a tab in data.sessionId', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MINUTE, sessionId: 'sess\t1' }), 'data.sessionId'],
     ['a NUL in a failed render\'s reason', (e, at) => renderFailed(e.subject, at(11), 'oops\u0000'), 'data.reason'],
   ];
 
@@ -127,7 +119,7 @@ describe('the other routes', () => {
     await givenProAccount('acct_auth_long');
     const render = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_auth_long', product: 'proofreading', estimatedDurationMs: MAX_RENDER_MS + 1 });
     expect(render.status).toBe(400);
-    const session = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_auth_long', integration: 'api', estimatedDurationMs: 2 * 24 * 60 * MIN });
+    const session = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_auth_long', integration: 'api', estimatedDurationMs: 2 * 24 * 60 * MINUTE });
     expect(session.status).toBe(200);
   });
 

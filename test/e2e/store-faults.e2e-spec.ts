@@ -3,7 +3,7 @@
 // records nothing, and the same batch sent again later is recorded; a 500 logs no request data.
 import { Logger } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '@ledger/event-store';
-import { charges, Ledger, moveClock, postEvents, proAccount, renderCompleted, startLedger } from './support';
+import { charges, Ledger, postEvents, proAccountAnHourOld, renderCompleted, startLedger } from './support';
 
 let ledger: Ledger;
 let store: EventStore;
@@ -14,15 +14,7 @@ beforeAll(async () => {
 afterAll(() => ledger?.close());
 afterEach(() => jest.restoreAllMocks());
 
-const MIN = 60_000;
-const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
-
-async function givenProAccount(accountId: string): Promise<(minutes: number) => string> {
-  const opened = (await ledger.http.get('/v1/simulation/clock')).body.now as string;
-  await proAccount(ledger, accountId);
-  await moveClock(ledger, plus(opened, 60 * MIN));
-  return (minutes) => plus(opened, minutes * MIN);
-}
+const givenProAccount = (accountId: string) => proAccountAnHourOld(ledger, accountId);
 
 /** The store refuses (or fails) every append that carries one of these event ids. */
 function failAppendsOf(ids: Set<string>, error: () => Error) {

@@ -182,3 +182,17 @@ export const sumCredits = (...xs: string[]): string => {
   const frac = (micro % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
   return frac ? `${whole}.${frac}` : `${whole}`;
 };
+
+export const MINUTE = 60_000;
+const plusMs = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+/**
+ * A Pro account opened at the simulated clock's instant, the clock moved an hour on; the answer
+ * gives the instant `minutes` after the opening (events in that hour are neither late nor ahead).
+ */
+export async function proAccountAnHourOld(ledger: Ledger, accountId: string): Promise<(minutes: number) => string> {
+  const opened = (await ledger.http.get('/v1/simulation/clock')).body.now as string;
+  await proAccount(ledger, accountId);
+  await moveClock(ledger, plusMs(opened, 60 * MINUTE));
+  return (minutes) => plusMs(opened, minutes * MINUTE);
+}

@@ -16,8 +16,8 @@ import { DeadlineProjection } from '@ledger/service/process/deadline-projection'
 import { DeadlineRunner } from '@ledger/service/process/deadline-runner';
 import { seededRandom } from '../support/seeded-random';
 import {
-  accountEvents, checkExactlyOnce, days, describeEachBackend, Ledger, liveSession, moveClock, notifications, openAccount, Place, postEvents, START,
-  startLedger, video,
+  accountEvents, checkExactlyOnce, days, describeEachBackend, Ledger, liveSession, moveClock, notifications, openAccount, postEvents, START,
+  useLedgers, video,
 } from './support';
 
 const FAST = { LEDGER_PROCESS_POLL_MS: '15', LEDGER_PROJECTION_POLL_MS: '10', LEDGER_PROCESS_LEASE_MS: '400' };
@@ -77,22 +77,7 @@ async function histories(l: Ledger) {
 }
 
 describeEachBackend('two runners at once', (backend) => {
-  const places: Place[] = [];
-  const ledgers: Ledger[] = [];
-  const start = async (place: Place, env: Record<string, string> = {}) => {
-    const l = await startLedger(place, env);
-    ledgers.push(l);
-    return l;
-  };
-  const newPlace = () => {
-    const p = backend.place();
-    places.push(p);
-    return p;
-  };
-  afterEach(async () => {
-    for (const l of ledgers.splice(0)) await l.close();
-    for (const p of places.splice(0)) await p.cleanup();
-  });
+  const { start, newPlace } = useLedgers(backend);
 
   /** The reference: one service, one runner, no background loops. */
   let reference: Record<string, unknown> | undefined;

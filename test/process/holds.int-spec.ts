@@ -1,7 +1,7 @@
 // Holds under concurrency, on each backend: 200 hold requests at once for an account whose
 // credits cover 10 of them hold exactly 10, on one service and (PostgreSQL) on two service
 // instances on one database; and the deadline runners expire an open hold exactly once.
-import { accountEvents, checkExactlyOnce, describeEachBackend, Ledger, moveClock, openAccount, Place, START, startLedger } from './support';
+import { accountEvents, checkExactlyOnce, describeEachBackend, Ledger, moveClock, openAccount, START, useLedgers } from './support';
 
 const FAST = { LEDGER_PROCESS_POLL_MS: '15', LEDGER_PROJECTION_POLL_MS: '10', LEDGER_PROCESS_LEASE_MS: '400' };
 /** An unlimited video estimated at one credit. */
@@ -10,22 +10,7 @@ const hold = (l: Ledger, accountId: string, holdKey: string, ttlMs?: number) =>
   l.http.post('/v1/holds').send({ accountId, holdKey, product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: ONE_CREDIT_MS, ...(ttlMs ? { ttlMs } : {}) });
 
 describeEachBackend('holds at once', (backend) => {
-  const places: Place[] = [];
-  const ledgers: Ledger[] = [];
-  const start = async (place: Place, env: Record<string, string> = {}) => {
-    const l = await startLedger(place, env);
-    ledgers.push(l);
-    return l;
-  };
-  const newPlace = () => {
-    const p = backend.place();
-    places.push(p);
-    return p;
-  };
-  afterEach(async () => {
-    for (const l of ledgers.splice(0)) await l.close();
-    for (const p of places.splice(0)) await p.cleanup();
-  });
+  const { start, newPlace } = useLedgers(backend);
 
   const expectTenHeld = async (l: Ledger, accountId: string, statuses: number[]) => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);

@@ -196,3 +196,25 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await sleep(25);
   }
 }
+
+/** The ledgers and places one test starts, closed and cleaned up after it (register in a describe). */
+export function useLedgers(backend: Backend) {
+  const places: Place[] = [];
+  const ledgers: Ledger[] = [];
+  afterEach(async () => {
+    for (const l of ledgers.splice(0)) await l.close();
+    for (const p of places.splice(0)) await p.cleanup();
+  });
+  return {
+    start: async (place: Place, env: Record<string, string> = {}): Promise<Ledger> => {
+      const l = await startLedger(place, env);
+      ledgers.push(l);
+      return l;
+    },
+    newPlace: (): Place => {
+      const p = backend.place();
+      places.push(p);
+      return p;
+    },
+  };
+}
