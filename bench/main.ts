@@ -52,7 +52,9 @@ function runBench(b: Bench, cwd: string, resultsDir: string): Promise<{ seconds:
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--max-old-space-size=4096', '-r', './deploy/register.js', b.file], {
-      cwd, env: { ...process.env, ...b.env, BENCH_RESULTS_DIR: resultsDir }, stdio: ['ignore', 'inherit', 'pipe'],
+      // Each tree with its own TypeScript paths: deploy/register.js keeps a TS_NODE_PROJECT it
+      // inherits, and this process's would make the "before" tree run this tree's libs.
+      cwd, env: { ...process.env, ...b.env, TS_NODE_PROJECT: join(cwd, 'tsconfig.json'), BENCH_RESULTS_DIR: resultsDir }, stdio: ['ignore', 'inherit', 'pipe'],
     });
     let tail = '';
     child.stderr.on('data', (d: Buffer) => {
