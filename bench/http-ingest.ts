@@ -24,8 +24,10 @@ const COMMAND = `BENCH_HTTP_EVENTS=${EVENTS} BENCH_HTTP_ACCOUNTS=${ACCOUNTS} nod
 type Counts = Record<'accepted' | 'duplicate' | 'rejected', number>;
 
 async function overHttp(bodies: string[], profile: boolean): Promise<{ ms: number; counts: Counts; peakRss?: number }> {
-  const service = await startService({ LEDGER_STORE: 'pglite', LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: '2026-03-01T00:00:00.000Z' },
-    [...nodeFlagsOf('ledger'), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/http'] : [])]);
+  const service = await startService(
+    { LEDGER_STORE: 'pglite', LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: '2026-03-01T00:00:00.000Z' },
+    [...nodeFlagsOf('ledger'), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/http'] : [])],
+  );
   try {
     const specs = accounts({ accounts: ACCOUNTS });
     const t0 = now();
@@ -76,10 +78,15 @@ function requestBodies(): string[] {
 /** The in-process side runs in a clean process of its own too (this file with --in-process). */
 function inProcessChild(): Promise<{ ms: number; counts: Counts }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...nodeFlagsOf('ledger'), '-r', './deploy/register.js', __filename, '--in-process'], { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [...nodeFlagsOf('ledger'), '-r', './deploy/register.js', __filename, '--in-process'], {
+      cwd: join(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`in-process side exited ${code}`))));
+    c.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`in-process side exited ${code}`)),
+    );
   });
 }
 
@@ -101,17 +108,20 @@ async function main(): Promise<void> {
   log(BENCH, `in process: ${fmt(inRate)} events/s ${JSON.stringify(inproc.counts)}`);
 
   const workload = `${fmt(EVENTS)} usage events (${fmt(http.counts.duplicate)} duplicates, ~3 % late) on ${fmt(ACCOUNTS)} accounts; POST /v1/events, JSON arrays of ${BATCH}, ${CONCURRENCY} connections`;
-  const rows: ResultRow[] = [{
-    what: 'HTTP ingest on PGlite (embedded default), service in its own process',
-    workload,
-    figure: `${fmt(httpRate)} events/s`,
-    limit: `target 30,000 events/s; the same events through the in-process ingest path (UsageIngest, PGlite, no HTTP, its own process): ${fmt(inRate)} events/s`,
-    ratio: `${fmt((httpRate / TARGET) * 100)} % of target; ${fmt((httpRate / inRate) * 100)} % of in-process`,
-    command: COMMAND,
-    verdict: httpRate >= TARGET ? 'met' : 'missed',
-  }];
+  const rows: ResultRow[] = [
+    {
+      what: 'HTTP ingest on PGlite (embedded default), service in its own process',
+      workload,
+      figure: `${fmt(httpRate)} events/s`,
+      limit: `target 30,000 events/s; the same events through the in-process ingest path (UsageIngest, PGlite, no HTTP, its own process): ${fmt(inRate)} events/s`,
+      ratio: `${fmt((httpRate / TARGET) * 100)} % of target; ${fmt((httpRate / inRate) * 100)} % of in-process`,
+      command: COMMAND,
+      verdict: httpRate >= TARGET ? 'met' : 'missed',
+    },
+  ];
   writeResult({
-    bench: BENCH, rows,
+    bench: BENCH,
+    rows,
     raw: { http, inProcess: inproc, httpRate, inRate },
     notes: [
       `HTTP answers: ${JSON.stringify(http.counts)}; in process: ${JSON.stringify(inproc.counts)}. Peak RSS of the service: ${http.peakRss ? fmt(http.peakRss / 2 ** 20) + ' MiB' : 'n/a'}.`,
@@ -120,7 +130,10 @@ async function main(): Promise<void> {
   for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

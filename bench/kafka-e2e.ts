@@ -37,7 +37,10 @@ const run = `bench${Date.now().toString(36)}`;
 const topics = { renders: `${run}.usage.renders`, streaming: `${run}.usage.streaming`, deadLetter: `${run}.usage.dead-letter` };
 
 function message(e: UsageEvent): { topic: string; message: Message } {
-  return { topic: topicOf(e) === 'usage.renders' ? topics.renders : topics.streaming, message: { key: e.subject, value: JSON.stringify(e) } };
+  return {
+    topic: topicOf(e) === 'usage.renders' ? topics.renders : topics.streaming,
+    message: { key: e.subject, value: JSON.stringify(e) },
+  };
 }
 
 async function produce(producer: Producer, events: UsageEvent[]): Promise<void> {
@@ -69,13 +72,19 @@ async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; 
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   await consumer.run({
-    autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3,
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 3,
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
       if (!first) first = now();
       if (batch.messages.length === 0) return;
       count += batch.messages.length;
       resolveOffset(batch.messages[batch.messages.length - 1].offset);
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+      await commitOffsetsIfNecessary({
+        topics: [
+          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] },
+        ],
+      });
       last = now();
       if (count >= total) done();
     },
@@ -90,10 +99,21 @@ function startIngestor(url: string, profile: boolean, group: string, extra: Reco
   const child = spawn(process.execPath, [...nodeFlagsOf('ingestor'), ...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env, DATABASE_URL: url, LEDGER_STORE: 'postgres', LEDGER_SCHEMA: 'ledger', KAFKA_BROKERS: kafkaBrokers(),
-      KAFKA_TOPIC_RENDERS: topics.renders, KAFKA_TOPIC_STREAMING: topics.streaming, KAFKA_TOPIC_DEAD_LETTER: topics.deadLetter,
-      KAFKA_GROUP_ID: group, KAFKA_CLIENT_ID: group, KAFKA_FROM_BEGINNING: 'true',
-      LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: CLOCK_AT, KAFKA_METRICS_LOG_MS: '0', ...extra,
+      ...process.env,
+      DATABASE_URL: url,
+      LEDGER_STORE: 'postgres',
+      LEDGER_SCHEMA: 'ledger',
+      KAFKA_BROKERS: kafkaBrokers(),
+      KAFKA_TOPIC_RENDERS: topics.renders,
+      KAFKA_TOPIC_STREAMING: topics.streaming,
+      KAFKA_TOPIC_DEAD_LETTER: topics.deadLetter,
+      KAFKA_GROUP_ID: group,
+      KAFKA_CLIENT_ID: group,
+      KAFKA_FROM_BEGINNING: 'true',
+      LEDGER_SIMULATION: 'true',
+      LEDGER_SIMULATION_START: CLOCK_AT,
+      KAFKA_METRICS_LOG_MS: '0',
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -130,7 +150,10 @@ async function drain(admin: Admin, group: string, child: ChildProcess, startedAt
     await sleep(100);
   }
   const doneAt = now();
-  return { rate: first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN, withStart: perSecond(EVENTS, doneAt - startedAt) };
+  return {
+    rate: first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN,
+    withStart: perSecond(EVENTS, doneAt - startedAt),
+  };
 }
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
@@ -147,9 +170,14 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: `${run}-bench`, brokers, logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [
-    { topic: topics.renders, numPartitions: PARTITIONS }, { topic: topics.streaming, numPartitions: PARTITIONS }, { topic: topics.deadLetter, numPartitions: 1 },
-  ] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topics.renders, numPartitions: PARTITIONS },
+      { topic: topics.streaming, numPartitions: PARTITIONS },
+      { topic: topics.deadLetter, numPartitions: 1 },
+    ],
+  });
   const pg = PgClient.connect(url);
   let ingestor: ChildProcess | undefined;
   try {
@@ -175,7 +203,10 @@ async function main(): Promise<void> {
     const { rate: ingestRate, withStart } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
     const [{ n: stored }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.events WHERE metadata ? 'event'`);
     const [{ n: keys }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.dedupe`);
-    log(BENCH, `ingestor: ${fmt(ingestRate)} events/s sustained (${fmt(withStart)}/s with its start-up); ${keys} usage events recorded, ${stored} ledger events`);
+    log(
+      BENCH,
+      `ingestor: ${fmt(ingestRate)} events/s sustained (${fmt(withStart)}/s with its start-up); ${keys} usage events recorded, ${stored} ledger events`,
+    );
 
     // The ingestor's process managers (projections of the log) follow behind: let them catch up
     // on the backlog first, so the latency below is that of a caught-up ingestor.
@@ -183,8 +214,9 @@ async function main(): Promise<void> {
     const caughtUp = now();
     let projectionsMs: number | undefined;
     for (;;) {
-      const rows = await pg.query<{ behind: string }>(
-        `SELECT count(*)::text AS behind FROM ledger.process_checkpoints WHERE position < $1::bigint`, [head]).catch(() => [{ behind: '0' }]);
+      const rows = await pg
+        .query<{ behind: string }>(`SELECT count(*)::text AS behind FROM ledger.process_checkpoints WHERE position < $1::bigint`, [head])
+        .catch(() => [{ behind: '0' }]);
       if (rows[0].behind === '0') {
         projectionsMs = now() - caughtUp;
         break;
@@ -192,7 +224,12 @@ async function main(): Promise<void> {
       if (now() - caughtUp > 180_000) break;
       await sleep(200);
     }
-    log(BENCH, projectionsMs === undefined ? 'the projections did not catch up within 180 s' : `projections caught up ${fmt(projectionsMs)} ms after the last commit`);
+    log(
+      BENCH,
+      projectionsMs === undefined
+        ? 'the projections did not catch up within 180 s'
+        : `projections caught up ${fmt(projectionsMs)} ms after the last commit`,
+    );
 
     // b. Latency at a fixed offered load.
     let after = BigInt(head);
@@ -203,7 +240,9 @@ async function main(): Promise<void> {
     const observer = (async () => {
       while (observing || sentAt.size > 0) {
         const rows = await pg.query<{ p: string; id: string | null }>(
-          `SELECT global_position::text AS p, metadata->'event'->>'id' AS id FROM ledger.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 50000`, [String(after)]);
+          `SELECT global_position::text AS p, metadata->'event'->>'id' AS id FROM ledger.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 50000`,
+          [String(after)],
+        );
         const seenAt = now();
         for (const r of rows) {
           after = BigInt(r.p);
@@ -230,10 +269,11 @@ async function main(): Promise<void> {
         const slice = offered.slice(sent, due);
         const at = now();
         // Duplicates cause no new ledger event: only the first sending of an id is timed.
-        for (const e of slice) if (!seen.has(e.id)) {
-          seen.add(e.id);
-          sentAt.set(e.id, at);
-        }
+        for (const e of slice)
+          if (!seen.has(e.id)) {
+            seen.add(e.id);
+            sentAt.set(e.id, at);
+          }
         await produce(producer, slice);
         sent = due;
       }
@@ -273,37 +313,64 @@ async function main(): Promise<void> {
     const p50 = percentile(sorted, 50);
     const p99 = percentile(sorted, 99);
     const offeredRate = perSecond(offered.length, offeredMs);
-    log(BENCH, `latency at ${fmt(offeredRate)} events/s offered: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms (${latencies.length} timed, ${missing} not seen)`);
+    log(
+      BENCH,
+      `latency at ${fmt(offeredRate)} events/s offered: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms (${latencies.length} timed, ${missing} not seen)`,
+    );
 
     const workload = `${fmt(EVENTS)} usage events (renders and streaming sessions, ~2 % duplicates, ~3 % late) on ${fmt(ACCOUNTS)} accounts (mixed plans, hot accounts), 2 topics x ${PARTITIONS} partitions; ingestor on PostgreSQL`;
     const rows: ResultRow[] = [
       {
         what: 'End to end through Kafka: consumed, validated, charged, appended (PostgreSQL), offsets committed',
-        workload, figure: `${fmt(ingestRate)} events/s sustained`,
+        workload,
+        figure: `${fmt(ingestRate)} events/s sustained`,
         limit: `bare kafkajs consumer on the same topics doing nothing: ${fmt(bareRate)} events/s; target 50,000 events/s`,
         ratio: `${fmt((ingestRate / bareRate) * 100)} % of bare consumer (target >= 40 %); ${fmt((ingestRate / 50_000) * 100)} % of 50,000/s`,
-        command: COMMAND, verdict: ingestRate >= 50_000 && ingestRate >= 0.4 * bareRate ? 'met' : 'missed',
+        command: COMMAND,
+        verdict: ingestRate >= 50_000 && ingestRate >= 0.4 * bareRate ? 'met' : 'missed',
       },
-      ...(noPm ? [{
-        what: 'End to end through Kafka, the same with the process managers off in the ingestor (LEDGER_PROCESS=false; another copy runs them)',
-        workload: `the same ${fmt(EVENTS)} records, a second database with the same accounts`, figure: `${fmt(noPm.rate)} events/s sustained`,
-        limit: `the same bare kafkajs consumer: ${fmt(bareRate)} events/s; the default ingestor above: ${fmt(ingestRate)} events/s`,
-        ratio: `${fmt((noPm.rate / bareRate) * 100)} % of bare consumer; x${fmt(noPm.rate / ingestRate, 2)} the default ingestor`,
-        command: COMMAND, verdict: (noPm.rate >= 50_000 && noPm.rate >= 0.4 * bareRate ? 'met' : 'missed') as ResultRow['verdict'],
-      }] : []),
+      ...(noPm
+        ? [
+            {
+              what: 'End to end through Kafka, the same with the process managers off in the ingestor (LEDGER_PROCESS=false; another copy runs them)',
+              workload: `the same ${fmt(EVENTS)} records, a second database with the same accounts`,
+              figure: `${fmt(noPm.rate)} events/s sustained`,
+              limit: `the same bare kafkajs consumer: ${fmt(bareRate)} events/s; the default ingestor above: ${fmt(ingestRate)} events/s`,
+              ratio: `${fmt((noPm.rate / bareRate) * 100)} % of bare consumer; x${fmt(noPm.rate / ingestRate, 2)} the default ingestor`,
+              command: COMMAND,
+              verdict: (noPm.rate >= 50_000 && noPm.rate >= 0.4 * bareRate ? 'met' : 'missed') as ResultRow['verdict'],
+            },
+          ]
+        : []),
       {
         what: 'Event-to-balance latency through Kafka at a fixed offered load',
         workload: `${fmt(offered.length)} events offered at ${fmt(offeredRate)} events/s for ${SECONDS} s to the caught-up ingestor; from the producer's send to the charge in the log (log polled every 20 ms)`,
         figure: `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`,
         limit: 'target p99 < 500 ms at 10,000 events/s',
         ratio: `p99 = ${fmt((p99 / 500) * 100)} % of 500 ms`,
-        command: COMMAND, verdict: p99 < 500 && offeredRate >= RATE * 0.95 && missing === 0 ? 'met' : 'missed',
+        command: COMMAND,
+        verdict: p99 < 500 && offeredRate >= RATE * 0.95 && missing === 0 ? 'met' : 'missed',
       },
     ];
     writeResult({
-      bench: BENCH, rows,
-      raw: { run, projectionsCatchUpMs: projectionsMs, events: EVENTS, accounts: ACCOUNTS, produceMs, bare, bareRate, ingestRate, withStart, recordedUsage: Number(keys), ledgerEvents: Number(stored),
-        latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] }, ingestorPeakRss: rss, noProcessManagers: noPm },
+      bench: BENCH,
+      rows,
+      raw: {
+        run,
+        projectionsCatchUpMs: projectionsMs,
+        events: EVENTS,
+        accounts: ACCOUNTS,
+        produceMs,
+        bare,
+        bareRate,
+        ingestRate,
+        withStart,
+        recordedUsage: Number(keys),
+        ledgerEvents: Number(stored),
+        latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] },
+        ingestorPeakRss: rss,
+        noProcessManagers: noPm,
+      },
       notes: [
         `Producer: ${fmt(perSecond(EVENTS, produceMs))} events/s into the broker (acks all). Ingestor with its start-up (TypeScript compile, Nest, group join): ${fmt(withStart)} events/s.`,
         `Recorded: ${fmt(Number(keys))} usage events (the rest were duplicates), ${fmt(Number(stored))} ledger events. Latency: ${latencies.length} events timed, ${missing} never seen within 60 s after the load stopped; p90 ${fmt(percentile(sorted, 90))} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms.`,
@@ -321,7 +388,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

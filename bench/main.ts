@@ -33,7 +33,13 @@ const BENCHES: Bench[] = [
   { name: 'kafka-e2e', title: '1. End to end through Kafka', file: 'bench/kafka-e2e.ts', needs: ['postgres', 'kafka'], before: true },
   { name: 'store-append', title: '2. Store appends', file: 'bench/store-append.ts', needs: ['postgres'], before: true },
   { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
-  { name: 'replay', title: '4. Replay', file: 'bench/replay-run.ts', needs: ['postgres'], requires: ['bench/replay/bench-replay.ts', 'libs/service/src/projections/log-reader.ts'] },
+  {
+    name: 'replay',
+    title: '4. Replay',
+    file: 'bench/replay-run.ts',
+    needs: ['postgres'],
+    requires: ['bench/replay/bench-replay.ts', 'libs/service/src/projections/log-reader.ts'],
+  },
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
   { name: 'holds', title: '6. Hold round trip', file: 'bench/holds.ts', needs: [] },
 ];
@@ -54,7 +60,9 @@ function runBench(b: Bench, cwd: string, resultsDir: string): Promise<{ seconds:
     const child = spawn(process.execPath, ['--max-old-space-size=4096', '-r', './deploy/register.js', b.file], {
       // Each tree with its own TypeScript paths: deploy/register.js keeps a TS_NODE_PROJECT it
       // inherits, and this process's would make the "before" tree run this tree's libs.
-      cwd, env: { ...process.env, ...b.env, TS_NODE_PROJECT: join(cwd, 'tsconfig.json'), BENCH_RESULTS_DIR: resultsDir }, stdio: ['ignore', 'inherit', 'pipe'],
+      cwd,
+      env: { ...process.env, ...b.env, TS_NODE_PROJECT: join(cwd, 'tsconfig.json'), BENCH_RESULTS_DIR: resultsDir },
+      stdio: ['ignore', 'inherit', 'pipe'],
     });
     let tail = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -88,7 +96,9 @@ function git(args: string[]): string {
 }
 
 function selected(): Bench[] {
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return only?.length ? BENCHES.filter((b) => only.includes(b.name)) : BENCHES;
 }
 
@@ -150,15 +160,15 @@ const OPTIMISATIONS = [
   '',
   'Profiles: `node --cpu-prof` of the ingestor, the service and the memory child (`BENCH_PROFILE=1` on `bench/kafka-e2e.ts`, `bench/http-ingest.ts`, `bench/memory.ts`). Hot-path changes, each with the same outcomes (`npx jest libs test/e2e test/event-store` passes):',
   '',
-  '- Validation: class-validator ran on every event. A hand-written fast check (f87dd16) was later replaced by another developer\'s compiled class-validator constraints (f52087e); the body fingerprint now builds its canonical JSON in one pass and hashes with one-shot `crypto.hash` (c5db3e1, same digests).',
+  "- Validation: class-validator ran on every event. A hand-written fast check (f87dd16) was later replaced by another developer's compiled class-validator constraints (f52087e); the body fingerprint now builds its canonical JSON in one pass and hashes with one-shot `crypto.hash` (c5db3e1, same digests).",
   '- Encoding (`libs/domain/src/account/codec.ts`): event data went through `JSON.parse(JSON.stringify(data, bigint replacer))`; now one recursive copy with the same result (2ee50f9).',
-  '- Append (`libs/event-store/src/sql/sql-event-store.ts`): each event\'s JSON was sent as an element of text[]/jsonb[] array literals (escaped by the driver, unescaped and parsed by PostgreSQL); now all rows go as one jsonb document read with `jsonb_to_recordset` (9d28dd7).',
+  "- Append (`libs/event-store/src/sql/sql-event-store.ts`): each event's JSON was sent as an element of text[]/jsonb[] array literals (escaped by the driver, unescaped and parsed by PostgreSQL); now all rows go as one jsonb document read with `jsonb_to_recordset` (9d28dd7).",
   '- Loading (`libs/service/src/accounts/account-ledger.ts`): an account missing from the cache cost one `readStream` round trip, one after another; now all the misses of a batch are read in one query (`SqlEventStore.readStreams`, type and data only; af17226, c2a9b55). Index lists per account were copied on every item (quadratic for hot accounts); now appended.',
-  '- Reading back (`libs/event-store/src/recent-events.ts`, cf0f290): the process managers and the finance projector beside the ingestor read every event the ingestor had just appended back from the database and parsed it again (pg row parsing was the largest JavaScript item of the ingestor\'s profile). The SQL store now keeps its own latest appends (10,000 events; it held 20,000 in the two runs quoted here, and was halved for the memory benchmark\'s margin; as committed, with their positions and the transaction\'s `now()` as recorded_at) and serves `readAll` from them while the positions follow on; a position it did not write (another writer\'s) is read from the database. Two kafka-e2e runs one after the other on an idle machine, just before and just after this change (BENCH_EVENTS=100000 BENCH_LATENCY_SECONDS=5): 7,772 -> 11,849 events/s with the process managers, p99 latency 3,460 -> 1,681 ms. The "before" column above restores the store file without it.',
-  '- Garbage collection (package.json scripts, cf. `nodeFlagsOf` in bench/lib/services.ts): the services now start with `--max-semi-space-size=32`, a young generation twice Node\'s default, so that the short-lived objects of a batch die young instead of being copied into the old generation. Measured pairs of runs, flag then default, one after the other: kafka-e2e (BENCH_EVENTS=200000 BENCH_LATENCY_SECONDS=20) 13,411 vs 12,195 events/s and p99 416 vs 840 ms (two earlier default runs gave p99 533 and 670 ms: the latency moves a lot between runs); the same at 100,000 events 11,716 vs 10,983 events/s; one PostgreSQL rebuild of 1M events (bench/replay/rebuild-once.ts) 99,552 vs 92,098 events/s (one run each). The benchmarks start each service with the flags of its npm script.',
+  "- Reading back (`libs/event-store/src/recent-events.ts`, cf0f290): the process managers and the finance projector beside the ingestor read every event the ingestor had just appended back from the database and parsed it again (pg row parsing was the largest JavaScript item of the ingestor's profile). The SQL store now keeps its own latest appends (10,000 events; it held 20,000 in the two runs quoted here, and was halved for the memory benchmark's margin; as committed, with their positions and the transaction's `now()` as recorded_at) and serves `readAll` from them while the positions follow on; a position it did not write (another writer's) is read from the database. Two kafka-e2e runs one after the other on an idle machine, just before and just after this change (BENCH_EVENTS=100000 BENCH_LATENCY_SECONDS=5): 7,772 -> 11,849 events/s with the process managers, p99 latency 3,460 -> 1,681 ms. The \"before\" column above restores the store file without it.",
+  "- Garbage collection (package.json scripts, cf. `nodeFlagsOf` in bench/lib/services.ts): the services now start with `--max-semi-space-size=32`, a young generation twice Node's default, so that the short-lived objects of a batch die young instead of being copied into the old generation. Measured pairs of runs, flag then default, one after the other: kafka-e2e (BENCH_EVENTS=200000 BENCH_LATENCY_SECONDS=20) 13,411 vs 12,195 events/s and p99 416 vs 840 ms (two earlier default runs gave p99 533 and 670 ms: the latency moves a lot between runs); the same at 100,000 events 11,716 vs 10,983 events/s; one PostgreSQL rebuild of 1M events (bench/replay/rebuild-once.ts) 99,552 vs 92,098 events/s (one run each). The benchmarks start each service with the flags of its npm script.",
   '- Memory: the account cache defaults to 20,000 states instead of 50,000 (c38737e): V8 lets the heap grow to several times the live heap before collecting, and with 50,000 cached states the previous `npm run bench` run measured a peak RSS above 1 GiB with a million accounts touched.',
   '',
-  'What the profiles show outside these paths (not changed here): on PGlite, PostgreSQL itself (WASM, 44 % of the service\'s CPU) and PGlite\'s JavaScript (21 %) take most of the service; garbage collection takes about a quarter of the ingestor\'s time. Sampling /proc during the Kafka run (after the change above): PostgreSQL about 0.85 core and the ingestor about 0.85 core of the 2, the broker under 0.1: the machine is CPU-bound, with about 55 µs of CPU per usage event on the ingest path alone (37 µs Node, 18 µs PostgreSQL, measured without Kafka or projections) and the projections on top. 50,000 events/s would need under 40 µs per event for everything on these 2 cores. The HTTP target is above what PGlite itself does with the bare rows: a raw batched INSERT of the same events into PGlite (benchmark 2) runs at about 27,000 events/s, before any dedupe key, version or read model.',
+  "What the profiles show outside these paths (not changed here): on PGlite, PostgreSQL itself (WASM, 44 % of the service's CPU) and PGlite's JavaScript (21 %) take most of the service; garbage collection takes about a quarter of the ingestor's time. Sampling /proc during the Kafka run (after the change above): PostgreSQL about 0.85 core and the ingestor about 0.85 core of the 2, the broker under 0.1: the machine is CPU-bound, with about 55 µs of CPU per usage event on the ingest path alone (37 µs Node, 18 µs PostgreSQL, measured without Kafka or projections) and the projections on top. 50,000 events/s would need under 40 µs per event for everything on these 2 cores. The HTTP target is above what PGlite itself does with the bare rows: a raw batched INSERT of the same events into PGlite (benchmark 2) runs at about 27,000 events/s, before any dedupe key, version or read model.",
 ];
 
 function render(runs: Run[], facts: string[], beforeDescription?: string): string {
@@ -166,7 +176,16 @@ function render(runs: Run[], facts: string[], beforeDescription?: string): strin
   const rows: ResultRow[] = [];
   for (const r of after) {
     if (r.result) rows.push(...r.result.rows);
-    else rows.push({ what: r.bench.title, workload: '–', figure: '–', limit: '–', ratio: '–', command: `node -r ./deploy/register.js ${r.bench.file}`, verdict: 'n/a' });
+    else
+      rows.push({
+        what: r.bench.title,
+        workload: '–',
+        figure: '–',
+        limit: '–',
+        ratio: '–',
+        command: `node -r ./deploy/register.js ${r.bench.file}`,
+        verdict: 'n/a',
+      });
   }
   const lines = [
     '# Benchmark results',
@@ -175,19 +194,32 @@ function render(runs: Run[], facts: string[], beforeDescription?: string): strin
     '',
     '| what | workload | figure | limit compared with | ratio | target | exact command |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${cell(r.what)} | ${cell(r.workload)} | ${cell(r.figure)} | ${cell(r.limit)} | ${cell(r.ratio)} | ${r.verdict} | \`${cell(r.command)}\` |`),
+    ...rows.map(
+      (r) =>
+        `| ${cell(r.what)} | ${cell(r.workload)} | ${cell(r.figure)} | ${cell(r.limit)} | ${cell(r.ratio)} | ${r.verdict} | \`${cell(r.command)}\` |`,
+    ),
     '',
   ];
   const befores = runs.filter((r) => r.variant === 'before');
   if (befores.length) {
-    lines.push('## Before and after (same run, same machine)', '', beforeDescription ?? '', '',
-      '| what | before | after |', '|---|---|---|');
+    lines.push(
+      '## Before and after (same run, same machine)',
+      '',
+      beforeDescription ?? '',
+      '',
+      '| what | before | after |',
+      '|---|---|---|',
+    );
     for (const b of befores) {
       const a = after.find((x) => x.bench.name === b.bench.name);
       const bRows = b.result?.rows ?? [];
       const aRows = a?.result?.rows ?? [];
       if (!bRows.length) lines.push(`| ${b.bench.title} | ${cell(b.error ?? 'no result')} | ${aRows.map((r) => r.figure).join('; ')} |`);
-      bRows.forEach((br, i) => lines.push(`| ${cell(br.what)} | ${cell(br.figure)} (${cell(br.ratio)}) | ${cell(aRows[i]?.figure ?? '–')} (${cell(aRows[i]?.ratio ?? '–')}) |`));
+      bRows.forEach((br, i) =>
+        lines.push(
+          `| ${cell(br.what)} | ${cell(br.figure)} (${cell(br.ratio)}) | ${cell(aRows[i]?.figure ?? '–')} (${cell(aRows[i]?.ratio ?? '–')}) |`,
+        ),
+      );
     }
     lines.push('');
   }
@@ -204,7 +236,10 @@ function render(runs: Run[], facts: string[], beforeDescription?: string): strin
   return lines.join('\n');
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -43,9 +43,25 @@ function privateTree(): string {
 /** Runs bench/replay/bench-replay.ts and reads its "<store> run <n>: rebuilt ..." lines. */
 function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[]; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', './deploy/register.js', 'bench/replay/bench-replay.ts', '--events', String(EVENTS), '--stores', 'pglite,postgres', '--runs', '1'], {
-      cwd: tree, env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        './deploy/register.js',
+        'bench/replay/bench-replay.ts',
+        '--events',
+        String(EVENTS),
+        '--stores',
+        'pglite,postgres',
+        '--runs',
+        '1',
+      ],
+      {
+        cwd: tree,
+        env: { ...process.env, DATABASE_URL: url },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
@@ -57,9 +73,17 @@ function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[
       const line = /^(\w+) run \d+: rebuilt (\d+) events in ([\d.]+) s = (\d+) events\/s, peak RSS (\d+) MB/;
       for (const l of output.split(/[\r\n]+/)) {
         const m = line.exec(l.trim());
-        if (m) rebuilds.push({ store: m[1], events: Number(m[2]), seconds: Number(m[3]), eventsPerSecond: Number(m[4]), peakRssMb: Number(m[5]) });
+        if (m)
+          rebuilds.push({
+            store: m[1],
+            events: Number(m[2]),
+            seconds: Number(m[3]),
+            eventsPerSecond: Number(m[4]),
+            peakRssMb: Number(m[5]),
+          });
       }
-      if (rebuilds.length === 0) return reject(new Error(`no "rebuilt" line in the output of bench/replay/bench-replay.ts: ${output.slice(-1000)}`));
+      if (rebuilds.length === 0)
+        return reject(new Error(`no "rebuilt" line in the output of bench/replay/bench-replay.ts: ${output.slice(-1000)}`));
       resolve({ rebuilds, output });
     });
   });
@@ -101,9 +125,8 @@ async function measure(tree: string, url: string): Promise<void> {
     let limit = 'target 100,000 events/s';
     let ratio = `${fmt((r.eventsPerSecond / TARGET) * 100)} % of target`;
     try {
-      const client: SqlClient = r.store === 'pglite'
-        ? await PgliteClient.open(join(tree, 'bench', 'replay', '.data', `pglite-${EVENTS}`))
-        : PgClient.connect(url);
+      const client: SqlClient =
+        r.store === 'pglite' ? await PgliteClient.open(join(tree, 'bench', 'replay', '.data', `pglite-${EVENTS}`)) : PgClient.connect(url);
       const schema = r.store === 'pglite' ? 'ledger' : `bench_replay_${EVENTS}`;
       try {
         const bare = await bareRead(client, schema);
@@ -121,16 +144,26 @@ async function measure(tree: string, url: string): Promise<void> {
       what: `Replay: the finance read models (every table the projector writes) rebuilt from the log (${r.store === 'pglite' ? 'PGlite' : 'PostgreSQL'})`,
       workload: `${fmt(r.events)} events of bench/replay/synthetic-log.ts (accounts on mixed plans, usage, expiries, period ends, renewals), rebuilt in a child process`,
       figure: `${fmt(r.eventsPerSecond)} events/s (${fmt(r.seconds, 1)} s, peak RSS ${fmt(r.peakRssMb)} MB)`,
-      limit, ratio, command: COMMAND, verdict: r.eventsPerSecond >= TARGET ? 'met' : 'missed',
+      limit,
+      ratio,
+      command: COMMAND,
+      verdict: r.eventsPerSecond >= TARGET ? 'met' : 'missed',
     });
   }
-  notes.push('What is rebuilt: every table of the finance read models (accounts, balances, lots, entries, usage by day and by month, periods, invoices and their lines), as `npm run replay` does. The process managers\' own tables (process_deadlines, the notification states) are projections of the log too but are not in this figure: they are rebuilt by resetting their checkpoints, not by the replay command.');
-  notes.push('Measured by bench/replay (the projections developer\'s benchmark, reused as it is), run from a private copy of this commit (git archive HEAD) on a database of its own (ledger_bench_replay), so the log is generated afresh each run (PGlite and PostgreSQL) and no work in progress in the tree or other run can meet it.');
+  notes.push(
+    "What is rebuilt: every table of the finance read models (accounts, balances, lots, entries, usage by day and by month, periods, invoices and their lines), as `npm run replay` does. The process managers' own tables (process_deadlines, the notification states) are projections of the log too but are not in this figure: they are rebuilt by resetting their checkpoints, not by the replay command.",
+  );
+  notes.push(
+    "Measured by bench/replay (the projections developer's benchmark, reused as it is), run from a private copy of this commit (git archive HEAD) on a database of its own (ledger_bench_replay), so the log is generated afresh each run (PGlite and PostgreSQL) and no work in progress in the tree or other run can meet it.",
+  );
   writeResult({ bench: BENCH, rows, notes, raw: { rebuilds } });
   for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

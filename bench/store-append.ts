@@ -26,7 +26,12 @@ const EMMETT_CONCURRENCY = envInt('BENCH_EMMETT_CONCURRENCY', 8);
 const DB = 'ledger_bench_append';
 const COMMAND = `BENCH_APPEND_EVENTS=${EVENTS} BENCH_APPEND_ACCOUNTS=${ACCOUNTS} node -r ./deploy/register.js bench/store-append.ts`;
 
-type Side = { name: string; setup(batches: StreamAppend[][]): Promise<void>; append(batch: StreamAppend[]): Promise<void>; close(): Promise<void> };
+type Side = {
+  name: string;
+  setup(batches: StreamAppend[][]): Promise<void>;
+  append(batch: StreamAppend[]): Promise<void>;
+  close(): Promise<void>;
+};
 
 /** Our port on a SQL client. */
 function portSide(name: string, client: SqlClient, schema: string): Side {
@@ -63,7 +68,14 @@ function rawSide(name: string, client: SqlClient, schema: string, form: 'unnest'
       await client.query(
         `INSERT INTO ${schema}.events (global_position, stream_id, stream_version, type, data, metadata)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[])`,
-        [rows.map((r) => r.p), rows.map((r) => r.s), rows.map((r) => r.v), rows.map((r) => r.t), rows.map((r) => JSON.stringify(r.d)), rows.map((r) => JSON.stringify(r.m))],
+        [
+          rows.map((r) => r.p),
+          rows.map((r) => r.s),
+          rows.map((r) => r.v),
+          rows.map((r) => r.t),
+          rows.map((r) => JSON.stringify(r.d)),
+          rows.map((r) => JSON.stringify(r.m)),
+        ],
       );
     } else {
       await client.query(
@@ -98,8 +110,9 @@ async function emmettSide(url: string): Promise<Side> {
       for (let i = next++; i < batch.length; i = next++) {
         const a = batch[i];
         if (a.events.length === 0) continue;
-        await es.appendToStream(a.streamId, a.events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata })) as never,
-          { expectedStreamVersion: BigInt(a.expectedVersion as number) });
+        await es.appendToStream(a.streamId, a.events.map((e) => ({ type: e.type, data: e.data, metadata: e.metadata })) as never, {
+          expectedStreamVersion: BigInt(a.expectedVersion as number),
+        });
       }
     };
     await Promise.all(Array.from({ length: EMMETT_CONCURRENCY }, worker));
@@ -139,12 +152,13 @@ async function measure(which: string): Promise<Measured> {
   log(BENCH, `${rows} events to append in ${batches.length} appends (${fmt(streamsPerBatch)} streams each on average)`);
 
   const sides: Side[] = [];
-  if (which.includes('postgres')) sides.push(
-    portSide('port on PostgreSQL', PgClient.connect(url), 'bench_port'),
-    rawSide('raw INSERT, unnest (PostgreSQL)', PgClient.connect(url), 'bench_raw_unnest', 'unnest'),
-    rawSide('raw INSERT, jsonb (PostgreSQL)', PgClient.connect(url), 'bench_raw_jsonb', 'jsonb'),
-    await emmettSide(url),
-  );
+  if (which.includes('postgres'))
+    sides.push(
+      portSide('port on PostgreSQL', PgClient.connect(url), 'bench_port'),
+      rawSide('raw INSERT, unnest (PostgreSQL)', PgClient.connect(url), 'bench_raw_unnest', 'unnest'),
+      rawSide('raw INSERT, jsonb (PostgreSQL)', PgClient.connect(url), 'bench_raw_jsonb', 'jsonb'),
+      await emmettSide(url),
+    );
   if (which.includes('pglite')) {
     const pglite = await PgliteClient.open();
     sides.push(
@@ -176,11 +190,15 @@ async function measure(which: string): Promise<Measured> {
 function measureInChild(which: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['-r', './deploy/register.js', __filename, '--child'], {
-      cwd: join(__dirname, '..'), env: { ...process.env, BENCH_APPEND_STORES: which }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, BENCH_APPEND_STORES: which },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
-    c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`store-append (${which}) exited ${code}`))));
+    c.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`store-append (${which}) exited ${code}`)),
+    );
   });
 }
 
@@ -205,27 +223,57 @@ async function main(): Promise<void> {
   const rawLite = Math.max(rate('raw INSERT, unnest (PGlite)'), rate('raw INSERT, jsonb (PGlite)'));
   const workload = `${fmt(rows)} ledger events (charges) of ${fmt(EVENTS)} usage events on ${fmt(ACCOUNTS)} accounts; one append per ${fmt(BATCH)} usage events (~${fmt(streamsPerBatch)} streams, expected versions, dedupe keys)`;
   const tableRows: ResultRow[] = [
-    { what: 'Store append, port on PostgreSQL vs raw batched INSERT', workload, figure: `${fmt(port)} events/s`, limit: `raw batched INSERT of the same rows, same database: ${fmt(rawPg)} events/s`,
-      ratio: `${fmt((port / rawPg) * 100)} % (target >= 50 %)`, command: COMMAND, verdict: port / rawPg >= 0.5 ? 'met' : 'missed' },
-    { what: 'Store append, port on PostgreSQL vs emmett', workload, figure: `${fmt(port)} events/s`, limit: `emmett-postgresql 0.42 appendToStream per stream (${EMMETT_CONCURRENCY} concurrent): ${fmt(emmett)} events/s`,
-      ratio: `x${fmt(port / emmett, 1)} (target: ahead, > x1)`, command: COMMAND, verdict: port > emmett ? 'met' : 'missed' },
-    { what: 'Store append, port on PGlite vs raw batched INSERT', workload, figure: `${fmt(lite)} events/s`, limit: `raw batched INSERT of the same rows, same PGlite: ${fmt(rawLite)} events/s`,
-      ratio: `${fmt((lite / rawLite) * 100)} % (target >= 50 %)`, command: COMMAND, verdict: lite / rawLite >= 0.5 ? 'met' : 'missed' },
+    {
+      what: 'Store append, port on PostgreSQL vs raw batched INSERT',
+      workload,
+      figure: `${fmt(port)} events/s`,
+      limit: `raw batched INSERT of the same rows, same database: ${fmt(rawPg)} events/s`,
+      ratio: `${fmt((port / rawPg) * 100)} % (target >= 50 %)`,
+      command: COMMAND,
+      verdict: port / rawPg >= 0.5 ? 'met' : 'missed',
+    },
+    {
+      what: 'Store append, port on PostgreSQL vs emmett',
+      workload,
+      figure: `${fmt(port)} events/s`,
+      limit: `emmett-postgresql 0.42 appendToStream per stream (${EMMETT_CONCURRENCY} concurrent): ${fmt(emmett)} events/s`,
+      ratio: `x${fmt(port / emmett, 1)} (target: ahead, > x1)`,
+      command: COMMAND,
+      verdict: port > emmett ? 'met' : 'missed',
+    },
+    {
+      what: 'Store append, port on PGlite vs raw batched INSERT',
+      workload,
+      figure: `${fmt(lite)} events/s`,
+      limit: `raw batched INSERT of the same rows, same PGlite: ${fmt(rawLite)} events/s`,
+      ratio: `${fmt((lite / rawLite) * 100)} % (target >= 50 %)`,
+      command: COMMAND,
+      verdict: lite / rawLite >= 0.5 ? 'met' : 'missed',
+    },
   ];
-  const raw = Object.fromEntries([...spent].map(([k, ms]) => [k, { ms: Math.round(ms), eventsPerSecond: Math.round(perSecond(rows, ms)) }]));
+  const raw = Object.fromEntries(
+    [...spent].map(([k, ms]) => [k, { ms: Math.round(ms), eventsPerSecond: Math.round(perSecond(rows, ms)) }]),
+  );
   writeResult({
-    bench: BENCH, rows: tableRows, raw: { rows, batches: batchCount, streamsPerBatch, sides: raw, postgres: pgVersion },
+    bench: BENCH,
+    rows: tableRows,
+    raw: { rows, batches: batchCount, streamsPerBatch, sides: raw, postgres: pgVersion },
     notes: [
-      `Per side (events/s): ${Object.entries(raw).map(([k, v]) => `${k} ${fmt(v.eventsPerSecond)}`).join('; ')}.`,
+      `Per side (events/s): ${Object.entries(raw)
+        .map(([k, v]) => `${k} ${fmt(v.eventsPerSecond)}`)
+        .join('; ')}.`,
       'The port writes more than the raw INSERT: the streams table (versions), the dedupe table (one key per usage event), and checks expected versions and keys first, all in one transaction under the writer lock.',
-      'The PostgreSQL sides and the PGlite sides run in two processes of their own, one after the other (PGlite\'s engine in the same process slowed the PostgreSQL sides down); within each, the sides alternate batch by batch.',
+      "The PostgreSQL sides and the PGlite sides run in two processes of their own, one after the other (PGlite's engine in the same process slowed the PostgreSQL sides down); within each, the sides alternate batch by batch.",
       `emmett has no multi-stream append: each stream of a batch is its own appendToStream (own transaction), ${EMMETT_CONCURRENCY} at a time over its pool; it keeps no dedupe keys.`,
     ],
   });
   for (const r of tableRows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -72,7 +72,12 @@ export class LedgerSimulator {
   static items(events: UsageEvent[], firstOffset: number): LedgerItem[] {
     const out: LedgerItem[] = [];
     events.forEach((e, i) => {
-      const p = parseUsageEvent(JSON.stringify(e), CLOCK_AT, { via: 'kafka', topic: 'usage.renders', partition: 0, offset: String(firstOffset + i) });
+      const p = parseUsageEvent(JSON.stringify(e), CLOCK_AT, {
+        via: 'kafka',
+        topic: 'usage.renders',
+        partition: 0,
+        offset: String(firstOffset + i),
+      });
       if (p.ok) out.push(p.item);
     });
     return out;

@@ -16,12 +16,22 @@ export interface HttpAnswer {
 
 export function call(port: number, method: string, path: string, body?: string, contentType = 'application/json'): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -57,7 +67,9 @@ export async function startService(env: Record<string, string>, nodeArgs: string
   const base = { ...process.env };
   for (const k of ['DATABASE_URL', 'LEDGER_STORE', 'LEDGER_DATA_DIR', 'KAFKA_BROKERS', 'LEDGER_SCHEMA']) delete base[k];
   const child = spawn(process.execPath, [...nodeArgs, '-r', './deploy/register.js', 'apps/ledger/src/main.ts'], {
-    cwd: ROOT, env: { ...base, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...base, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (c) => (output = (output + c).slice(-4000)));
@@ -75,13 +87,15 @@ export async function startService(env: Record<string, string>, nodeArgs: string
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    port, child,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 15_000).unref();
-    }),
+    port,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 15_000).unref();
+      }),
   };
 }
 
@@ -99,7 +113,9 @@ export function peakRss(pid: number): number | undefined {
 /** Runs `worker` over items with at most `limit` at a time. */
 export async function pool<T>(items: T[], limit: number, worker: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (let i = next++; i < items.length; i = next++) await worker(items[i], i);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) await worker(items[i], i);
+    }),
+  );
 }

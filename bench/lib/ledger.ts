@@ -22,12 +22,19 @@ export interface InProcessLedger {
 }
 
 export async function startLedger(store: EventStoreConfig, schema: string, extra: Partial<LedgerConfig> = {}): Promise<InProcessLedger> {
-  const base = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: OPENED_AT, LEDGER_SCHEMA: schema, LEDGER_STORE: 'pglite', ...(process.env.LEDGER_PROCESS ? { LEDGER_PROCESS: process.env.LEDGER_PROCESS } : {}) });
+  const base = readConfig({
+    LEDGER_SIMULATION: 'true',
+    LEDGER_SIMULATION_START: OPENED_AT,
+    LEDGER_SCHEMA: schema,
+    LEDGER_STORE: 'pglite',
+    ...(process.env.LEDGER_PROCESS ? { LEDGER_PROCESS: process.env.LEDGER_PROCESS } : {}),
+  });
   const config: LedgerConfig = { ...base, store, ...extra };
   const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn'] });
   await app.init();
   return {
-    app, config,
+    app,
+    config,
     ledger: app.get(AccountLedger),
     ingest: app.get(UsageIngest),
     clock: app.get(CLOCK) as SimulatedClock,
@@ -37,10 +44,14 @@ export async function startLedger(store: EventStoreConfig, schema: string, extra
 
 /** The commands that open an account and start its paid plans, all at OPENED_AT. */
 export function openingCommands(a: AccountSpec, now = OPENED_AT): LedgerItem[] {
-  const items: LedgerItem[] = [{ accountId: a.accountId, command: { type: 'OpenAccount', accountId: a.accountId, name: a.name, now }, provenance: { via: 'bench' } }];
+  const items: LedgerItem[] = [
+    { accountId: a.accountId, command: { type: 'OpenAccount', accountId: a.accountId, name: a.name, now }, provenance: { via: 'bench' } },
+  ];
   for (const p of a.plans) {
     const command: AccountCommand = {
-      type: 'StartPlan', plan: p.plan, now,
+      type: 'StartPlan',
+      plan: p.plan,
+      now,
       ...('autoRenew' in p ? { autoRenew: p.autoRenew } : {}),
       allowOverage: p.allowOverage,
       ...('contract' in p ? { contract: { ...p.contract } } : {}),
@@ -51,7 +62,12 @@ export function openingCommands(a: AccountSpec, now = OPENED_AT): LedgerItem[] {
 }
 
 /** Opens the accounts through the ledger (batches of `batch` accounts), then moves the clock to CLOCK_AT. */
-export async function openAccounts(l: InProcessLedger, specs: Iterable<AccountSpec>, batch = 1000, onProgress?: (n: number) => void): Promise<number> {
+export async function openAccounts(
+  l: InProcessLedger,
+  specs: Iterable<AccountSpec>,
+  batch = 1000,
+  onProgress?: (n: number) => void,
+): Promise<number> {
   let items: LedgerItem[] = [];
   let n = 0;
   let accounts = 0;

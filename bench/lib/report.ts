@@ -34,7 +34,10 @@ export interface BenchResult {
 
 export function writeResult(r: BenchResult): void {
   mkdirSync(resultsDir(), { recursive: true });
-  writeFileSync(join(resultsDir(), `${r.bench}.json`), JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+  writeFileSync(
+    join(resultsDir(), `${r.bench}.json`),
+    JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2),
+  );
 }
 
 export function readResult(bench: string, dir = RESULTS_DIR): BenchResult | undefined {
@@ -45,7 +48,8 @@ export function readResult(bench: string, dir = RESULTS_DIR): BenchResult | unde
   }
 }
 
-export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const perSecond = (n: number, ms: number): number => (n * 1000) / ms;
 export const pct = (x: number): string => `${fmt(x * 100, 0)} %`;
 

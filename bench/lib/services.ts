@@ -8,8 +8,17 @@ import { Client } from 'pg';
 const ROOT = join(__dirname, '..', '..');
 
 function startScript(script: string, variable: string): string {
-  const out = execFileSync('bash', [join(ROOT, script)], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
-  const line = out.trim().split('\n').reverse().find((l) => l.startsWith(`${variable}=`));
+  const out = execFileSync('bash', [join(ROOT, script)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
+  const line = out
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(`${variable}=`));
   if (!line) throw new Error(`${script} printed no ${variable}=...`);
   return line.slice(variable.length + 1);
 }
@@ -56,7 +65,8 @@ export async function postgresVersion(url: string): Promise<string> {
   try {
     const { rows } = await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
     const settings = await c.query<{ name: string; setting: string }>(
-      `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes') ORDER BY name`);
+      `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'full_page_writes') ORDER BY name`,
+    );
     return `PostgreSQL ${rows[0].v} (${settings.rows.map((r) => `${r.name}=${r.setting}`).join(', ')})`;
   } finally {
     await c.end();

@@ -16,7 +16,12 @@ const USAGE_FROM_MS = Date.parse(CLOCK_AT) - DAY_MS;
 export type PlanSpec =
   | { plan: 'api_pro'; allowOverage: boolean }
   | { plan: 'api_scale'; autoRenew: boolean; allowOverage: boolean }
-  | { plan: 'api_enterprise'; autoRenew: boolean; allowOverage: boolean; contract: { monthlyCredits: string; priceCents: number; overageCentsPerCredit: number } }
+  | {
+      plan: 'api_enterprise';
+      autoRenew: boolean;
+      allowOverage: boolean;
+      contract: { monthlyCredits: string; priceCents: number; overageCentsPerCredit: number };
+    }
   | { plan: 'live_avatar'; autoRenew: boolean; allowOverage: boolean };
 
 export interface AccountSpec {
@@ -68,15 +73,20 @@ export function accountSpec(i: number, hot: boolean): AccountSpec {
   const r = seededRandom(0x5eed + i)();
   const id = accountId(i);
   const base = { accountId: id, name: `Customer ${i}` };
-  const enterprise: PlanSpec = { plan: 'api_enterprise', autoRenew: true, allowOverage: true, contract: { monthlyCredits: '50000', priceCents: 2_000_000, overageCentsPerCredit: 40 } };
+  const enterprise: PlanSpec = {
+    plan: 'api_enterprise',
+    autoRenew: true,
+    allowOverage: true,
+    contract: { monthlyCredits: '50000', priceCents: 2_000_000, overageCentsPerCredit: 40 },
+  };
   const scale = (autoRenew: boolean): PlanSpec => ({ plan: 'api_scale', autoRenew, allowOverage: true });
   const live = (autoRenew: boolean): PlanSpec => ({ plan: 'live_avatar', autoRenew, allowOverage: autoRenew });
   let plans: PlanSpec[];
   if (hot) plans = i % 2 === 0 ? [enterprise, live(true)] : [scale(true)];
   else if (r < 0.45) plans = [];
-  else if (r < 0.70) plans = [{ plan: 'api_pro', allowOverage: r < 0.60 }];
+  else if (r < 0.7) plans = [{ plan: 'api_pro', allowOverage: r < 0.6 }];
   else if (r < 0.82) plans = [scale(r < 0.78)];
-  else if (r < 0.90) plans = [live(r < 0.86)];
+  else if (r < 0.9) plans = [live(r < 0.86)];
   else if (r < 0.95) plans = [scale(true), live(true)];
   else plans = [enterprise];
   return { ...base, plans, liveAvatar: plans.some((p) => p.plan === 'live_avatar'), free: !plans.some((p) => p.plan !== 'live_avatar') };
@@ -124,8 +134,12 @@ export function* usageEvents(o: WorkloadOptions): Generator<UsageEvent> {
       yield recent[Math.floor(random() * recent.length)];
       continue;
     }
-    const i = o.touchEveryAccountFirst && n < o.accounts ? n
-      : hot > 0 && random() < hotShare ? Math.floor(random() * hot) : Math.floor(random() * o.accounts);
+    const i =
+      o.touchEveryAccountFirst && n < o.accounts
+        ? n
+        : hot > 0 && random() < hotShare
+          ? Math.floor(random() * hot)
+          : Math.floor(random() * o.accounts);
     const a = spec(i);
     let t = USAGE_FROM_MS + Math.floor(((n + 1) / (o.events + 1)) * DAY_MS);
     if (random() < lateShare) t = Math.max(Date.parse(OPENED_AT) + 3_600_000, t - 3_600_000 - Math.floor(random() * 6 * DAY_MS));
@@ -136,11 +150,27 @@ export function* usageEvents(o: WorkloadOptions): Generator<UsageEvent> {
       // A streaming session: API streaming, or LiveAvatar for accounts that have it.
       const durationMs = 30_000 + Math.floor(random() * random() * 1_800_000);
       const integration = a.liveAvatar && random() < 0.7 ? (random() < 0.6 ? 'live_avatar_full' : 'live_avatar_custom') : 'api';
-      e = { specversion: '1.0', id, source: pick(GATEWAYS), type: 'streaming.session.ended', time: iso(t), subject: a.accountId, datacontenttype: 'application/json',
-        data: { sessionId: `sess_${n}`, integration, startedAt: iso(t - durationMs), endedAt: iso(t) } };
+      e = {
+        specversion: '1.0',
+        id,
+        source: pick(GATEWAYS),
+        type: 'streaming.session.ended',
+        time: iso(t),
+        subject: a.accountId,
+        datacontenttype: 'application/json',
+        data: { sessionId: `sess_${n}`, integration, startedAt: iso(t - durationMs), endedAt: iso(t) },
+      };
     } else if (kind < 0.38) {
-      e = { specversion: '1.0', id, source: pick(SOURCES), type: 'render.failed', time: iso(t), subject: a.accountId, datacontenttype: 'application/json',
-        data: { jobId: `job_${n}`, product: 'avatar_video', reason: pick(['timeout', 'gpu_lost', 'cancelled']) } };
+      e = {
+        specversion: '1.0',
+        id,
+        source: pick(SOURCES),
+        type: 'render.failed',
+        time: iso(t),
+        subject: a.accountId,
+        datacontenttype: 'application/json',
+        data: { jobId: `job_${n}`, product: 'avatar_video', reason: pick(['timeout', 'gpu_lost', 'cancelled']) },
+      };
     } else {
       const p = random();
       const product = p < 0.85 ? 'avatar_video' : p < 0.95 ? 'video_translation' : 'proofreading';
@@ -149,7 +179,16 @@ export function* usageEvents(o: WorkloadOptions): Generator<UsageEvent> {
       data.durationMs = 5_000 + Math.floor(random() * random() * (a.free ? 170_000 : 600_000));
       data.resolution = a.free ? '720p' : pick(['720p', '1080p', '1080p', '4k']);
       data.watermarked = a.free;
-      e = { specversion: '1.0', id, source: pick(SOURCES), type: 'render.completed', time: iso(t), subject: a.accountId, datacontenttype: 'application/json', data };
+      e = {
+        specversion: '1.0',
+        id,
+        source: pick(SOURCES),
+        type: 'render.completed',
+        time: iso(t),
+        subject: a.accountId,
+        datacontenttype: 'application/json',
+        data,
+      };
     }
     if (recent.length >= 10_000) recent[n % 10_000] = e;
     else recent.push(e);

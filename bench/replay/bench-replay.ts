@@ -56,11 +56,24 @@ function rebuild(label: string, target: string[]): Record<string, any> {
   const profileDir = join(root, 'profiles');
   if (has('profile')) mkdirSync(profileDir, { recursive: true });
   // Node's flags as `npm run replay` has them.
-  const node = [...nodeFlagsOf('replay'), ...(has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '-r', './deploy/register.js', 'bench/replay/rebuild-once.ts'];
+  const node = [
+    ...nodeFlagsOf('replay'),
+    ...(has('profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    '-r',
+    './deploy/register.js',
+    'bench/replay/rebuild-once.ts',
+  ];
   const extra = [...(has('timing') ? ['--timing'] : []), '--fold', flag('fold', 'thread')];
-  const child = spawnSync(process.execPath, [...node, ...target, '--reader', flag('reader', 'sql'), '--batch', flag('batch', '100000'), ...extra], {
-    cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [...node, ...target, '--reader', flag('reader', 'sql'), '--batch', flag('batch', '100000'), ...extra],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 24,
+    },
+  );
   if (child.status !== 0) throw new Error(`${label}: the rebuild failed (exit ${child.status})`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!);
 }
@@ -93,13 +106,17 @@ async function main(): Promise<void> {
     } else throw new Error(`unknown store ${kind} (pglite or postgres)`);
     for (let run = 1; run <= runs; run++) {
       const r = rebuild(kind, target);
-      console.log(`${kind} run ${run}: rebuilt ${r.events} events in ${(r.ms / 1000).toFixed(2)} s = ${r.eventsPerSecond} events/s, peak RSS ${r.peakRssMb} MB`);
+      console.log(
+        `${kind} run ${run}: rebuilt ${r.events} events in ${(r.ms / 1000).toFixed(2)} s = ${r.eventsPerSecond} events/s, peak RSS ${r.peakRssMb} MB`,
+      );
       results.push(r);
     }
   }
   console.log('\nstore     events     seconds  events/s  peak RSS MB  rows');
   for (const r of results) {
-    console.log(`${r.store.padEnd(9)} ${String(r.events).padEnd(10)} ${(r.ms / 1000).toFixed(2).padStart(7)}  ${String(r.eventsPerSecond).padStart(8)}  ${String(r.peakRssMb).padStart(11)}  ${JSON.stringify(r.rows)}`);
+    console.log(
+      `${r.store.padEnd(9)} ${String(r.events).padEnd(10)} ${(r.ms / 1000).toFixed(2).padStart(7)}  ${String(r.eventsPerSecond).padStart(8)}  ${String(r.peakRssMb).padStart(11)}  ${JSON.stringify(r.rows)}`,
+    );
   }
   if (existsSync(join(root, 'profiles')) && has('profile')) console.log(`\nCPU profiles in ${join(root, 'profiles')}`);
 }

@@ -33,7 +33,12 @@ async function main(): Promise<void> {
   }, 100);
   const head: GlobalPosition = await reader.head();
   const result = await rebuildReadModels({
-    db: client, reader, schema: target, ledgerSchema: schema, upTo: head, batchSize: Number(flag('batch', '100000')),
+    db: client,
+    reader,
+    schema: target,
+    ledgerSchema: schema,
+    upTo: head,
+    batchSize: Number(flag('batch', '100000')),
     prefetch: client.concurrent, // as the projector decides for a plain client
     foldThread: flag('fold', 'thread') === 'thread',
   });
@@ -49,10 +54,17 @@ async function main(): Promise<void> {
   const maxRssKb = process.resourceUsage().maxRSS;
   for (const [t, seconds] of Object.entries(threadCpu() ?? {})) cpu[t] = Math.max(cpu[t] ?? 0, seconds);
   const threads = Object.keys(cpu).length ? cpu : undefined; // threads gone before the end (the fold thread) included
-  process.stdout.write(JSON.stringify({
-    store: kind, events: result.events, ms: result.ms, eventsPerSecond: Math.round((result.events / result.ms) * 1000),
-    peakRssMb: Math.round(Math.max(peakRss, maxRssKb * 1024) / 1048576), rows, ...(threads ? { threadCpuSeconds: threads } : {}),
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      store: kind,
+      events: result.events,
+      ms: result.ms,
+      eventsPerSecond: Math.round((result.events / result.ms) * 1000),
+      peakRssMb: Math.round(Math.max(peakRss, maxRssKb * 1024) / 1048576),
+      rows,
+      ...(threads ? { threadCpuSeconds: threads } : {}),
+    }) + '\n',
+  );
 }
 
 /**

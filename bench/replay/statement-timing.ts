@@ -29,7 +29,10 @@ export function timedClient(db: SqlClient): TimedClient {
     transaction: (fn, options) => db.transaction((tx) => fn(wrap(tx)), options),
     close: () => db.close(),
     report: () =>
-      [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)
-        .map(([k, t]) => `${t.ms.toFixed(0).padStart(8)} ms ${String(t.calls).padStart(5)}x  ${k}`).join('\n'),
+      [...totals]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, 15)
+        .map(([k, t]) => `${t.ms.toFixed(0).padStart(8)} ms ${String(t.calls).padStart(5)}x  ${k}`)
+        .join('\n'),
   };
 }

@@ -4,8 +4,15 @@
 // ends, cancellations and plan starts. Deterministic for a seed. Used by the replay benchmark
 // and by the projection tests.
 import {
-  AccountCommand, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolveInPlace, initialAccountState,
-  PlanId, UsageKind,
+  AccountCommand,
+  AccountState,
+  DEFAULT_BOOK,
+  decide,
+  encodeAccountEventData,
+  evolveInPlace,
+  initialAccountState,
+  PlanId,
+  UsageKind,
 } from '@ledger/domain';
 import { EventStore, NewEvent, StreamAppend } from '@ledger/event-store';
 import { seededRandom } from '../../test/support/seeded-random';
@@ -29,7 +36,14 @@ export interface SyntheticEvent {
   event: NewEvent;
 }
 
-type Profile = { usage: number; plan?: PlanId; autoRenew?: boolean; allowOverage?: boolean; live?: boolean; contract?: { monthlyCredits: string; priceCents: number; overageCentsPerCredit: number } };
+type Profile = {
+  usage: number;
+  plan?: PlanId;
+  autoRenew?: boolean;
+  allowOverage?: boolean;
+  live?: boolean;
+  contract?: { monthlyCredits: string; priceCents: number; overageCentsPerCredit: number };
+};
 
 const PROFILES: [number, Profile][] = [
   // weight, profile (usage: relative intensity; free accounts use little: they are soon exhausted)
@@ -38,15 +52,31 @@ const PROFILES: [number, Profile][] = [
   [10, { usage: 0.7, plan: 'api_pro', allowOverage: true }],
   [15, { usage: 1.5, plan: 'api_scale', autoRenew: true, allowOverage: true }],
   [5, { usage: 1, plan: 'api_scale' }],
-  [5, { usage: 3, plan: 'api_enterprise', autoRenew: true, allowOverage: true, contract: { monthlyCredits: '5000', priceCents: 200000, overageCentsPerCredit: 40 } }],
+  [
+    5,
+    {
+      usage: 3,
+      plan: 'api_enterprise',
+      autoRenew: true,
+      allowOverage: true,
+      contract: { monthlyCredits: '5000', priceCents: 200000, overageCentsPerCredit: 40 },
+    },
+  ],
   [12, { usage: 1, live: true, allowOverage: true, autoRenew: true }],
   [8, { usage: 1, plan: 'api_pro', live: true, allowOverage: true }],
 ];
 
 const API_KINDS: [number, UsageKind][] = [
-  [45, 'avatar_video.unlimited'], [12, 'avatar_video.avatar_iv'], [25, 'streaming.api'], [10, 'video_translation'], [8, 'proofreading'],
+  [45, 'avatar_video.unlimited'],
+  [12, 'avatar_video.avatar_iv'],
+  [25, 'streaming.api'],
+  [10, 'video_translation'],
+  [8, 'proofreading'],
 ];
-const LIVE_KINDS: [number, UsageKind][] = [[60, 'streaming.live_avatar_full'], [40, 'streaming.live_avatar_custom']];
+const LIVE_KINDS: [number, UsageKind][] = [
+  [60, 'streaming.live_avatar_full'],
+  [40, 'streaming.live_avatar_custom'],
+];
 
 const pick = <T>(rnd: () => number, table: [number, T][]): T => {
   const total = table.reduce((s, [w]) => s + w, 0);
@@ -89,8 +119,16 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
 
   const accounts: Account[] = [];
   for (let i = 0; i < accountCount; i++) {
-    const profile = pick(rnd, PROFILES.map(([w, p]) => [w, p] as [number, Profile]));
-    accounts.push({ id: `${options.accountPrefix ?? 'acct_'}${String(i + 1).padStart(6, '0')}`, state: initialAccountState(), profile, weight: profile.usage * (0.3 + rnd() * rnd() * 4) });
+    const profile = pick(
+      rnd,
+      PROFILES.map(([w, p]) => [w, p] as [number, Profile]),
+    );
+    accounts.push({
+      id: `${options.accountPrefix ?? 'acct_'}${String(i + 1).padStart(6, '0')}`,
+      state: initialAccountState(),
+      profile,
+      weight: profile.usage * (0.3 + rnd() * rnd() * 4),
+    });
   }
   // Records per unit of weight and day, so that the log reaches `events` in about `days` days.
   const perWeightDay = options.events / (options.days ?? 120) / accounts.reduce((s, a) => s + a.weight, 0);
@@ -103,8 +141,25 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
       if (a.state.accountId || rnd() > 0.25) continue;
       run(a, { type: 'OpenAccount', accountId: a.id, name: `Account ${a.id}`, now }, { via: 'http', command: 'OpenAccount' });
       const p = a.profile;
-      if (p.plan) run(a, { type: 'StartPlan', plan: p.plan, autoRenew: p.autoRenew && p.plan !== 'api_pro', allowOverage: p.allowOverage, contract: p.contract, now }, { via: 'http', command: 'StartPlan' });
-      if (p.live) run(a, { type: 'StartPlan', plan: 'live_avatar', autoRenew: p.autoRenew, allowOverage: p.allowOverage, now }, { via: 'http', command: 'StartPlan' });
+      if (p.plan)
+        run(
+          a,
+          {
+            type: 'StartPlan',
+            plan: p.plan,
+            autoRenew: p.autoRenew && p.plan !== 'api_pro',
+            allowOverage: p.allowOverage,
+            contract: p.contract,
+            now,
+          },
+          { via: 'http', command: 'StartPlan' },
+        );
+      if (p.live)
+        run(
+          a,
+          { type: 'StartPlan', plan: 'live_avatar', autoRenew: p.autoRenew, allowOverage: p.allowOverage, now },
+          { via: 'http', command: 'StartPlan' },
+        );
       opened.push(a);
     }
     // The clock at the start of the day: expiries and period ends due by then.
@@ -126,16 +181,51 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
       const at = iso(Math.max(t - late, Date.parse(a.state.openedAt!)));
       const id = `evt-${options.accountPrefix ?? ''}${++seq}`;
       const source = streaming ? 'gateway/eu-west-1' : 'renderer/eu-west-1';
-      const provenance = rnd() < 0.5
-        ? { via: 'http', requestId: `req-${(seq / 50) | 0}`, index: seq % 50, event: { source, id, type: streaming ? 'streaming.session.ended' : 'render.completed' } }
-        : { via: 'kafka', topic: 'usage', partition: seq % 6, offset: String(kafkaOffset++), event: { source, id, type: streaming ? 'streaming.session.ended' : 'render.completed' } };
-      run(a, {
-        type: 'ChargeUsage', now: iso(t),
-        usage: { ref: { source, id }, kind, at, durationMs, jobId: `job-${seq}`, ...(streaming ? {} : { resolution: rnd() < 0.8 ? '1080p' : '4k', watermarked: false }) },
-      }, provenance);
+      const provenance =
+        rnd() < 0.5
+          ? {
+              via: 'http',
+              requestId: `req-${(seq / 50) | 0}`,
+              index: seq % 50,
+              event: { source, id, type: streaming ? 'streaming.session.ended' : 'render.completed' },
+            }
+          : {
+              via: 'kafka',
+              topic: 'usage',
+              partition: seq % 6,
+              offset: String(kafkaOffset++),
+              event: { source, id, type: streaming ? 'streaming.session.ended' : 'render.completed' },
+            };
+      run(
+        a,
+        {
+          type: 'ChargeUsage',
+          now: iso(t),
+          usage: {
+            ref: { source, id },
+            kind,
+            at,
+            durationMs,
+            jobId: `job-${seq}`,
+            ...(streaming ? {} : { resolution: rnd() < 0.8 ? '1080p' : '4k', watermarked: false }),
+          },
+        },
+        provenance,
+      );
       if (rnd() < 0.0005 && a.profile.plan && a.profile.plan !== 'api_free') {
         run(a, { type: 'CancelPlan', wallet: 'api', now: iso(t) }, { via: 'http', command: 'CancelPlan' });
-        run(a, { type: 'StartPlan', plan: a.profile.plan, autoRenew: a.profile.autoRenew && a.profile.plan !== 'api_pro', allowOverage: a.profile.allowOverage, contract: a.profile.contract, now: iso(t) }, { via: 'http', command: 'StartPlan' });
+        run(
+          a,
+          {
+            type: 'StartPlan',
+            plan: a.profile.plan,
+            autoRenew: a.profile.autoRenew && a.profile.plan !== 'api_pro',
+            allowOverage: a.profile.allowOverage,
+            contract: a.profile.contract,
+            now: iso(t),
+          },
+          { via: 'http', command: 'StartPlan' },
+        );
       }
       if (chunk.length >= 5000) {
         yield chunk;
@@ -148,7 +238,10 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<Synthetic
 }
 
 /** Appends the synthetic log to a store in big batches (one transaction per `batch` events). */
-export async function appendSyntheticLog(store: EventStore, options: SyntheticLogOptions & { batch?: number; onProgress?(appended: number): void }): Promise<number> {
+export async function appendSyntheticLog(
+  store: EventStore,
+  options: SyntheticLogOptions & { batch?: number; onProgress?(appended: number): void },
+): Promise<number> {
   let pending: SyntheticEvent[] = [];
   let appended = 0;
   const flush = async () => {

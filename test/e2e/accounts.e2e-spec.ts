@@ -54,7 +54,11 @@ describe('plans', () => {
     expect(b.wallets.api.available).toBe('100');
     expect(b.wallets.api.lots.map((l) => [l.granted, l.remaining])).toEqual([['100', '100']]);
     const kinds = (await entries(ledger, 'acct_plan')).map((e) => [e.kind, e.credits, e.provenance.command]);
-    expect(kinds).toEqual([['grant', '10', 'OpenAccount'], ['forfeit', '-10', 'StartPlan'], ['grant', '100', 'StartPlan']]);
+    expect(kinds).toEqual([
+      ['grant', '10', 'OpenAccount'],
+      ['forfeit', '-10', 'StartPlan'],
+      ['grant', '100', 'StartPlan'],
+    ]);
     const inv = await ledger.http.get('/v1/invoices').query({ accountId: 'acct_plan' });
     expect(inv.body.invoices.map((i: any) => [i.kind, i.plan, i.totalCents])).toEqual([['plan', 'api_pro', 9900]]);
   });
@@ -132,7 +136,8 @@ describe('plans', () => {
 describe('POST /v1/authorizations', () => {
   it('does not allow a translation on api_pro: feature_not_in_plan', async () => {
     await proAccount(ledger, 'acct_authz');
-    const res = await ledger.http.post('/v1/authorizations')
+    const res = await ledger.http
+      .post('/v1/authorizations')
       .send({ accountId: 'acct_authz', product: 'video_translation', estimatedDurationMs: 60_000 });
     expect(res.status).toBe(200);
     expect(res.body.allowed).toBe(false);
@@ -141,15 +146,21 @@ describe('POST /v1/authorizations', () => {
 
   it('allows a 1:43 unlimited video on api_pro, estimating 2 credits', async () => {
     await proAccount(ledger, 'acct_authz_ok');
-    const res = await ledger.http.post('/v1/authorizations')
-      .send({ accountId: 'acct_authz_ok', product: 'avatar_video', engine: 'unlimited', resolution: '1080p', estimatedDurationMs: 103_000 });
+    const res = await ledger.http.post('/v1/authorizations').send({
+      accountId: 'acct_authz_ok',
+      product: 'avatar_video',
+      engine: 'unlimited',
+      resolution: '1080p',
+      estimatedDurationMs: 103_000,
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ allowed: true, reasons: [], estimatedCredits: '2', available: '100' });
   });
 
   it('does not allow 4K or a 4-minute video on api_free', async () => {
     await openAccount(ledger, 'acct_authz_free');
-    const res = await ledger.http.post('/v1/authorizations')
+    const res = await ledger.http
+      .post('/v1/authorizations')
       .send({ accountId: 'acct_authz_free', product: 'avatar_video', engine: 'unlimited', resolution: '4k', estimatedDurationMs: 240_000 });
     expect(res.body.allowed).toBe(false);
     expect(res.body.reasons).toEqual(expect.arrayContaining(['video_too_long', 'resolution_above_plan']));
@@ -163,13 +174,17 @@ describe('POST /v1/authorizations', () => {
     expect((await postEvents(ledger, [usage])).body.results[0].status).toBe('accepted');
     expect((await balances(ledger, 'acct_exhausted')).wallets.api).toMatchObject({ available: '0', uncovered: '83', exhausted: true });
     // when
-    const res = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_exhausted', integration: 'api', estimatedDurationMs: 60_000 });
+    const res = await ledger.http
+      .post('/v1/authorizations')
+      .send({ accountId: 'acct_exhausted', integration: 'api', estimatedDurationMs: 60_000 });
     // then
     expect(res.body).toMatchObject({ allowed: false, reasons: ['wallet_exhausted'] });
   });
 
   it('answers 404 for an unknown account', async () => {
-    const res = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_ghost', integration: 'api', estimatedDurationMs: 1000 });
+    const res = await ledger.http
+      .post('/v1/authorizations')
+      .send({ accountId: 'acct_ghost', integration: 'api', estimatedDurationMs: 1000 });
     expect(res.status).toBe(404);
   });
 });
@@ -180,9 +195,16 @@ describe('GET /docs/json', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(res.body.paths['/v1/events']).toHaveProperty('post');
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining([
-      '/v1/accounts', '/v1/accounts/{id}/balances', '/v1/accounts/{id}/entries', '/v1/invoices', '/v1/invoices/{number}',
-      '/v1/authorizations', '/v1/simulation/clock',
-    ]));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/accounts',
+        '/v1/accounts/{id}/balances',
+        '/v1/accounts/{id}/entries',
+        '/v1/invoices',
+        '/v1/invoices/{number}',
+        '/v1/authorizations',
+        '/v1/simulation/clock',
+      ]),
+    );
   });
 });

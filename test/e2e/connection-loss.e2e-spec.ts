@@ -19,7 +19,8 @@ describeServer('a lost PostgreSQL connection (DATABASE_URL)', () => {
   });
   afterAll(() => admin?.close());
 
-  const terminate = (appName: string) => admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [appName]);
+  const terminate = (appName: string) =>
+    admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [appName]);
   const terminatePid = (pid: number) => admin.query(`SELECT pg_terminate_backend($1)`, [pid]);
 
   let uncaught: Error[] = [];
@@ -36,12 +37,17 @@ describeServer('a lost PostgreSQL connection (DATABASE_URL)', () => {
     const told: Error[] = [];
     const client = PgClient.connect(url!, { max: 2 }, (err) => void told.push(err));
     try {
-      const failure = await client.transaction(async (tx) => {
-        const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        await terminatePid(pid);
-        await new Promise((resolve) => setTimeout(resolve, 200)); // the socket closes while no query waits
-        await tx.query('SELECT 1');
-      }).then(() => undefined, (err: Error) => err);
+      const failure = await client
+        .transaction(async (tx) => {
+          const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await terminatePid(pid);
+          await new Promise((resolve) => setTimeout(resolve, 200)); // the socket closes while no query waits
+          await tx.query('SELECT 1');
+        })
+        .then(
+          () => undefined,
+          (err: Error) => err,
+        );
       expect(failure).toBeDefined();
       expect(storeErrorKind(failure)).toBe('unavailable');
       expect(told.length).toBeGreaterThanOrEqual(1);
@@ -56,11 +62,16 @@ describeServer('a lost PostgreSQL connection (DATABASE_URL)', () => {
   it('under a running statement: it rejects as unavailable, the next transaction works', async () => {
     const client = PgClient.connect(url!, { max: 2 }, () => undefined);
     try {
-      const failure = await client.transaction(async (tx) => {
-        const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        setTimeout(() => void terminatePid(pid), 100);
-        await tx.query('SELECT pg_sleep(5)');
-      }).then(() => undefined, (err: Error) => err);
+      const failure = await client
+        .transaction(async (tx) => {
+          const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          setTimeout(() => void terminatePid(pid), 100);
+          await tx.query('SELECT pg_sleep(5)');
+        })
+        .then(
+          () => undefined,
+          (err: Error) => err,
+        );
       expect(storeErrorKind(failure)).toBe('unavailable');
       expect(await client.transaction((tx) => tx.query<{ three: number }>('SELECT 3 AS three'))).toEqual([{ three: 3 }]);
       expect(uncaught).toEqual([]);

@@ -1,8 +1,21 @@
 // POST /v1/events: batches (JSON array and NDJSON), bad input next to good input, duplicates,
 // conflicts and concurrent writers, seen from the balances and entries users read.
 import {
-  available, charges, Envelope, entries, fieldsOf, Ledger, moveClock, postEvents, postNdjson, proAccount, renderCompleted,
-  startLedger, streamingEnded, sumCredits, withField,
+  available,
+  charges,
+  Envelope,
+  entries,
+  fieldsOf,
+  Ledger,
+  moveClock,
+  postEvents,
+  postNdjson,
+  proAccount,
+  renderCompleted,
+  startLedger,
+  streamingEnded,
+  sumCredits,
+  withField,
 } from './support';
 
 let ledger: Ledger;
@@ -44,7 +57,10 @@ describe('a batch of good events', () => {
       { id: stream.id, source: stream.source, status: 'accepted' },
     ]);
     expect(await available(ledger, 'acct_json')).toBe('96.5');
-    expect((await charges(ledger, 'acct_json')).map((e) => [e.usage!.id, e.credits])).toEqual([[video.id, '-2'], [stream.id, '-1.5']]);
+    expect((await charges(ledger, 'acct_json')).map((e) => [e.usage!.id, e.credits])).toEqual([
+      [video.id, '-2'],
+      [stream.id, '-1.5'],
+    ]);
   });
 
   it('is accepted as application/x-ndjson, one event a line', async () => {
@@ -54,14 +70,23 @@ describe('a batch of good events', () => {
     const c = streamingEnded({ subject: 'acct_ndjson', time: at(7), durationMs: 10_000 }); // 0.1
     const res = await postNdjson(ledger, [a, b, c]);
     expect(res.status).toBe(200);
-    expect(res.body.results.map((r: any) => [r.id, r.status])).toEqual([[a.id, 'accepted'], [b.id, 'accepted'], [c.id, 'accepted']]);
+    expect(res.body.results.map((r: any) => [r.id, r.status])).toEqual([
+      [a.id, 'accepted'],
+      [b.id, 'accepted'],
+      [c.id, 'accepted'],
+    ]);
     expect(await available(ledger, 'acct_ndjson')).toBe('94.4');
   });
 
   it('records a failed render without a charge', async () => {
     const { at } = await givenProAccount('acct_failed');
     const failed: Envelope = {
-      specversion: '1.0', id: 'fail-1', source: 'renderer/eu-west-1', type: 'render.failed', time: at(3), subject: 'acct_failed',
+      specversion: '1.0',
+      id: 'fail-1',
+      source: 'renderer/eu-west-1',
+      type: 'render.failed',
+      time: at(3),
+      subject: 'acct_failed',
       data: { jobId: 'job_43', product: 'avatar_video', reason: 'timeout' },
     };
     const res = await postEvents(ledger, [failed]);
@@ -126,7 +151,11 @@ describe('one bad event in a batch', () => {
 
   it('a session of zero seconds: 400 naming data.endedAt', async () => {
     const { at } = await givenProAccount('acct_zero_session');
-    const bad = withField(streamingEnded({ subject: 'acct_zero_session', time: at(12), durationMs: 60_000, id: 'sess-zero' }), 'data.startedAt', at(12));
+    const bad = withField(
+      streamingEnded({ subject: 'acct_zero_session', time: at(12), durationMs: 60_000, id: 'sess-zero' }),
+      'data.startedAt',
+      at(12),
+    );
     const res = await postEvents(ledger, [bad]);
     expect(res.status).toBe(400);
     expect(fieldsOf(res.body, 'sess-zero')).toEqual(['data.endedAt']);
@@ -136,7 +165,11 @@ describe('one bad event in a batch', () => {
   it('a session without UTC offsets: 400 naming data.startedAt and data.endedAt', async () => {
     const { at } = await givenProAccount('acct_local_session');
     const local = streamingEnded({ subject: 'acct_local_session', time: at(12), durationMs: 60_000, id: 'sess-local' });
-    const bad = withField(withField(local, 'data.startedAt', (local.data.startedAt as string).replace('Z', '')), 'data.endedAt', (local.data.endedAt as string).replace('Z', ''));
+    const bad = withField(
+      withField(local, 'data.startedAt', (local.data.startedAt as string).replace('Z', '')),
+      'data.endedAt',
+      (local.data.endedAt as string).replace('Z', ''),
+    );
     const res = await postEvents(ledger, [bad]);
     expect(res.status).toBe(400);
     expect(fieldsOf(res.body, 'sess-local').sort()).toEqual(['data.endedAt', 'data.startedAt']);
@@ -233,7 +266,8 @@ describe('duplicates and conflicts', () => {
     // then
     expect(again.status).toBe(200);
     expect(again.body.results).toEqual([
-      { id: e.id, source: e.source, status: 'duplicate' }, { id: e.id, source: e.source, status: 'duplicate' },
+      { id: e.id, source: e.source, status: 'duplicate' },
+      { id: e.id, source: e.source, status: 'duplicate' },
     ]);
     expect(line.status).toBe(200);
     expect(statuses(line.body)).toEqual(['duplicate']);
@@ -245,8 +279,11 @@ describe('duplicates and conflicts', () => {
     const { at } = await givenProAccount('acct_dup_order');
     const e = renderCompleted({ subject: 'acct_dup_order', time: at(10), durationMs: 103_000 });
     await postEvents(ledger, [e]);
-    const reordered = Object.fromEntries(Object.entries(e).reverse().map(([k, v]) =>
-      [k, k === 'data' ? Object.fromEntries(Object.entries(v as object).reverse()) : v]));
+    const reordered = Object.fromEntries(
+      Object.entries(e)
+        .reverse()
+        .map(([k, v]) => [k, k === 'data' ? Object.fromEntries(Object.entries(v as object).reverse()) : v]),
+    );
     const res = await postNdjson(ledger, [JSON.stringify(reordered)]);
     expect(statuses(res.body)).toEqual(['duplicate']);
     expect(await available(ledger, 'acct_dup_order')).toBe('98');
@@ -317,9 +354,11 @@ describe('concurrent writers on one account', () => {
     // 10 videos of 1 s, 15 s, 29 s, 43 s ... 127 s (0.5 credit per started 30-second block) and
     // 10 API streams of 37 s (37/300 credit, rounded up to the millionth once per record)
     const videoCredits = ['0.5', '0.5', '0.5', '1', '1', '1.5', '1.5', '2', '2', '2.5'];
-    const events = Array.from({ length: 20 }, (_, i) => i % 2 === 0
-      ? renderCompleted({ subject: 'acct_busy', time: at(1 + i), durationMs: 1_000 + (i / 2) * 14_000 })
-      : streamingEnded({ subject: 'acct_busy', time: at(1 + i), durationMs: 37_000 }));
+    const events = Array.from({ length: 20 }, (_, i) =>
+      i % 2 === 0
+        ? renderCompleted({ subject: 'acct_busy', time: at(1 + i), durationMs: 1_000 + (i / 2) * 14_000 })
+        : streamingEnded({ subject: 'acct_busy', time: at(1 + i), durationMs: 37_000 }),
+    );
     const expected = [...videoCredits, ...Array(10).fill('0.123334')];
     // when
     const answers = await Promise.all(events.map((e) => postEvents(ledger, [e])));
@@ -351,7 +390,10 @@ describe('entries of usage', () => {
     await postEvents(ledger, [e], 'req-e2e-42');
     const [charge] = await charges(ledger, 'acct_prov');
     expect(charge).toMatchObject({
-      kind: 'charge', wallet: 'api', credits: '-0.1', at: e.time,
+      kind: 'charge',
+      wallet: 'api',
+      credits: '-0.1',
+      at: e.time,
       usage: { source: 'gateway/us-east-1', id: e.id, kind: 'streaming.api', durationMs: 10_000, priced: '0.1' },
       provenance: { via: 'http', requestId: 'req-e2e-42', event: { source: 'gateway/us-east-1', id: e.id } },
     });

@@ -2,7 +2,16 @@
 // and the release route release, the clock expires; held credits are not available.
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import {
-  balances, Ledger, moveClock, openAccount, postEvents, proAccount, renderCompleted, SIMULATION_START, startLedger, streamingEnded,
+  balances,
+  Ledger,
+  moveClock,
+  openAccount,
+  postEvents,
+  proAccount,
+  renderCompleted,
+  SIMULATION_START,
+  startLedger,
+  streamingEnded,
 } from './support';
 
 let ledger: Ledger;
@@ -14,7 +23,8 @@ afterAll(() => ledger?.close());
 const T0 = new Date(SIMULATION_START).toISOString();
 /** An unlimited video estimated at n credits (2n started 30 s blocks at 0.5). */
 const cr = (n: number) => (60 * n - 1) * 1000;
-const hold = (body: Record<string, unknown>) => ledger.http.post('/v1/holds').send({ product: 'avatar_video', engine: 'unlimited', ...body });
+const hold = (body: Record<string, unknown>) =>
+  ledger.http.post('/v1/holds').send({ product: 'avatar_video', engine: 'unlimited', ...body });
 const holdsOf = async (accountId: string, status?: string) => {
   const res = await ledger.http.get(`/v1/accounts/${accountId}/holds`).query(status ? { status } : {});
   expect(res.status).toBe(200);
@@ -30,8 +40,14 @@ describe('POST /v1/holds', () => {
     // then
     expect(first.status).toBe(201);
     expect(first.body).toEqual({
-      holdId: expect.any(String), accountId: 'acct_hold', wallet: 'api', holdKey: 'job_1', credits: '4', status: 'held',
-      placedAt: T0, expiresAt: new Date(Date.parse(T0) + 3_600_000).toISOString(),
+      holdId: expect.any(String),
+      accountId: 'acct_hold',
+      wallet: 'api',
+      holdKey: 'job_1',
+      credits: '4',
+      status: 'held',
+      placedAt: T0,
+      expiresAt: new Date(Date.parse(T0) + 3_600_000).toISOString(),
     });
     const b = await balances(ledger, 'acct_hold');
     expect(b.wallets.api).toMatchObject({ available: '96', held: '4' });
@@ -62,7 +78,9 @@ describe('POST /v1/holds', () => {
     // given 10 free credits
     await openAccount(ledger, 'acct_hold_race');
     // when 200 one-credit holds arrive at once
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => hold({ accountId: 'acct_hold_race', holdKey: `job_${i}`, estimatedDurationMs: cr(1) })));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => hold({ accountId: 'acct_hold_race', holdKey: `job_${i}`, estimatedDurationMs: cr(1) })),
+    );
     // then
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
@@ -89,7 +107,9 @@ describe('a hold ends once', () => {
 
   it('streaming.session.ended of its sessionId captures it', async () => {
     await proAccount(ledger, 'acct_cap_s');
-    const placed = await ledger.http.post('/v1/holds').send({ accountId: 'acct_cap_s', holdKey: 'sess_1', integration: 'api', estimatedDurationMs: 600_000 });
+    const placed = await ledger.http
+      .post('/v1/holds')
+      .send({ accountId: 'acct_cap_s', holdKey: 'sess_1', integration: 'api', estimatedDurationMs: 600_000 });
     expect(placed.status).toBe(201);
     expect((await balances(ledger, 'acct_cap_s')).wallets.api.held).toBe(placed.body.credits);
     await postEvents(ledger, [streamingEnded({ subject: 'acct_cap_s', time: T0, durationMs: 300_000, sessionId: 'sess_1' })]);
@@ -100,10 +120,18 @@ describe('a hold ends once', () => {
   it('render.failed of its jobId releases it; the release route releases once', async () => {
     await proAccount(ledger, 'acct_rel');
     await hold({ accountId: 'acct_rel', holdKey: 'job_fail', estimatedDurationMs: cr(3) });
-    const fail = await postEvents(ledger, [{
-      specversion: '1.0', id: 'fail-1', source: 'renderer/eu-west-1', type: 'render.failed', time: T0, subject: 'acct_rel',
-      datacontenttype: 'application/json', data: { jobId: 'job_fail', product: 'avatar_video', reason: 'timeout' },
-    }]);
+    const fail = await postEvents(ledger, [
+      {
+        specversion: '1.0',
+        id: 'fail-1',
+        source: 'renderer/eu-west-1',
+        type: 'render.failed',
+        time: T0,
+        subject: 'acct_rel',
+        datacontenttype: 'application/json',
+        data: { jobId: 'job_fail', product: 'avatar_video', reason: 'timeout' },
+      },
+    ]);
     expect(fail.status).toBeLessThan(300);
     expect(await holdsOf('acct_rel', 'released')).toEqual([expect.objectContaining({ holdKey: 'job_fail' })]);
 
@@ -131,7 +159,9 @@ describe('a hold ends once', () => {
     expect((await balances(ledger, 'acct_exp')).wallets.api.held).toBe('0');
     expect((await balances(ledger, 'acct_exp', new Date(Date.parse(T0) + 300_000).toISOString())).wallets.api.held).toBe('2');
     // Its usage after expiry is still charged.
-    await postEvents(ledger, [renderCompleted({ subject: 'acct_exp', time: new Date(Date.parse(T0) + 601_000).toISOString(), durationMs: cr(2), jobId: 'job_exp' })]);
+    await postEvents(ledger, [
+      renderCompleted({ subject: 'acct_exp', time: new Date(Date.parse(T0) + 601_000).toISOString(), durationMs: cr(2), jobId: 'job_exp' }),
+    ]);
     expect((await balances(ledger, 'acct_exp')).wallets.api.available).toBe('98');
   });
 });

@@ -3,7 +3,18 @@
 // and the good events of its batch are still recorded.
 import { randomUUID } from 'crypto';
 import { MAX_JSON_DEPTH, MAX_LENGTH, MAX_RENDER_MS, MAX_SESSION_MS } from '@ledger/service/kit/input-limits';
-import { Envelope, charges, Ledger, MINUTE, postEvents, proAccountAnHourOld, renderCompleted, startLedger, streamingEnded, withField } from './support';
+import {
+  Envelope,
+  charges,
+  Ledger,
+  MINUTE,
+  postEvents,
+  proAccountAnHourOld,
+  renderCompleted,
+  startLedger,
+  streamingEnded,
+  withField,
+} from './support';
 
 let ledger: Ledger;
 beforeAll(async () => {
@@ -20,7 +31,12 @@ const deep = (levels: number): unknown => {
 };
 
 const renderFailed = (subject: string, time: string, reason: string): Envelope => ({
-  specversion: '1.0', id: randomUUID(), source: 'renderer/eu-west-1', type: 'render.failed', time, subject,
+  specversion: '1.0',
+  id: randomUUID(),
+  source: 'renderer/eu-west-1',
+  type: 'render.failed',
+  time,
+  subject,
   data: { jobId: 'job_f', product: 'avatar_video', reason },
 });
 
@@ -41,10 +57,22 @@ describe('a hostile field next to good events', () => {
     ['durationMs 1e15', (e) => withField(e, 'data.durationMs', 1e15), 'data.durationMs'],
     ['durationMs 1e308', (e) => withField(e, 'data.durationMs', 1e308), 'data.durationMs'],
     ['a render one ms longer than 24 hours', (e) => withField(e, 'data.durationMs', MAX_RENDER_MS + 1), 'data.durationMs'],
-    ['a 100-year session', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: 100 * 365 * 24 * 60 * MINUTE }), 'data.endedAt'],
-    ['a session one ms longer than 7 days', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MAX_SESSION_MS + 1 }), 'data.endedAt'],
-    ['a tab in data.sessionId', (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MINUTE, sessionId: 'sess\t1' }), 'data.sessionId'],
-    ['a NUL in a failed render\'s reason', (e, at) => renderFailed(e.subject, at(11), 'oops\u0000'), 'data.reason'],
+    [
+      'a 100-year session',
+      (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: 100 * 365 * 24 * 60 * MINUTE }),
+      'data.endedAt',
+    ],
+    [
+      'a session one ms longer than 7 days',
+      (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MAX_SESSION_MS + 1 }),
+      'data.endedAt',
+    ],
+    [
+      'a tab in data.sessionId',
+      (e, at) => streamingEnded({ subject: e.subject, time: at(11), durationMs: MINUTE, sessionId: 'sess\t1' }),
+      'data.sessionId',
+    ],
+    ["a NUL in a failed render's reason", (e, at) => renderFailed(e.subject, at(11), 'oops\u0000'), 'data.reason'],
   ];
 
   it.each(cases)('%s: rejected naming the field; the neighbours are charged', async (_name, spoil, field) => {
@@ -69,7 +97,9 @@ describe('a hostile field next to good events', () => {
     const bad = renderCompleted({ subject: accountId, time: at(11), durationMs: 103_000 });
     const after = renderCompleted({ subject: accountId, time: at(12), durationMs: 103_000 });
     const badText = JSON.stringify(bad).replace(/}}$/, `,"extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`);
-    const res = await ledger.http.post('/v1/events').set('content-type', 'application/json')
+    const res = await ledger.http
+      .post('/v1/events')
+      .set('content-type', 'application/json')
       .send(`[${JSON.stringify(before)},${badText},${JSON.stringify(after)}]`);
     expect(res.status).toBe(400);
     expect(res.body.results.map((r: any) => r.status)).toEqual(['accepted', 'rejected', 'accepted']);
@@ -78,7 +108,9 @@ describe('a hostile field next to good events', () => {
   });
 
   it('a rejected id or source that breaks the rule is not echoed in the answer', async () => {
-    const res = await postEvents(ledger, [withField(renderCompleted({ subject: 'acct_x', time: '2026-01-01T00:00:00Z', durationMs: 1 }), 'id', 'a\u0000b')]);
+    const res = await postEvents(ledger, [
+      withField(renderCompleted({ subject: 'acct_x', time: '2026-01-01T00:00:00Z', durationMs: 1 }), 'id', 'a\u0000b'),
+    ]);
     expect(res.status).toBe(400);
     expect(res.body.results[0].id).toBeUndefined();
     expect(res.body.results[0].source).toBe('renderer/eu-west-1');
@@ -110,16 +142,22 @@ describe('the other routes', () => {
 
   it('POST /v1/authorizations with estimatedDurationMs 1e308 is a 400 naming it', async () => {
     await givenProAccount('acct_auth_huge');
-    const res = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_auth_huge', product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: 1e308 });
+    const res = await ledger.http
+      .post('/v1/authorizations')
+      .send({ accountId: 'acct_auth_huge', product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: 1e308 });
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: any) => d.field)).toEqual(['estimatedDurationMs']);
   });
 
   it('a render estimate above 24 hours is a 400; a session estimate of 2 days is answered', async () => {
     await givenProAccount('acct_auth_long');
-    const render = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_auth_long', product: 'proofreading', estimatedDurationMs: MAX_RENDER_MS + 1 });
+    const render = await ledger.http
+      .post('/v1/authorizations')
+      .send({ accountId: 'acct_auth_long', product: 'proofreading', estimatedDurationMs: MAX_RENDER_MS + 1 });
     expect(render.status).toBe(400);
-    const session = await ledger.http.post('/v1/authorizations').send({ accountId: 'acct_auth_long', integration: 'api', estimatedDurationMs: 2 * 24 * 60 * MINUTE });
+    const session = await ledger.http
+      .post('/v1/authorizations')
+      .send({ accountId: 'acct_auth_long', integration: 'api', estimatedDurationMs: 2 * 24 * 60 * MINUTE });
     expect(session.status).toBe(200);
   });
 
@@ -154,7 +192,10 @@ describe('a body above LEDGER_MAX_BODY_BYTES (10 MiB by default)', () => {
   it('a smaller limit is a setting', async () => {
     const small = await startLedger({ LEDGER_MAX_BODY_BYTES: '2048' });
     try {
-      const res = await small.http.post('/v1/events').set('content-type', 'application/json').send(JSON.stringify(['y'.repeat(3000)]));
+      const res = await small.http
+        .post('/v1/events')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(['y'.repeat(3000)]));
       expect(res.status).toBe(413);
     } finally {
       await small.close();

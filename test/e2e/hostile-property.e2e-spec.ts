@@ -32,7 +32,23 @@ const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.double({ noNaN: true }),
   fc.jsonValue({ maxDepth: 4 }),
 );
-const RENDER_FIELDS = ['specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'data', 'data.jobId', 'data.product', 'data.engine', 'data.durationMs', 'data.resolution', 'data.watermarked', 'data.extra'];
+const RENDER_FIELDS = [
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'time',
+  'subject',
+  'datacontenttype',
+  'data',
+  'data.jobId',
+  'data.product',
+  'data.engine',
+  'data.durationMs',
+  'data.resolution',
+  'data.watermarked',
+  'data.extra',
+];
 const SESSION_FIELDS = ['data.sessionId', 'data.integration', 'data.startedAt', 'data.endedAt'];
 
 it('a hostile value in any field: never a 5xx, the neighbours are recorded', async () => {

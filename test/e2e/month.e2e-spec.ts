@@ -2,8 +2,19 @@
 // instant, the 30-day expiry gap at the end of the month, invoices, and the ledger entries.
 // The tests share one timeline (the clock only moves forward), so they run in order.
 import {
-  available, balances, entries, Ledger, moveClock, openAccount, postEvents, proAccount, renderCompleted, setClock, startLedger,
-  startPlan, streamingEnded,
+  available,
+  balances,
+  entries,
+  Ledger,
+  moveClock,
+  openAccount,
+  postEvents,
+  proAccount,
+  renderCompleted,
+  setClock,
+  startLedger,
+  startPlan,
+  streamingEnded,
 } from './support';
 
 let ledger: Ledger;
@@ -29,9 +40,14 @@ describe('what usage costs (pricing.md)', () => {
     // then
     const api = (await balances(ledger, 'acct_pro')).wallets.api;
     expect(api).toMatchObject({ plan: 'api_pro', available: '98', overage: '0', uncovered: '0', exhausted: false });
-    expect(api.lots).toEqual([expect.objectContaining({
-      granted: '100', remaining: '98', issuedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-31T00:00:00.000Z',
-    })]);
+    expect(api.lots).toEqual([
+      expect.objectContaining({
+        granted: '100',
+        remaining: '98',
+        issuedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: '2026-01-31T00:00:00.000Z',
+      }),
+    ]);
   });
 
   it('a 10-second API stream costs the 30-second minimum: 0.1 credit', async () => {
@@ -50,8 +66,13 @@ describe('what usage costs (pricing.md)', () => {
       [streamingEnded({ subject: 'acct_stream', time: t, durationMs: 7.5 * MIN }), '1.5'],
       [streamingEnded({ subject: 'acct_stream', time: t, durationMs: 61_000 }), '0.203334'], // 61/300, rounded up
     ];
-    await postEvents(ledger, cases.map(([e]) => e));
-    const byId = new Map((await entries(ledger, 'acct_stream')).filter((e) => e.kind === 'charge').map((e) => [e.usage!.id, e.usage!.priced]));
+    await postEvents(
+      ledger,
+      cases.map(([e]) => e),
+    );
+    const byId = new Map(
+      (await entries(ledger, 'acct_stream')).filter((e) => e.kind === 'charge').map((e) => [e.usage!.id, e.usage!.priced]),
+    );
     expect(cases.map(([e]) => byId.get(e.id))).toEqual(cases.map(([, credits]) => credits));
     expect(await available(ledger, 'acct_stream')).toBe('89.196666'); // 99.9 - 10.703334
   });
@@ -111,16 +132,20 @@ describe('the end of January', () => {
     expect(api.plan).toBe('api_pro'); // the period runs until 1 February
   });
 
-  it('the expiry is an entry of the 98 credits left, at the lot\'s expiry instant, recorded by the clock', async () => {
+  it("the expiry is an entry of the 98 credits left, at the lot's expiry instant, recorded by the clock", async () => {
     const expiry = (await entries(ledger, 'acct_pro')).filter((e) => e.kind === 'expiry');
-    expect(expiry).toEqual([expect.objectContaining({ wallet: 'api', credits: '-98', at: '2026-01-31T00:00:00.000Z', provenance: { via: 'clock' } })]);
+    expect(expiry).toEqual([
+      expect.objectContaining({ wallet: 'api', credits: '-98', at: '2026-01-31T00:00:00.000Z', provenance: { via: 'clock' } }),
+    ]);
   });
 
   it('back to 100 on 1 February, with February invoiced', async () => {
     await moveClock(ledger, '2026-02-01T00:00:00Z');
     const api = (await balances(ledger, 'acct_pro')).wallets.api;
     expect(api.available).toBe('100');
-    expect(api.lots.map((l) => [l.granted, l.issuedAt, l.expiresAt])).toEqual([['100', '2026-02-01T00:00:00.000Z', '2026-03-03T00:00:00.000Z']]);
+    expect(api.lots.map((l) => [l.granted, l.issuedAt, l.expiresAt])).toEqual([
+      ['100', '2026-02-01T00:00:00.000Z', '2026-03-03T00:00:00.000Z'],
+    ]);
     // and the 31 January gap is still there in history
     expect(await available(ledger, 'acct_pro', 'api', '2026-01-31T23:59:59.999Z')).toBe('0');
   });
@@ -160,7 +185,7 @@ describe('entries', () => {
 });
 
 describe('invoices', () => {
-  it('lists an account\'s invoices: Pro for January and February, $99 each', async () => {
+  it("lists an account's invoices: Pro for January and February, $99 each", async () => {
     const res = await ledger.http.get('/v1/invoices').query({ accountId: 'acct_pro' });
     expect(res.status).toBe(200);
     expect(res.body.invoices.map((i: any) => [i.kind, i.plan, i.period.startsAt, i.period.endsAt, i.totalCents])).toEqual([
@@ -209,12 +234,15 @@ describe('invoices', () => {
     }
   });
 
-  it('filters all accounts\' invoices by issue time', async () => {
+  it("filters all accounts' invoices by issue time", async () => {
     const res = await ledger.http.get('/v1/invoices').query({ from: '2026-02-01T00:00:00.000Z' });
     expect(res.status).toBe(200);
     const rows = res.body.invoices.map((i: any) => [i.accountId, i.kind]).sort();
     expect(rows).toEqual([
-      ['acct_live', 'overage'], ['acct_live', 'plan'], ['acct_pro', 'plan'], ['acct_stream', 'plan'],
+      ['acct_live', 'overage'],
+      ['acct_live', 'plan'],
+      ['acct_pro', 'plan'],
+      ['acct_stream', 'plan'],
     ]);
   });
 });

@@ -3,7 +3,19 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { balances, entries, Ledger, moveClock, postEvents, postNdjson, proAccount, renderCompleted, startLedger, streamingEnded, withField } from './support';
+import {
+  balances,
+  entries,
+  Ledger,
+  moveClock,
+  postEvents,
+  postNdjson,
+  proAccount,
+  renderCompleted,
+  startLedger,
+  streamingEnded,
+  withField,
+} from './support';
 
 let dir: string;
 let ledger: Ledger | undefined;

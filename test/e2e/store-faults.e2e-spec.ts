@@ -25,7 +25,8 @@ function failAppendsOf(ids: Set<string>, error: () => Error) {
   });
 }
 
-const pgError = (code: string, message: string) => Object.assign(new Error(message), { code, severity: 'ERROR', detail: 'Key (id)=(customer secret) ...' });
+const pgError = (code: string, message: string) =>
+  Object.assign(new Error(message), { code, severity: 'ERROR', detail: 'Key (id)=(customer secret) ...' });
 
 it('a record the store refuses is rejected as unrecordable; the other events of the batch are recorded', async () => {
   const at = await givenProAccount('acct_refused');
@@ -33,8 +34,18 @@ it('a record the store refuses is rejected as unrecordable; the other events of 
   const spy = failAppendsOf(new Set([events[4].id]), () => pgError('54000', 'index row requires 12048 bytes, maximum size is 8191'));
   const res = await postEvents(ledger, events);
   expect(res.status).toBe(400);
-  expect(res.body.results.map((r: any) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'rejected', 'accepted', 'accepted']);
-  expect(res.body.details).toEqual([expect.objectContaining({ index: 4, id: events[4].id, errors: [expect.objectContaining({ field: '$', code: 'unrecordable' })] })]);
+  expect(res.body.results.map((r: any) => r.status)).toEqual([
+    'accepted',
+    'accepted',
+    'accepted',
+    'accepted',
+    'rejected',
+    'accepted',
+    'accepted',
+  ]);
+  expect(res.body.details).toEqual([
+    expect.objectContaining({ index: 4, id: events[4].id, errors: [expect.objectContaining({ field: '$', code: 'unrecordable' })] }),
+  ]);
   expect(JSON.stringify(res.body)).not.toContain('customer secret');
   // bisected: a handful of appends, not one per event
   expect(spy.mock.calls.length).toBeLessThanOrEqual(8);
@@ -49,7 +60,10 @@ it.each([
 ])('an unavailable store (%s): 503, nothing recorded; the same batch later is recorded', async (_name, error) => {
   const accountId = `acct_down_${Math.random().toString(36).slice(2, 8)}`;
   const at = await givenProAccount(accountId);
-  const events = [renderCompleted({ subject: accountId, time: at(10), durationMs: 1_000 }), renderCompleted({ subject: accountId, time: at(11), durationMs: 1_000 })];
+  const events = [
+    renderCompleted({ subject: accountId, time: at(10), durationMs: 1_000 }),
+    renderCompleted({ subject: accountId, time: at(11), durationMs: 1_000 }),
+  ];
   const spy = failAppendsOf(new Set(events.map((e) => e.id)), error);
   const down = await postEvents(ledger, events);
   expect(down.status).toBe(503);

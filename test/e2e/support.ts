@@ -63,21 +63,30 @@ export const renderCompleted = (
   c: Common & { durationMs: number; product?: string; engine?: string | null; resolution?: string; watermarked?: boolean; jobId?: string },
 ): Envelope => {
   const product = c.product ?? 'avatar_video';
-  const engine = c.engine === null ? undefined : c.engine ?? (product === 'avatar_video' ? 'unlimited' : undefined);
+  const engine = c.engine === null ? undefined : (c.engine ?? (product === 'avatar_video' ? 'unlimited' : undefined));
   return envelope('render.completed', c, {
-    jobId: c.jobId ?? `job_${randomUUID().slice(0, 8)}`, product,
-    ...(engine ? { engine } : {}), durationMs: c.durationMs,
-    resolution: c.resolution ?? '1080p', watermarked: c.watermarked ?? false,
+    jobId: c.jobId ?? `job_${randomUUID().slice(0, 8)}`,
+    product,
+    ...(engine ? { engine } : {}),
+    durationMs: c.durationMs,
+    resolution: c.resolution ?? '1080p',
+    watermarked: c.watermarked ?? false,
   });
 };
 
 /** A streaming session that lasted `durationMs` and ended at `time`. */
 export const streamingEnded = (c: Common & { durationMs: number; integration?: string; sessionId?: string }): Envelope => {
   const ended = Date.parse(c.time);
-  return envelope('streaming.session.ended', { source: 'gateway/eu-west-1', ...c }, {
-    sessionId: c.sessionId ?? `sess_${randomUUID().slice(0, 8)}`, integration: c.integration ?? 'api',
-    startedAt: new Date(ended - c.durationMs).toISOString(), endedAt: new Date(ended).toISOString(),
-  });
+  return envelope(
+    'streaming.session.ended',
+    { source: 'gateway/eu-west-1', ...c },
+    {
+      sessionId: c.sessionId ?? `sess_${randomUUID().slice(0, 8)}`,
+      integration: c.integration ?? 'api',
+      startedAt: new Date(ended - c.durationMs).toISOString(),
+      endedAt: new Date(ended).toISOString(),
+    },
+  );
 };
 
 /** A deep copy with `path` (dot separated) set to `value`, or removed when `value` is undefined. */
@@ -101,7 +110,9 @@ export const postEvents = (l: Ledger, events: unknown[], requestId?: string) => 
 
 /** NDJSON: each element is a line (strings are sent as they are, anything else as JSON). */
 export const postNdjson = (l: Ledger, lines: unknown[]) =>
-  l.http.post('/v1/events').set('content-type', 'application/x-ndjson')
+  l.http
+    .post('/v1/events')
+    .set('content-type', 'application/x-ndjson')
     .send(lines.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('\n') + '\n');
 
 export async function openAccount(l: Ledger, accountId: string, name = `Account ${accountId}`): Promise<void> {
@@ -140,7 +151,11 @@ export interface WalletView {
   lots: { lotId: string; granted: string; remaining: string; issuedAt: string; expiresAt: string }[];
 }
 
-export async function balances(l: Ledger, accountId: string, asOf?: string): Promise<{ accountId: string; asOf: string; wallets: Record<string, WalletView> }> {
+export async function balances(
+  l: Ledger,
+  accountId: string,
+  asOf?: string,
+): Promise<{ accountId: string; asOf: string; wallets: Record<string, WalletView> }> {
   const res = await l.http.get(`/v1/accounts/${accountId}/balances`).query(asOf ? { asOf } : {});
   if (res.status !== 200) throw new Error(`balances of ${accountId}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;

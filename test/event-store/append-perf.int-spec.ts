@@ -54,7 +54,9 @@ async function compare(client: SqlClient, schema: string): Promise<{ append: num
 }
 
 const expectWithinTarget = (label: string, t: { append: number; raw: number }) => {
-  process.stderr.write(`${label}: ${ROWS} events, append ${t.append.toFixed(1)} ms, raw INSERT ${t.raw.toFixed(1)} ms (x${(t.append / t.raw).toFixed(2)})\n`);
+  process.stderr.write(
+    `${label}: ${ROWS} events, append ${t.append.toFixed(1)} ms, raw INSERT ${t.raw.toFixed(1)} ms (x${(t.append / t.raw).toFixed(2)})\n`,
+  );
   expect(t.append).toBeLessThanOrEqual(t.raw * MAX_RATIO);
 };
 

@@ -79,7 +79,7 @@ function conformanceTests(adapter: ConformanceAdapter): void {
   /** Everything after `from` on the given streams, paging through $all. */
   const readOwn = async (store: EventStore, from: GlobalPosition, streams: Set<string>, page = 1000) => {
     const out: RecordedEvent[] = [];
-    for (let pos = from; ; ) {
+    for (let pos = from; ;) {
       const batch = await store.readAll(pos, page);
       if (batch.length === 0) return out;
       out.push(...batch.filter((e) => streams.has(e.streamId)));
@@ -97,7 +97,11 @@ function conformanceTests(adapter: ConformanceAdapter): void {
     const { store } = await open();
     const s = id('order');
     const [result] = await store.append([
-      { streamId: s, expectedVersion: 0, events: [ev('Opened', { n: 1 }, { by: 'test' }), ev('Added', { sku: 'a"b\\c', q: [1, 2] }), ev('Closed')] },
+      {
+        streamId: s,
+        expectedVersion: 0,
+        events: [ev('Opened', { n: 1 }, { by: 'test' }), ev('Added', { sku: 'a"b\\c', q: [1, 2] }), ev('Closed')],
+      },
     ]);
     expect(result.streamId).toBe(s);
     expect(result.nextVersion).toBe(3);
@@ -147,7 +151,9 @@ function conformanceTests(adapter: ConformanceAdapter): void {
     const { store } = await open();
     const s = id('race');
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, w) => store.append([{ streamId: s, expectedVersion: 0, events: [ev('Won', { w }), ev('Won', { w })] }])),
+      Array.from({ length: 10 }, (_, w) =>
+        store.append([{ streamId: s, expectedVersion: 0, events: [ev('Won', { w }), ev('Won', { w })] }]),
+      ),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     expect(won).toHaveLength(1);
@@ -220,7 +226,17 @@ function conformanceTests(adapter: ConformanceAdapter): void {
 
     // The same key twice in one call.
     const twice = await rejection(
-      store.append([{ streamId: s3, expectedVersion: 0, events: events(1), dedupe: [{ key: k3, fingerprint: 'a' }, { key: k3, fingerprint: 'a' }] }]),
+      store.append([
+        {
+          streamId: s3,
+          expectedVersion: 0,
+          events: events(1),
+          dedupe: [
+            { key: k3, fingerprint: 'a' },
+            { key: k3, fingerprint: 'a' },
+          ],
+        },
+      ]),
     );
     expect(twice).toBeInstanceOf(DuplicateKey);
     expect(await store.readStream(s3)).toEqual([]);
@@ -322,8 +338,11 @@ function conformanceTests(adapter: ConformanceAdapter): void {
     await store.append(streams.map((s, i) => ({ streamId: s, expectedVersion: 0, events: events(1 + (i % 3)) })));
     const batch = await store.readStreams(streams);
     expect(batch.size).toBe(streams.length);
-    streams.forEach((s, i) => expect(batch.get(s)!.map((e) => [e.streamId, e.streamVersion, e.data])).toEqual(
-      Array.from({ length: 1 + (i % 3) }, (_, j) => [s, j + 1, { i: j }])));
+    streams.forEach((s, i) =>
+      expect(batch.get(s)!.map((e) => [e.streamId, e.streamVersion, e.data])).toEqual(
+        Array.from({ length: 1 + (i % 3) }, (_, j) => [s, j + 1, { i: j }]),
+      ),
+    );
   });
 
   (adapter.noRestart ? it.skip : it)(
@@ -342,7 +361,9 @@ function conformanceTests(adapter: ConformanceAdapter): void {
       expect((await store.findDedupe([key])).get(key)).toEqual({ key, fingerprint: 'fp', streamId: s });
       expect(await store.readStreams([s])).toEqual(new Map([[s, written]]));
       expect(await rejection(store.append([{ streamId: s, expectedVersion: 0, events: events(1) }]))).toBeInstanceOf(WrongExpectedVersion);
-      expect(await rejection(store.append([{ streamId: id('x'), expectedVersion: 0, events: events(1), dedupe: [{ key, fingerprint: 'fp' }] }]))).toBeInstanceOf(DuplicateKey);
+      expect(
+        await rejection(store.append([{ streamId: id('x'), expectedVersion: 0, events: events(1), dedupe: [{ key, fingerprint: 'fp' }] }])),
+      ).toBeInstanceOf(DuplicateKey);
       const [next] = await store.append([{ streamId: s, expectedVersion: 3, events: events(1) }]);
       expect(next.nextVersion).toBe(4);
       expect(next.lastPosition! > written[2].globalPosition).toBe(true);

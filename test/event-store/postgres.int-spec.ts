@@ -38,12 +38,15 @@ describeEventStoreConformance(
     : 'DATABASE_URL not set',
 );
 
-describeRecentWindow('PostgreSQL server', url
-  ? () => {
-      const schema = freshSchema();
-      return ({ recentEvents }) => SqlEventStore.open(PgClient.connect(url), { schema, recentEvents });
-    }
-  : 'DATABASE_URL not set');
+describeRecentWindow(
+  'PostgreSQL server',
+  url
+    ? () => {
+        const schema = freshSchema();
+        return ({ recentEvents }) => SqlEventStore.open(PgClient.connect(url), { schema, recentEvents });
+      }
+    : 'DATABASE_URL not set',
+);
 
 // The conformance suite above reads its own appends from memory; this one reads from the server only.
 describeEventStoreConformance(
@@ -53,14 +56,18 @@ describeEventStoreConformance(
         async open({ beforeCommit }) {
           const schema = freshSchema();
           const store = await SqlEventStore.open(PgClient.connect(url), { schema, beforeCommit, recentEvents: 0 });
-          return { store, restart: () => store.close().then(() => SqlEventStore.open(PgClient.connect(url), { schema, beforeCommit, recentEvents: 0 })) };
+          return {
+            store,
+            restart: () => store.close().then(() => SqlEventStore.open(PgClient.connect(url), { schema, beforeCommit, recentEvents: 0 })),
+          };
         },
         cleanup: () => dropSchemas(url),
       }
     : 'DATABASE_URL not set',
 );
 
-const describeServer = (title: string, body: () => void) => (url ? describe(title, body) : describeSkipped(title, 'DATABASE_URL not set', body));
+const describeServer = (title: string, body: () => void) =>
+  url ? describe(title, body) : describeSkipped(title, 'DATABASE_URL not set', body);
 
 describeServer('openEventStore (PostgreSQL server)', () => {
   afterAll(() => dropSchemas(url!));
@@ -87,7 +94,10 @@ describeServer('SqlEventStore against a writer that bypasses its lock', () => {
     try {
       await conn.query('BEGIN');
       await conn.query(rawInsert(schema));
-      const appending = append(store).then(() => undefined, (err: unknown) => err);
+      const appending = append(store).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100)); // the append now waits on the index
       await conn.query('COMMIT');
       return await appending;
@@ -101,7 +111,8 @@ describeServer('SqlEventStore against a writer that bypasses its lock', () => {
   it('reports a dedupe key inserted concurrently as DuplicateKey', async () => {
     const err = await race(
       (s) => `INSERT INTO ${s}.dedupe (key, fingerprint, stream_id) VALUES ('k', 'raw', 'elsewhere')`,
-      (store) => store.append([{ streamId: 's', expectedVersion: 0, events: [{ type: 'T', data: {} }], dedupe: [{ key: 'k', fingerprint: 'f' }] }]),
+      (store) =>
+        store.append([{ streamId: 's', expectedVersion: 0, events: [{ type: 'T', data: {} }], dedupe: [{ key: 'k', fingerprint: 'f' }] }]),
     );
     expect(err).toBeInstanceOf(DuplicateKey);
     expect((err as DuplicateKey).keys).toEqual(['k']);

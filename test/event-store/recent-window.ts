@@ -13,7 +13,13 @@ const charge = (i: number): StreamAppend => ({
   events: [
     {
       type: 'UsageCharged',
-      data: { credits: `${i}500000`, draws: [{ lotId: `lot-${i}`, credits: '1' }], periodId: i % 2 ? null : 'p1', note: 'é ☃ "q" \\ \n', nested: { n: i, f: 0.5, t: true } },
+      data: {
+        credits: `${i}500000`,
+        draws: [{ lotId: `lot-${i}`, credits: '1' }],
+        periodId: i % 2 ? null : 'p1',
+        note: 'é ☃ "q" \\ \n',
+        nested: { n: i, f: 0.5, t: true },
+      },
       metadata: { via: 'kafka', topic: 'usage.renders', partition: i % 6, offset: String(i) },
     },
     { type: 'Noted', data: {} },
@@ -48,7 +54,8 @@ export function describeRecentWindow(name: string, newLog: NewLog | string): voi
           }
         }
         const paged = [];
-        for (let page = await writer.readAll(0n, 5); page.length > 0; page = await writer.readAll(page[page.length - 1].globalPosition, 5)) paged.push(...page);
+        for (let page = await writer.readAll(0n, 5); page.length > 0; page = await writer.readAll(page[page.length - 1].globalPosition, 5))
+          paged.push(...page);
         expect(paged).toEqual(all);
         // and the other writer's events (not held in the writer's memory) are among them
         expect(all.filter((e) => e.metadata.offset === '3')).toHaveLength(1);

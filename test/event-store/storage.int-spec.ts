@@ -27,7 +27,12 @@ const dropSchemas = async () => {
 afterAll(dropSchemas);
 
 const charge = (streamId: string, key: string) => [
-  { streamId, expectedVersion: 0, events: [{ type: 'UsageCharged', data: { credits: '5' }, metadata: { via: 'test' } }], dedupe: [{ key, fingerprint: 'f' }] },
+  {
+    streamId,
+    expectedVersion: 0,
+    events: [{ type: 'UsageCharged', data: { credits: '5' }, metadata: { via: 'test' } }],
+    dedupe: [{ key, fingerprint: 'f' }],
+  },
 ];
 
 /** The log is the events table of `database`, read by SQL as the projector's reader does. */
@@ -43,7 +48,8 @@ function describeSqlStorage(title: string, kind: 'pglite' | 'postgres', config: 
 
         const [result] = await storage.store.append(charge('account-a', 'k1'));
         const rows = await storage.database.query<{ global_position: bigint; stream_id: string; type: string }>(
-          `SELECT global_position, stream_id, type FROM ${schema}.events ORDER BY global_position`);
+          `SELECT global_position, stream_id, type FROM ${schema}.events ORDER BY global_position`,
+        );
         expect(rows).toEqual([{ global_position: result.lastPosition, stream_id: 'account-a', type: 'UsageCharged' }]);
         expect((await storage.database.query(`SELECT key FROM ${schema}.dedupe`)).map((r) => r.key)).toEqual(['k1']);
 
@@ -107,8 +113,9 @@ describe('openLedgerStorage, kurrentdb (checks that need no KurrentDB server)', 
   const unreachable = 'kurrentdb://127.0.0.1:1?tls=false';
 
   it('refuses a schema name that is not a plain identifier before connecting to anything', async () => {
-    await expect(openLedgerStorage({ kind: 'kurrentdb', url: unreachable, databaseUrl: 'postgres://nobody@127.0.0.1:1/none' }, 'x; DROP TABLE y'))
-      .rejects.toThrow('invalid schema name');
+    await expect(
+      openLedgerStorage({ kind: 'kurrentdb', url: unreachable, databaseUrl: 'postgres://nobody@127.0.0.1:1/none' }, 'x; DROP TABLE y'),
+    ).rejects.toThrow('invalid schema name');
   });
 
   const server = databaseUrl ? it : it.skip;
@@ -116,17 +123,25 @@ describe('openLedgerStorage, kurrentdb (checks that need no KurrentDB server)', 
     const schema = freshSchema();
     await (await openLedgerStorage({ kind: 'postgres', url: databaseUrl! }, schema)).close();
     await expect(openLedgerStorage({ kind: 'kurrentdb', url: unreachable, databaseUrl: databaseUrl! }, schema)).rejects.toThrow(
-      `schema ${schema} of the PostgreSQL database holds a SQL event log`);
+      `schema ${schema} of the PostgreSQL database holds a SQL event log`,
+    );
   });
 
   server(`rejects at open when KurrentDB cannot be reached${databaseUrl ? '' : ' (skipped: DATABASE_URL not set)'}`, async () => {
     const schema = freshSchema();
-    await expect(openLedgerStorage({ kind: 'kurrentdb', url: unreachable, databaseUrl: databaseUrl! }, schema)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(openLedgerStorage({ kind: 'kurrentdb', url: unreachable, databaseUrl: databaseUrl! }, schema)).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
   });
 });
 
-const kurrentSkip = !kurrentUrl ? 'no KurrentDB server reachable (KURRENTDB_URL not set)' : !databaseUrl ? 'DATABASE_URL not set' : undefined;
-const describeKurrent = (title: string, body: () => void) => (kurrentSkip ? describeSkipped(title, kurrentSkip, body) : describe(title, body));
+const kurrentSkip = !kurrentUrl
+  ? 'no KurrentDB server reachable (KURRENTDB_URL not set)'
+  : !databaseUrl
+    ? 'DATABASE_URL not set'
+    : undefined;
+const describeKurrent = (title: string, body: () => void) =>
+  kurrentSkip ? describeSkipped(title, kurrentSkip, body) : describe(title, body);
 
 describeKurrent('openLedgerStorage, kurrentdb', () => {
   it('keeps the log and its dedupe keys in KurrentDB, and gives PostgreSQL for the read models', async () => {
@@ -141,13 +156,16 @@ describeKurrent('openLedgerStorage, kurrentdb', () => {
       const key = `key-${tag}`;
       const head = await storage.store.headPosition();
       const [result] = await storage.store.append(charge(stream, key));
-      expect((await storage.store.readAll(head, 100)).filter((e) => e.streamId === stream).map((e) => e.globalPosition)).toEqual([result.lastPosition]);
+      expect((await storage.store.readAll(head, 100)).filter((e) => e.streamId === stream).map((e) => e.globalPosition)).toEqual([
+        result.lastPosition,
+      ]);
       expect((await storage.store.findDedupe([key])).get(key)).toEqual({ key, fingerprint: 'f', streamId: stream });
 
       // PostgreSQL has the schema (for the process managers' tables) and none of the log's tables
       const [row] = await storage.database.query<{ schema: string | null; events: string | null; dedupe: string | null }>(
         `SELECT (SELECT nspname::text FROM pg_namespace WHERE nspname = $1) AS schema, to_regclass($2)::text AS events, to_regclass($3)::text AS dedupe`,
-        [schema, `${schema}.events`, `${schema}.dedupe`]);
+        [schema, `${schema}.events`, `${schema}.dedupe`],
+      );
       expect(row).toEqual({ schema, events: null, dedupe: null });
       await storage.database.transaction(async (tx) => {
         await tx.query(`CREATE TABLE ${schema}.rm_probe (position bigint NOT NULL)`);

@@ -4,17 +4,7 @@
 //   KAFKA_BROKERS=127.0.0.1:19092 NODE_OPTIONS=--experimental-vm-modules npx jest test/kafka-broker
 // Without KAFKA_BROKERS the suite is skipped, and says so.
 import { randomUUID } from 'crypto';
-import {
-  Admin,
-  Consumer,
-  EachBatchPayload,
-  Kafka,
-  LogEntry,
-  logLevel,
-  Partitioners,
-  Producer,
-  RecordMetadata,
-} from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, LogEntry, logLevel, Partitioners, Producer, RecordMetadata } from 'kafkajs';
 
 const BROKERS = process.env.KAFKA_BROKERS;
 const CONTRACT_TOPICS = ['usage.renders', 'usage.streaming', 'usage.dead-letter', 'ledger.notifications'];
@@ -122,8 +112,7 @@ if (!BROKERS) {
       return { consumer, joins, start, name };
     }
 
-    const committed = async () =>
-      (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.map((p) => Number(p.offset));
+    const committed = async () => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0].partitions.map((p) => Number(p.offset));
     const highWatermarks = async () =>
       (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
 
@@ -144,9 +133,7 @@ if (!BROKERS) {
     });
 
     it('admin: createTopics, fetchTopicMetadata, listTopics', async () => {
-      expect(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true })).toBe(
-        true,
-      );
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true })).toBe(true);
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(topics).toHaveLength(1);
       expect(topics[0].partitions).toHaveLength(PARTITIONS);
@@ -173,9 +160,7 @@ if (!BROKERS) {
       await a.start();
       await waitFor('A to read the first round', () => seen.length >= PARTITIONS * PER_PARTITION);
       expect(a.joins[0]?.[topic]?.sort()).toEqual([0, 1, 2]);
-      await waitFor('the first round committed', async () =>
-        (await committed()).every((o) => o === PER_PARTITION),
-      );
+      await waitFor('the first round committed', async () => (await committed()).every((o) => o === PER_PARTITION));
 
       // B joins: the group rebalances and the partitions are split between the two
       const b = member('B');
@@ -192,9 +177,7 @@ if (!BROKERS) {
       await produceRound(PER_PARTITION);
       const total = PARTITIONS * PER_PARTITION * 2;
       await waitFor('both members to read the second round', () => seen.length >= total);
-      await waitFor('the second round committed', async () =>
-        (await committed()).every((o) => o === 2 * PER_PARTITION),
-      );
+      await waitFor('the second round committed', async () => (await committed()).every((o) => o === 2 * PER_PARTITION));
       expect(seen).toHaveLength(total); // no message twice
 
       for (let partition = 0; partition < PARTITIONS; partition++) {
@@ -215,9 +198,7 @@ if (!BROKERS) {
       const c = member('C');
       await c.start();
       await waitFor('C to read the third round', () => seen.length >= before + PARTITIONS);
-      await waitFor('the third round committed', async () =>
-        (await committed()).every((o) => o === 2 * PER_PARTITION + 1),
-      );
+      await waitFor('the third round committed', async () => (await committed()).every((o) => o === 2 * PER_PARTITION + 1));
       const fresh = seen.slice(before);
       expect(fresh).toHaveLength(PARTITIONS); // nothing re-read
       for (const s of fresh) {

@@ -9,8 +9,29 @@ import { KafkaIngestService } from '@ledger/service/kafka/kafka-ingest.service';
 import { UsageConsumer } from '@ledger/service/kafka/usage-consumer';
 import { UsageIngest } from '@ledger/service/usage/usage-ingest';
 import {
-  available, connectBroker, caughtUp, charges, configOf, createTopics, credits, DATABASE_URL, deleteTopics, describeKafka, kafkaEnv, lagReport, openAccounts,
-  produce, record, renderEvent, repeated, startContext, startService, Stores, Topics, uid, waitFor,
+  available,
+  connectBroker,
+  caughtUp,
+  charges,
+  configOf,
+  createTopics,
+  credits,
+  DATABASE_URL,
+  deleteTopics,
+  describeKafka,
+  kafkaEnv,
+  lagReport,
+  openAccounts,
+  produce,
+  record,
+  renderEvent,
+  repeated,
+  startContext,
+  startService,
+  Stores,
+  Topics,
+  uid,
+  waitFor,
 } from './support';
 
 describeKafka('Kafka ingest: two ingestors in one group, one stopped', () => {
@@ -68,7 +89,12 @@ describeKafka('Kafka ingest: two ingestors in one group, one stopped', () => {
     await produce(producer, topics.renders, wave());
 
     const usage = [topics.renders, topics.streaming];
-    await waitFor('the group to commit everything', () => caughtUp(admin, groupId, usage), 60_000, () => lagReport(admin, groupId, usage));
+    await waitFor(
+      'the group to commit everything',
+      () => caughtUp(admin, groupId, usage),
+      60_000,
+      () => lagReport(admin, groupId, usage),
+    );
     const [g] = (await admin.describeGroups([groupId])).groups;
     expect(g.members).toHaveLength(1);
 

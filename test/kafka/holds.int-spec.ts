@@ -5,8 +5,25 @@ import { INestApplication } from '@nestjs/common';
 import { Admin, Producer } from 'kafkajs';
 import request from 'supertest';
 import {
-  caughtUp, configOf, connectBroker, createTopics, deleteTopics, describeKafka, kafkaEnv, lagReport, openAccounts, produce, record, renderEvent,
-  renderFailedEvent, startService, Stores, streamingEvent, Topics, uid, waitFor,
+  caughtUp,
+  configOf,
+  connectBroker,
+  createTopics,
+  deleteTopics,
+  describeKafka,
+  kafkaEnv,
+  lagReport,
+  openAccounts,
+  produce,
+  record,
+  renderEvent,
+  renderFailedEvent,
+  startService,
+  Stores,
+  streamingEvent,
+  Topics,
+  uid,
+  waitFor,
 } from './support';
 
 describeKafka('holds over Kafka', () => {
@@ -52,10 +69,22 @@ describeKafka('holds over Kafka', () => {
     await produce(producer, topics.renders, [record(completed), record(failed)]);
     await produce(producer, topics.streaming, [record(session)]);
     const usage = [topics.renders, topics.streaming];
-    await waitFor('the group to commit everything', () => caughtUp(admin, groupId, usage), 30_000, () => lagReport(admin, groupId, usage));
+    await waitFor(
+      'the group to commit everything',
+      () => caughtUp(admin, groupId, usage),
+      30_000,
+      () => lagReport(admin, groupId, usage),
+    );
 
-    const holds = (await http.get('/v1/accounts/acct_kh/holds')).body.items.map((h: { holdKey: string; status: string }) => [h.holdKey, h.status]);
-    expect(holds).toEqual([['job_k1', 'captured'], ['job_k2', 'released'], ['sess_k3', 'captured']]);
+    const holds = (await http.get('/v1/accounts/acct_kh/holds')).body.items.map((h: { holdKey: string; status: string }) => [
+      h.holdKey,
+      h.status,
+    ]);
+    expect(holds).toEqual([
+      ['job_k1', 'captured'],
+      ['job_k2', 'released'],
+      ['sess_k3', 'captured'],
+    ]);
     // 100 - 2 (the render) - 1 (five minutes of API streaming); nothing held any more.
     expect((await http.get('/v1/accounts/acct_kh/balances')).body.wallets.api).toMatchObject({ held: '0', available: '97' });
   });

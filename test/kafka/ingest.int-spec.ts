@@ -14,9 +14,35 @@ import { EVENT_STORE, EventStore } from '@ledger/event-store';
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import { DEAD_LETTER_HEADERS as H } from '@ledger/service/kafka/dead-letter';
 import {
-  available, connectBroker, BROKERS, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, headerText, kafkaEnv, kcatPath,
-  lagReport, metric, openAccounts, produce, readTopic, record, renderEvent, renderFailedEvent, repeated, SOURCE, startService,
-  Stores, streamingEvent, Topics, uid, waitFor,
+  available,
+  connectBroker,
+  BROKERS,
+  caughtUp,
+  charges,
+  configOf,
+  createTopics,
+  credits,
+  deleteTopics,
+  describeKafka,
+  headerText,
+  kafkaEnv,
+  kcatPath,
+  lagReport,
+  metric,
+  openAccounts,
+  produce,
+  readTopic,
+  record,
+  renderEvent,
+  renderFailedEvent,
+  repeated,
+  SOURCE,
+  startService,
+  Stores,
+  streamingEvent,
+  Topics,
+  uid,
+  waitFor,
 } from './support';
 
 describeKafka('Kafka ingest in the ledger service', () => {
@@ -53,7 +79,10 @@ describeKafka('Kafka ingest in the ledger service', () => {
     metrics(): Promise<string>;
   }
 
-  async function start(tag: string, o: { topics?: Topics; groupId?: string; store?: Record<string, string>; partitions?: number } = {}): Promise<Started> {
+  async function start(
+    tag: string,
+    o: { topics?: Topics; groupId?: string; store?: Record<string, string>; partitions?: number } = {},
+  ): Promise<Started> {
     const topics = o.topics ?? (await createTopics(admin, tag, o.partitions ?? 3));
     if (!o.topics) topicSets.push(topics);
     const groupId = o.groupId ?? `ledger-test-${tag}-${uid()}`;
@@ -62,8 +91,17 @@ describeKafka('Kafka ingest in the ledger service', () => {
     apps.push(app);
     const usage = [topics.renders, topics.streaming];
     return {
-      app, topics, groupId, store,
-      drained: () => waitFor('the group to commit everything', () => caughtUp(admin, groupId, usage), 30_000, () => lagReport(admin, groupId, usage)),
+      app,
+      topics,
+      groupId,
+      store,
+      drained: () =>
+        waitFor(
+          'the group to commit everything',
+          () => caughtUp(admin, groupId, usage),
+          30_000,
+          () => lagReport(admin, groupId, usage),
+        ),
       metrics: async () => {
         const res = await request(app.getHttpServer()).get('/metrics').expect(200);
         expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -88,19 +126,34 @@ describeKafka('Kafka ingest in the ledger service', () => {
     const before = { a1: await available(s.app, a1), a2: await available(s.app, a2) };
 
     // a1 with kafkajs: 3 x unlimited 10 s (0.5 each) + avatar_iv 45 s (2 blocks x 3) + a failed render (0) + 600 s api streaming (2)
-    await produce(producer, s.topics.renders, [
-      renderEvent(a1), renderEvent(a1), renderEvent(a1), renderEvent(a1, { engine: 'avatar_iv', durationMs: 45_000 }), renderFailedEvent(a1),
-    ].map((e) => record(e)));
+    await produce(
+      producer,
+      s.topics.renders,
+      [
+        renderEvent(a1),
+        renderEvent(a1),
+        renderEvent(a1),
+        renderEvent(a1, { engine: 'avatar_iv', durationMs: 45_000 }),
+        renderFailedEvent(a1),
+      ].map((e) => record(e)),
+    );
     await produce(producer, s.topics.streaming, [record(streamingEvent(a1, 600))]);
 
     // a2 with kcat, key and value separated by a tab: 4 x unlimited 10 s + avatar_iv 45 s + 600 s streaming
     const kcat = kcatPath();
     const lines = (events: { subject: string }[]) => events.map((e) => `${e.subject}\t${JSON.stringify(e)}\n`).join('');
     for (const [topic, events] of [
-      [s.topics.renders, [renderEvent(a2), renderEvent(a2), renderEvent(a2), renderEvent(a2), renderEvent(a2, { engine: 'avatar_iv', durationMs: 45_000 })]],
+      [
+        s.topics.renders,
+        [renderEvent(a2), renderEvent(a2), renderEvent(a2), renderEvent(a2), renderEvent(a2, { engine: 'avatar_iv', durationMs: 45_000 })],
+      ],
       [s.topics.streaming, [streamingEvent(a2, 600)]],
     ] as const) {
-      const r = spawnSync(kcat, ['-P', '-b', BROKERS!, '-t', topic, '-K', '\t', '-H', 'producer=kcat', '-X', 'acks=all'], { input: lines([...events]), encoding: 'utf8', timeout: 20_000 });
+      const r = spawnSync(kcat, ['-P', '-b', BROKERS!, '-t', topic, '-K', '\t', '-H', 'producer=kcat', '-X', 'acks=all'], {
+        input: lines([...events]),
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     }
 
@@ -178,7 +231,13 @@ describeKafka('Kafka ingest in the ledger service', () => {
     const dead = await readTopic(kafka, s.topics.deadLetter, 5);
     expect(dead).toHaveLength(5);
     const byTrace = new Map(dead.map((d) => [headerText(d.message.headers, 'trace'), d.message]));
-    const expected: [string, number, string][] = [['p1', 1, '$'], ['p2', 3, 'data.product'], ['p3', 5, 'subject'], ['p4', 7, 'id'], ['p5', 9, '$']];
+    const expected: [string, number, string][] = [
+      ['p1', 1, '$'],
+      ['p2', 3, 'data.product'],
+      ['p3', 5, 'subject'],
+      ['p4', 7, 'id'],
+      ['p5', 9, '$'],
+    ];
     for (const [trace, offset, field] of expected) {
       const m = byTrace.get(trace)!;
       const original = poison[Number(trace.slice(1)) - 1];
@@ -193,7 +252,9 @@ describeKafka('Kafka ingest in the ledger service', () => {
       expect(reason.map((r) => r.field)).toContain(field);
       for (const r of reason) expect(r.message).toEqual(expect.any(String));
     }
-    expect(JSON.parse(headerText(byTrace.get('p2')!.headers, H.reason)!).map((r: { field: string }) => r.field)).toEqual(expect.arrayContaining(['data.product', 'data.durationMs']));
+    expect(JSON.parse(headerText(byTrace.get('p2')!.headers, H.reason)!).map((r: { field: string }) => r.field)).toEqual(
+      expect.arrayContaining(['data.product', 'data.durationMs']),
+    );
     expect(JSON.parse(headerText(byTrace.get('p4')!.headers, H.reason)!)[0]).toMatchObject({ field: 'id', code: 'conflict' });
 
     const text = await s.metrics();
@@ -225,8 +286,15 @@ describeKafka('Kafka ingest in the ledger service', () => {
     for (const x of sent) {
       const entry = chargeEntries.find((e: { usage: { id: string } }) => e.usage.id === x.id);
       expect(entry.provenance).toEqual({
-        via: 'kafka', topic: x.topic, partition: x.partition, offset: x.offset,
-        event: { source: entry.usage.source, id: x.id, type: x.topic === s.topics.streaming ? 'streaming.session.ended' : 'render.completed' },
+        via: 'kafka',
+        topic: x.topic,
+        partition: x.partition,
+        offset: x.offset,
+        event: {
+          source: entry.usage.source,
+          id: x.id,
+          type: x.topic === s.topics.streaming ? 'streaming.session.ended' : 'render.completed',
+        },
       });
     }
     const fromHttp = chargeEntries.find((e: { usage: { id: string } }) => e.usage.id === viaHttp.id);
@@ -238,7 +306,11 @@ describeKafka('Kafka ingest in the ledger service', () => {
     const accts = [`acct_r1_${uid()}`, `acct_r2_${uid()}`];
     await openAccounts(s.app, accts);
     const events = Array.from({ length: 60 }, (_, i) => renderEvent(accts[i % 2]));
-    await produce(producer, s.topics.renders, events.map((e) => record(e)));
+    await produce(
+      producer,
+      s.topics.renders,
+      events.map((e) => record(e)),
+    );
     await s.drained();
     const after = await Promise.all(accts.map((a) => available(s.app, a)));
     await stop(s.app);
@@ -276,9 +348,13 @@ describeKafka('Kafka ingest in the ledger service', () => {
     const surrogate = renderEvent(acct, { id: 'a\ud800' });
     const deepText = JSON.stringify(renderEvent(acct)).replace(/}}$/, `,"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`);
     const sequence = [
-      record(renderEvent(acct)), record(renderEvent(acct)), { key: acct, value: JSON.stringify(poison), headers: { trace: 'store' } },
-      record(renderEvent(acct)), { key: acct, value: JSON.stringify(nul), headers: { trace: 'nul' } },
-      { key: acct, value: JSON.stringify(surrogate), headers: { trace: 'surrogate' } }, { key: acct, value: deepText, headers: { trace: 'deep' } },
+      record(renderEvent(acct)),
+      record(renderEvent(acct)),
+      { key: acct, value: JSON.stringify(poison), headers: { trace: 'store' } },
+      record(renderEvent(acct)),
+      { key: acct, value: JSON.stringify(nul), headers: { trace: 'nul' } },
+      { key: acct, value: JSON.stringify(surrogate), headers: { trace: 'surrogate' } },
+      { key: acct, value: deepText, headers: { trace: 'deep' } },
       record(renderEvent(acct)),
     ];
     try {
@@ -290,7 +366,9 @@ describeKafka('Kafka ingest in the ledger service', () => {
     expect(before - (await available(s.app, acct))).toBe(credits('2')); // the 4 good ones, 0.5 each
     expect(await charges(s.app, acct)).toHaveLength(4);
     const dead = await readTopic(kafka, s.topics.deadLetter, 4);
-    const reasons = new Map(dead.map((d) => [headerText(d.message.headers, 'trace'), JSON.parse(headerText(d.message.headers, H.reason)!)]));
+    const reasons = new Map(
+      dead.map((d) => [headerText(d.message.headers, 'trace'), JSON.parse(headerText(d.message.headers, H.reason)!)]),
+    );
     expect(reasons.get('store')).toEqual([expect.objectContaining({ field: '$', code: 'unrecordable' })]);
     expect(reasons.get('nul')!.map((r: any) => r.field)).toEqual(['data.jobId']);
     expect(reasons.get('surrogate')!.map((r: any) => r.field)).toEqual(['id']);
@@ -315,7 +393,11 @@ describeKafka('Kafka ingest in the ledger service', () => {
       return real(items);
     });
     try {
-      await produce(producer, s.topics.renders, Array.from({ length: 20 }, () => record(renderEvent(acct))).map((m) => ({ ...m, partition: 0 })));
+      await produce(
+        producer,
+        s.topics.renders,
+        Array.from({ length: 20 }, () => record(renderEvent(acct))).map((m) => ({ ...m, partition: 0 })),
+      );
       await s.drained();
     } finally {
       spy.mockRestore();

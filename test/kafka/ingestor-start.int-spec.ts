@@ -21,10 +21,17 @@ describeKafka('the standalone ingestor', () => {
     const tag = randomUUID().slice(0, 8);
     const root = join(__dirname, '..', '..');
     const run = spawnSync(process.execPath, ['-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
-      cwd: root, encoding: 'utf8', timeout: 60_000,
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
       env: {
-        PATH: process.env.PATH, KAFKA_BROKERS: BROKERS!, KAFKA_METRICS_PORT: String(port), LEDGER_STORE: 'pglite',
-        KAFKA_GROUP_ID: `test.ingestor-start.${tag}`, KAFKA_TOPIC_RENDERS: `test.none.${tag}.r`, KAFKA_TOPIC_STREAMING: `test.none.${tag}.s`,
+        PATH: process.env.PATH,
+        KAFKA_BROKERS: BROKERS!,
+        KAFKA_METRICS_PORT: String(port),
+        LEDGER_STORE: 'pglite',
+        KAFKA_GROUP_ID: `test.ingestor-start.${tag}`,
+        KAFKA_TOPIC_RENDERS: `test.none.${tag}.r`,
+        KAFKA_TOPIC_STREAMING: `test.none.${tag}.s`,
         KAFKA_TOPIC_DEAD_LETTER: `test.none.${tag}.dl`,
       },
     });

@@ -5,8 +5,30 @@
 import { ChildProcess, spawn } from 'child_process';
 import { Admin, Producer } from 'kafkajs';
 import {
-  available, connectBroker, caughtUp, charges, configOf, createTopics, credits, deleteTopics, describeKafka, freePort, kafkaEnv, lagReport, metric,
-  openAccounts, produce, record, renderEvent, repeated, REPO_ROOT, startContext, Stores, Topics, uid, waitFor,
+  available,
+  connectBroker,
+  caughtUp,
+  charges,
+  configOf,
+  createTopics,
+  credits,
+  deleteTopics,
+  describeKafka,
+  freePort,
+  kafkaEnv,
+  lagReport,
+  metric,
+  openAccounts,
+  produce,
+  record,
+  renderEvent,
+  repeated,
+  REPO_ROOT,
+  startContext,
+  Stores,
+  Topics,
+  uid,
+  waitFor,
 } from './support';
 
 const EVENTS = 3000;
@@ -21,7 +43,9 @@ interface Ingestor {
 }
 
 function spawnIngestor(env: Record<string, string>, port: number): Ingestor {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(KAFKA_|LEDGER_|DATABASE_URL$|NODE_OPTIONS$|PORT$)/.test(k)));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(KAFKA_|LEDGER_|DATABASE_URL$|NODE_OPTIONS$|PORT$)/.test(k)),
+  );
   const child = spawn(process.execPath, ['-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: REPO_ROOT,
     env: { ...base, ...env, KAFKA_METRICS_PORT: String(port), NO_COLOR: '1' },
@@ -34,9 +58,14 @@ function spawnIngestor(env: Record<string, string>, port: number): Ingestor {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
-    child, port, log, exited,
+    child,
+    port,
+    log,
+    exited,
     metrics: async () => {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -80,7 +109,12 @@ describeKafka('Kafka ingest: the standalone ingestor killed with SIGKILL mid-str
     await setup.close();
 
     const events = Array.from({ length: EVENTS }, (_, i) => renderEvent(accounts[i % ACCOUNTS]));
-    await produce(producer, topics.renders, events.map((e) => record(e)), 30); // small producer batches: small fetches
+    await produce(
+      producer,
+      topics.renders,
+      events.map((e) => record(e)),
+      30,
+    ); // small producer batches: small fetches
 
     // small fetches (about 10 records a batch): many ledger transactions to be killed between
     const env = { ...store, ...kafkaEnv(topics, groupId, { KAFKA_MAX_BYTES_PER_PARTITION: '4096', KAFKA_METRICS_LOG_MS: '2000' }) };
@@ -97,7 +131,9 @@ describeKafka('Kafka ingest: the standalone ingestor killed with SIGKILL mid-str
 
     const usage = [topics.renders, topics.streaming];
     const committed = async () =>
-      (await admin.fetchOffsets({ groupId, topics: usage })).flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+      (await admin.fetchOffsets({ groupId, topics: usage }))
+        .flatMap((t) => t.partitions)
+        .reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 
     // three kills at about 10 %, 40 % and 70 %: each time some but not all are charged. What
     // was charged but not committed at a kill comes again to the next run: as duplicates.
@@ -109,14 +145,19 @@ describeKafka('Kafka ingest: the standalone ingestor killed with SIGKILL mid-str
       children.push(run);
       let acceptedByRun = 0;
       let duplicatesByRun = 0;
-      await waitFor(`the ingestor to charge ${target} events`, async () => {
-        if (run.child.exitCode !== null) throw new Error(fail(`the ingestor exited with ${run.child.exitCode}`, run));
-        const text = await run.metrics();
-        if (!text) return false;
-        acceptedByRun = metric(text, 'ledger_kafka_events_accepted_total');
-        duplicatesByRun = metric(text, 'ledger_kafka_events_duplicate_total');
-        return chargedSoFar + acceptedByRun >= target;
-      }, 60_000, () => fail('no progress', run));
+      await waitFor(
+        `the ingestor to charge ${target} events`,
+        async () => {
+          if (run.child.exitCode !== null) throw new Error(fail(`the ingestor exited with ${run.child.exitCode}`, run));
+          const text = await run.metrics();
+          if (!text) return false;
+          acceptedByRun = metric(text, 'ledger_kafka_events_accepted_total');
+          duplicatesByRun = metric(text, 'ledger_kafka_events_duplicate_total');
+          return chargedSoFar + acceptedByRun >= target;
+        },
+        60_000,
+        () => fail('no progress', run),
+      );
       run.child.kill('SIGKILL');
       expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
       // the redelivered head of each partition comes first, long before `target` is reached
@@ -133,15 +174,22 @@ describeKafka('Kafka ingest: the standalone ingestor killed with SIGKILL mid-str
 
     const last = spawnIngestor(env, await freePort());
     children.push(last);
-    await waitFor('the last ingestor to commit everything', async () => {
-      if (last.child.exitCode !== null) throw new Error(fail(`the ingestor exited with ${last.child.exitCode}`, last));
-      return caughtUp(admin, groupId, usage);
-    }, 90_000, async () => fail(await lagReport(admin, groupId, usage), last));
+    await waitFor(
+      'the last ingestor to commit everything',
+      async () => {
+        if (last.child.exitCode !== null) throw new Error(fail(`the ingestor exited with ${last.child.exitCode}`, last));
+        return caughtUp(admin, groupId, usage);
+      },
+      90_000,
+      async () => fail(await lagReport(admin, groupId, usage), last),
+    );
     const text = (await last.metrics())!;
     const accepted = metric(text, 'ledger_kafka_events_accepted_total');
     const redelivered = metric(text, 'ledger_kafka_events_duplicate_total');
-    console.log(`${EVENTS} events, SIGKILL three times: ${story.join('; ')}. ` +
-      `The last run: ${accepted} accepted, ${redelivered} duplicates (applied before the last kill, not committed)`);
+    console.log(
+      `${EVENTS} events, SIGKILL three times: ${story.join('; ')}. ` +
+        `The last run: ${accepted} accepted, ${redelivered} duplicates (applied before the last kill, not committed)`,
+    );
 
     last.child.kill('SIGTERM');
     const timer = setTimeout(() => last.child.kill('SIGKILL'), 20_000); // not stopping is a failure, not a hang

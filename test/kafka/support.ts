@@ -42,10 +42,16 @@ export function describeKafka(title: string, body: () => void): void {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, describe?: () => string | Promise<string>): Promise<void> {
+export async function waitFor(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  describe?: () => string | Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `: ${await describe()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `: ${await describe()}` : ''}`);
     await sleep(100);
   }
 }
@@ -99,7 +105,8 @@ export async function connectBroker(): Promise<{ kafka: Kafka; admin: Admin; pro
 /** Sends in chunks, acks -1; key = account id (the subject). */
 export async function produce(producer: Producer, topic: string, messages: Message[], chunk = 500): Promise<RecordMetadata[]> {
   const out: RecordMetadata[] = [];
-  for (let i = 0; i < messages.length; i += chunk) out.push(...(await producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) })));
+  for (let i = 0; i < messages.length; i += chunk)
+    out.push(...(await producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) })));
   return out;
 }
 
@@ -121,7 +128,9 @@ export async function lagReport(admin: Admin, groupId: string, topics: string[])
   const parts: string[] = [];
   for (const topic of topics)
     for (const p of await admin.fetchTopicOffsets(topic))
-      parts.push(`${topic}[${p.partition}] ${committed.find((c) => c.topic === topic)?.partitions.find((m) => m.partition === p.partition)?.offset}/${p.high}`);
+      parts.push(
+        `${topic}[${p.partition}] ${committed.find((c) => c.topic === topic)?.partitions.find((m) => m.partition === p.partition)?.offset}/${p.high}`,
+      );
   return parts.join(', ');
 }
 
@@ -138,7 +147,12 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ eachMessage: async ({ partition, message }) => void got.push({ partition, message }) });
-    await waitFor(`${count} records on ${topic}`, () => got.length >= count, timeoutMs, () => `got ${got.length}`);
+    await waitFor(
+      `${count} records on ${topic}`,
+      () => got.length >= count,
+      timeoutMs,
+      () => `got ${got.length}`,
+    );
     await sleep(300); // anything more than expected would show up here
   } finally {
     await consumer.disconnect();
@@ -153,7 +167,10 @@ export const headerText = (headers: IHeaders | undefined, name: string): string 
 
 /** kcat (installed by deploy/kafka/install-kcat.sh when missing). */
 export function kcatPath(): string {
-  return execFileSync('bash', [join(REPO_ROOT, 'deploy/kafka/install-kcat.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
+  return execFileSync('bash', [join(REPO_ROOT, 'deploy/kafka/install-kcat.sh')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
 }
 
 // ---------------------------------------------------------------- store and ledger
@@ -243,7 +260,14 @@ export async function charges(app: INestApplicationContext, accountId: string) {
   const history = await app.get(AccountLedger).history(accountId);
   return history.flatMap((h) =>
     h.event.type === 'UsageCharged'
-      ? [{ source: h.event.data.usage.ref.source, id: h.event.data.usage.ref.id, credits: h.event.data.priced.credits, provenance: h.recorded.metadata }]
+      ? [
+          {
+            source: h.event.data.usage.ref.source,
+            id: h.event.data.usage.ref.id,
+            credits: h.event.data.priced.credits,
+            provenance: h.recorded.metadata,
+          },
+        ]
       : [],
   );
 }
@@ -270,15 +294,32 @@ export interface RenderOptions {
 /** render.completed of avatar_video: unlimited 10 s = one started 30 s block = 0.5 credit. */
 export function renderEvent(accountId: string, o: RenderOptions = {}) {
   return {
-    specversion: '1.0', id: o.id ?? randomUUID(), source: o.source ?? SOURCE, type: 'render.completed',
-    time: o.time ?? new Date().toISOString(), subject: accountId, datacontenttype: 'application/json',
-    data: { jobId: `job_${uid()}`, product: 'avatar_video', engine: o.engine ?? 'unlimited', durationMs: o.durationMs ?? 10_000, resolution: '1080p', watermarked: false },
+    specversion: '1.0',
+    id: o.id ?? randomUUID(),
+    source: o.source ?? SOURCE,
+    type: 'render.completed',
+    time: o.time ?? new Date().toISOString(),
+    subject: accountId,
+    datacontenttype: 'application/json',
+    data: {
+      jobId: `job_${uid()}`,
+      product: 'avatar_video',
+      engine: o.engine ?? 'unlimited',
+      durationMs: o.durationMs ?? 10_000,
+      resolution: '1080p',
+      watermarked: false,
+    },
   };
 }
 
 export function renderFailedEvent(accountId: string) {
   return {
-    specversion: '1.0', id: randomUUID(), source: SOURCE, type: 'render.failed', time: new Date().toISOString(), subject: accountId,
+    specversion: '1.0',
+    id: randomUUID(),
+    source: SOURCE,
+    type: 'render.failed',
+    time: new Date().toISOString(),
+    subject: accountId,
     data: { jobId: `job_${uid()}`, product: 'avatar_video', reason: 'timeout' },
   };
 }
@@ -287,12 +328,26 @@ export function renderFailedEvent(accountId: string) {
 export function streamingEvent(accountId: string, seconds: number) {
   const end = new Date();
   return {
-    specversion: '1.0', id: randomUUID(), source: 'gateway/test', type: 'streaming.session.ended', time: end.toISOString(), subject: accountId,
-    data: { sessionId: `sess_${uid()}`, integration: 'api', startedAt: new Date(end.getTime() - seconds * 1000).toISOString(), endedAt: end.toISOString() },
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'gateway/test',
+    type: 'streaming.session.ended',
+    time: end.toISOString(),
+    subject: accountId,
+    data: {
+      sessionId: `sess_${uid()}`,
+      integration: 'api',
+      startedAt: new Date(end.getTime() - seconds * 1000).toISOString(),
+      endedAt: end.toISOString(),
+    },
   };
 }
 
-export const record = (e: { subject: string }, headers?: IHeaders): Message => ({ key: e.subject, value: JSON.stringify(e), ...(headers ? { headers } : {}) });
+export const record = (e: { subject: string }, headers?: IHeaders): Message => ({
+  key: e.subject,
+  value: JSON.stringify(e),
+  ...(headers ? { headers } : {}),
+});
 
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -307,6 +362,7 @@ export const freePort = (): Promise<number> =>
 /** Sums a Prometheus counter over its label sets. */
 export function metric(text: string, name: string): number {
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }

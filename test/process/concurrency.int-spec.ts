@@ -16,14 +16,29 @@ import { DeadlineProjection } from '@ledger/service/process/deadline-projection'
 import { DeadlineRunner } from '@ledger/service/process/deadline-runner';
 import { seededRandom } from '../support/seeded-random';
 import {
-  accountEvents, checkExactlyOnce, days, describeEachBackend, Ledger, liveSession, moveClock, notifications, openAccount, postEvents, START,
-  useLedgers, video,
+  accountEvents,
+  checkExactlyOnce,
+  days,
+  describeEachBackend,
+  Ledger,
+  liveSession,
+  moveClock,
+  notifications,
+  openAccount,
+  postEvents,
+  START,
+  useLedgers,
+  video,
 } from './support';
 
 const FAST = { LEDGER_PROCESS_POLL_MS: '15', LEDGER_PROJECTION_POLL_MS: '10', LEDGER_PROCESS_LEASE_MS: '400' };
 const PLANS: (Record<string, unknown> | undefined)[] = [
-  { plan: 'api_pro' }, { plan: 'api_scale', autoRenew: true }, { plan: 'api_scale', autoRenew: true, allowOverage: true },
-  { plan: 'live_avatar', allowOverage: true }, { plan: 'live_avatar', autoRenew: true }, undefined,
+  { plan: 'api_pro' },
+  { plan: 'api_scale', autoRenew: true },
+  { plan: 'api_scale', autoRenew: true, allowOverage: true },
+  { plan: 'live_avatar', allowOverage: true },
+  { plan: 'live_avatar', autoRenew: true },
+  undefined,
 ];
 const ACCOUNTS = Array.from({ length: 18 }, (_, i) => ({ accountId: `acct_c${i}`, plan: PLANS[i % PLANS.length] }));
 const END = '2026-02-16T00:00:00.000Z';
@@ -44,7 +59,8 @@ async function script(l: Ledger, movers: Mover[]): Promise<void> {
     const usage = ACCOUNTS.map((a, i) => {
       const at = new Date(Date.parse(day) - 1 - Math.floor(random() * 6 * 3_600_000)).toISOString();
       const id = `u-${a.accountId}-${day}`;
-      return a.plan?.plan === 'live_avatar' ? liveSession(a.accountId, at, 1 + Math.floor(random() * 60), i % 2 ? 'live_avatar_full' : 'live_avatar_custom', id)
+      return a.plan?.plan === 'live_avatar'
+        ? liveSession(a.accountId, at, 1 + Math.floor(random() * 60), i % 2 ? 'live_avatar_full' : 'live_avatar_custom', id)
         : video(a.accountId, at, 0.5 * (1 + Math.floor(random() * (a.plan ? 100 : 3))), id);
     });
     await postEvents(l, usage);
@@ -62,7 +78,16 @@ function secondCopy(l: Ledger): { runner: ClockRunner; clock: SimulatedClock; de
   const ledger = new AccountLedger(l.store, l.app.get<AccountsConfig>(ACCOUNTS_CONFIG));
   const deadlines = new DeadlineProjection(l.store, db, schema, process);
   const notifications = new NotificationProjection(l.store, db, schema, notifying);
-  const runner = new ClockRunner(clock, process, db, new DeadlineRunner(process, ledger, deadlines), deadlines, notifications, new NotificationDispatcher(db, schema, notifying), ledger);
+  const runner = new ClockRunner(
+    clock,
+    process,
+    db,
+    new DeadlineRunner(process, ledger, deadlines),
+    deadlines,
+    notifications,
+    new NotificationDispatcher(db, schema, notifying),
+    ledger,
+  );
   return { runner, clock, deadlines };
 }
 
@@ -96,14 +121,19 @@ describeEachBackend('two runners at once', (backend) => {
     await copy.runner.onModuleInit();
     copy.runner.startLoops();
     try {
-      await script(l, [(now) => moveClock(l, now), async (now) => {
-        copy.clock.set(now);
-        await copy.runner.advance(now);
-      }]);
+      await script(l, [
+        (now) => moveClock(l, now),
+        async (now) => {
+          copy.clock.set(now);
+          await copy.runner.advance(now);
+        },
+      ]);
       // both did work, and the leases gave each background job to one copy at a time
       expect(l.runner.runner.submitted + copy.runner.runner.submitted).toBeGreaterThan(0);
       expect(copy.runner.runner.submitted).toBeGreaterThan(0);
-      process.stderr.write(`two copies [${backend.name}]: submitted ${l.runner.runner.submitted} + ${copy.runner.runner.submitted}, found nothing due ${l.runner.runner.foundNothing} + ${copy.runner.runner.foundNothing}\n`);
+      process.stderr.write(
+        `two copies [${backend.name}]: submitted ${l.runner.runner.submitted} + ${copy.runner.runner.submitted}, found nothing due ${l.runner.runner.foundNothing} + ${copy.runner.runner.foundNothing}\n`,
+      );
       const held = [...l.runner.leasesHeld, ...copy.runner.leasesHeld];
       expect(new Set(held).size).toBe(held.length);
     } finally {
@@ -144,12 +174,16 @@ describeEachBackend('two runners at once', (backend) => {
     expect(mine.submitted).toBe(theirs.submitted);
     expect(mine.foundNothing + theirs.foundNothing).toBe(mine.submitted); // every account advanced by exactly one of them
     for (const a of ACCOUNTS) checkExactlyOnce(await accountEvents(l.store, a.accountId));
-    const expiries = await Promise.all(ACCOUNTS.map(async (a) => (await accountEvents(l.store, a.accountId)).filter((e) => e.type === 'LotExpired').length));
+    const expiries = await Promise.all(
+      ACCOUNTS.map(async (a) => (await accountEvents(l.store, a.accountId)).filter((e) => e.type === 'LotExpired').length),
+    );
     expect(expiries.reduce((x, y) => x + y)).toBeGreaterThan(0);
   });
 
   (backend.name === 'postgres' ? it : it.skip)(
-    backend.name === 'postgres' ? 'two service instances on one database: each thing once, as with one runner' : 'two service instances on one database: skipped, PGlite is one process',
+    backend.name === 'postgres'
+      ? 'two service instances on one database: each thing once, as with one runner'
+      : 'two service instances on one database: skipped, PGlite is one process',
     async () => {
       const want = await referenceRun();
       const place = newPlace();
@@ -158,7 +192,9 @@ describeEachBackend('two runners at once', (backend) => {
       await script(a, [(now) => moveClock(a, now), (now) => moveClock(b, now)]);
       expect(a.runner.runner.submitted).toBeGreaterThan(0);
       expect(b.runner.runner.submitted).toBeGreaterThan(0);
-      process.stderr.write(`two instances [${backend.name}]: submitted ${a.runner.runner.submitted} + ${b.runner.runner.submitted}, found nothing due ${a.runner.runner.foundNothing} + ${b.runner.runner.foundNothing}\n`);
+      process.stderr.write(
+        `two instances [${backend.name}]: submitted ${a.runner.runner.submitted} + ${b.runner.runner.submitted}, found nothing due ${a.runner.runner.foundNothing} + ${b.runner.runner.foundNothing}\n`,
+      );
       const held = [...a.runner.leasesHeld, ...b.runner.leasesHeld];
       expect(new Set(held).size).toBe(held.length);
       expect(await histories(a)).toEqual(want);

@@ -4,8 +4,21 @@
 import { decideNotifications, evolveNotifications, initialNotificationState } from '@ledger/domain/process/notifications';
 import { accountStream } from '@ledger/domain';
 import {
-  accountEvents, checkExactlyOnce, describeEachBackend, entries, invoices, Ledger, liveSession, moveClock, notifications, openAccount, Place,
-  postEvents, setClock, startLedger, video,
+  accountEvents,
+  checkExactlyOnce,
+  describeEachBackend,
+  entries,
+  invoices,
+  Ledger,
+  liveSession,
+  moveClock,
+  notifications,
+  openAccount,
+  Place,
+  postEvents,
+  setClock,
+  startLedger,
+  video,
 } from './support';
 import { decodeAccountEvent, isAccountEventType } from '@ledger/domain';
 import { EventStore } from '@ledger/event-store';
@@ -46,10 +59,12 @@ async function checkFebruary(l: Ledger): Promise<void> {
   const pro = await entries(l, 'acct_pro');
   expect(pro.filter((e) => e.kind === 'expiry').map((e) => [e.at, e.credits])).toEqual([['2026-01-31T00:00:00.000Z', '-70']]);
   expect((await invoices(l, 'acct_pro')).map((i) => [i.kind, i.period.startsAt])).toEqual([
-    ['plan', '2026-01-01T00:00:00.000Z'], ['plan', '2026-02-01T00:00:00.000Z'],
+    ['plan', '2026-01-01T00:00:00.000Z'],
+    ['plan', '2026-02-01T00:00:00.000Z'],
   ]);
   expect((await invoices(l, 'acct_scale')).filter((i) => i.kind === 'plan').map((i) => i.period.startsAt)).toEqual([
-    '2026-01-01T00:00:00.000Z', '2026-01-09T10:00:00.000Z',
+    '2026-01-01T00:00:00.000Z',
+    '2026-01-09T10:00:00.000Z',
   ]);
   const live = await invoices(l, 'acct_live');
   expect(live.filter((i) => i.kind === 'overage').map((i) => i.totalCents)).toEqual([505]);

@@ -50,13 +50,18 @@ async function rows(o: Opened): Promise<Map<string, string>> {
 
 const histories = (n: number, seed: number) => {
   const random = seededRandom(seed);
-  return Array.from({ length: n }, (_, i) => randomHistory(`acct_${seed}_${i}`, random, '2026-01-01T00:00:00.000Z', 120 + Math.floor(random() * 120)));
+  return Array.from({ length: n }, (_, i) =>
+    randomHistory(`acct_${seed}_${i}`, random, '2026-01-01T00:00:00.000Z', 120 + Math.floor(random() * 120)),
+  );
 };
 
-const expected = (hs: ReturnType<typeof histories>) => new Map(hs.flatMap((h) => {
-  const d = nextDeadline(h.state);
-  return d ? [[h.accountId, d.at] as const] : [];
-}));
+const expected = (hs: ReturnType<typeof histories>) =>
+  new Map(
+    hs.flatMap((h) => {
+      const d = nextDeadline(h.state);
+      return d ? [[h.accountId, d.at] as const] : [];
+    }),
+  );
 
 describeEachBackend('deadline projection', (backend) => {
   let o: Opened;
@@ -87,11 +92,21 @@ describeEachBackend('deadline projection', (backend) => {
     expect(await rows(o)).toEqual(want);
     const cut = '2026-06-01T00:00:00.000Z';
     const due = await p.due(cut, 1000);
-    expect(due.map((d) => d.accountId).sort()).toEqual([...want].filter(([, at]) => at <= cut).map(([a]) => a).sort());
+    expect(due.map((d) => d.accountId).sort()).toEqual(
+      [...want]
+        .filter(([, at]) => at <= cut)
+        .map(([a]) => a)
+        .sort(),
+    );
     expect(due.map((d) => d.dueAt)).toEqual([...due.map((d) => d.dueAt)].sort());
     // shards split the accounts between them, none twice, none lost
     const shards = await Promise.all([0, 1, 2].map((index) => p.due(cut, 1000, { index, count: 3 })));
-    expect(shards.flat().map((d) => d.accountId).sort()).toEqual(due.map((d) => d.accountId).sort());
+    expect(
+      shards
+        .flat()
+        .map((d) => d.accountId)
+        .sort(),
+    ).toEqual(due.map((d) => d.accountId).sort());
   });
 
   it('a crash inside its transaction changes nothing; the batch is applied once on the retry', async () => {
@@ -133,7 +148,9 @@ describeEachBackend('deadline projection', (backend) => {
     await p.catchUp();
     const ms = performance.now() - t0;
     const rate = Math.round((events / ms) * 1000);
-    process.stderr.write(`deadline projection [${backend.name}]: ${events} events of ${accounts} accounts in ${ms.toFixed(0)} ms = ${rate} events/s\n`);
+    process.stderr.write(
+      `deadline projection [${backend.name}]: ${events} events of ${accounts} accounts in ${ms.toFixed(0)} ms = ${rate} events/s\n`,
+    );
     expect(p.applied).toBe(events);
     expect((await rows(o)).size).toBe(accounts);
 
@@ -143,7 +160,9 @@ describeEachBackend('deadline projection', (backend) => {
     const t1 = performance.now();
     await n.catchUp();
     const ms1 = performance.now() - t1;
-    process.stderr.write(`notification projection [${backend.name}]: ${events} events in ${ms1.toFixed(0)} ms = ${Math.round((events / ms1) * 1000)} events/s\n`);
+    process.stderr.write(
+      `notification projection [${backend.name}]: ${events} events in ${ms1.toFixed(0)} ms = ${Math.round((events / ms1) * 1000)} events/s\n`,
+    );
     expect(n.applied).toBe(events);
     expect((await n.list('acct_perf_7', 10)).map((x) => x.kind)).toEqual([]); // 25 or 50 of 660 credits: nothing to tell
   }, 180_000);
@@ -163,15 +182,45 @@ async function appendSynthetic(store: EventStore, accounts: number, charges: num
     const accountId = `acct_perf_${a}`;
     const at = new Date(Date.UTC(2026, 0, 1) + a * 60_000).toISOString();
     const events: NewEvent[] = [
-      { type: 'PeriodStarted', data: { wallet: 'api', periodId: 'api-p1', terms: {}, startsAt: at, endsAt: new Date(Date.parse(at) + 31 * 86_400_000).toISOString(), reason: 'opened', at } },
-      { type: 'CreditsGranted', data: { wallet: 'api', lotId: 'api-l1', periodId: 'api-p1', credits: '660000000', at, expiresAt: new Date(Date.parse(at) + 30 * 86_400_000).toISOString() } },
+      {
+        type: 'PeriodStarted',
+        data: {
+          wallet: 'api',
+          periodId: 'api-p1',
+          terms: {},
+          startsAt: at,
+          endsAt: new Date(Date.parse(at) + 31 * 86_400_000).toISOString(),
+          reason: 'opened',
+          at,
+        },
+      },
+      {
+        type: 'CreditsGranted',
+        data: {
+          wallet: 'api',
+          lotId: 'api-l1',
+          periodId: 'api-p1',
+          credits: '660000000',
+          at,
+          expiresAt: new Date(Date.parse(at) + 30 * 86_400_000).toISOString(),
+        },
+      },
     ];
     for (let c = 0; c < charges; c++) {
-      events.push({ type: 'UsageCharged', data: {
-        wallet: 'api', periodId: 'api-p1', usage: { ref: { source: 'perf', id: `${a}-${c}` }, kind: 'avatar_video.unlimited', at, durationMs: 30_000, jobId: `j${c}` },
-        priced: { kind: 'avatar_video.unlimited', units: 2, unit: 'block', credits: '1000000', catalogVersion: 'v1' },
-        draws: [{ lotId: 'api-l1', credits: '1000000' }], overage: '0', uncovered: '0', flags: [], at,
-      } });
+      events.push({
+        type: 'UsageCharged',
+        data: {
+          wallet: 'api',
+          periodId: 'api-p1',
+          usage: { ref: { source: 'perf', id: `${a}-${c}` }, kind: 'avatar_video.unlimited', at, durationMs: 30_000, jobId: `j${c}` },
+          priced: { kind: 'avatar_video.unlimited', units: 2, unit: 'block', credits: '1000000', catalogVersion: 'v1' },
+          draws: [{ lotId: 'api-l1', credits: '1000000' }],
+          overage: '0',
+          uncovered: '0',
+          flags: [],
+          at,
+        },
+      });
     }
     appends.push({ streamId: accountStream(accountId), expectedVersion: 0, events });
     total += events.length;

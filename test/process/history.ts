@@ -2,16 +2,37 @@
 // account opens, starts and cancels plans, burns credits (some records late), places holds that
 // its usage captures, failures and releases end or time expires, and is advanced.
 import {
-  AccountCommand, AccountEvent, addMs, AccountState, DEFAULT_BOOK, decide, encodeAccountEventData, evolveInPlace, initialAccountState, Instant,
-  PlanId, UsageKind,
+  AccountCommand,
+  AccountEvent,
+  addMs,
+  AccountState,
+  DEFAULT_BOOK,
+  decide,
+  encodeAccountEventData,
+  evolveInPlace,
+  initialAccountState,
+  Instant,
+  PlanId,
+  UsageKind,
 } from '@ledger/domain';
 import { EventStore, StreamAppend } from '@ledger/event-store';
 import { accountStream } from '@ledger/domain';
 
-const KINDS: UsageKind[] = ['avatar_video.unlimited', 'avatar_video.avatar_iv', 'video_translation', 'streaming.api', 'streaming.live_avatar_full', 'streaming.live_avatar_custom'];
+const KINDS: UsageKind[] = [
+  'avatar_video.unlimited',
+  'avatar_video.avatar_iv',
+  'video_translation',
+  'streaming.api',
+  'streaming.live_avatar_full',
+  'streaming.live_avatar_custom',
+];
 const PLANS: { plan: PlanId; autoRenew?: boolean; allowOverage?: boolean }[] = [
-  { plan: 'api_pro' }, { plan: 'api_pro', allowOverage: true }, { plan: 'api_scale', autoRenew: true }, { plan: 'api_scale', autoRenew: true, allowOverage: true },
-  { plan: 'live_avatar' }, { plan: 'live_avatar', autoRenew: true, allowOverage: true },
+  { plan: 'api_pro' },
+  { plan: 'api_pro', allowOverage: true },
+  { plan: 'api_scale', autoRenew: true },
+  { plan: 'api_scale', autoRenew: true, allowOverage: true },
+  { plan: 'live_avatar' },
+  { plan: 'live_avatar', autoRenew: true, allowOverage: true },
 ];
 
 export interface AccountHistory {
@@ -45,16 +66,54 @@ export function randomHistory(accountId: string, random: () => number, start: In
     else if (r < 0.3) {
       // Holds: placed for a job with a lifetime from a minute to three days, or ended by its usage, a failure or a release.
       const h = random();
-      if (h < 0.5) run({ type: 'PlaceHold', holdKey: `hk${n++}`, now, request: { kind: 'avatar_video.unlimited', estimatedDurationMs: 1000 + Math.floor(random() * 10 * 60_000), ttlMs: 60_000 + Math.floor(random() * 3 * 86_400_000) } });
-      else if (h < 0.7) run({ type: 'ChargeUsage', now, usage: { ref: { source: 'gen', id: `${accountId}-${n++}` }, kind: 'avatar_video.unlimited', at: now, durationMs: 60_000, jobId: `hk${Math.floor(random() * n)}` } });
-      else if (h < 0.85) run({ type: 'NoteRenderFailed', ref: { source: 'gen', id: `${accountId}-${n++}` }, jobId: `hk${Math.floor(random() * n)}`, at: now, now });
+      if (h < 0.5)
+        run({
+          type: 'PlaceHold',
+          holdKey: `hk${n++}`,
+          now,
+          request: {
+            kind: 'avatar_video.unlimited',
+            estimatedDurationMs: 1000 + Math.floor(random() * 10 * 60_000),
+            ttlMs: 60_000 + Math.floor(random() * 3 * 86_400_000),
+          },
+        });
+      else if (h < 0.7)
+        run({
+          type: 'ChargeUsage',
+          now,
+          usage: {
+            ref: { source: 'gen', id: `${accountId}-${n++}` },
+            kind: 'avatar_video.unlimited',
+            at: now,
+            durationMs: 60_000,
+            jobId: `hk${Math.floor(random() * n)}`,
+          },
+        });
+      else if (h < 0.85)
+        run({
+          type: 'NoteRenderFailed',
+          ref: { source: 'gen', id: `${accountId}-${n++}` },
+          jobId: `hk${Math.floor(random() * n)}`,
+          at: now,
+          now,
+        });
       else run({ type: 'ReleaseHold', holdId: `h${1 + Math.floor(random() * (state.holds.length + 1))}.${accountId}`, now });
     } else {
       const back = random() < 0.2 ? Math.floor(random() * 35 * 86_400_000) : 0;
       const at = addMs(now, -back);
       if (at < state.openedAt!) continue;
       const kind = KINDS[Math.floor(random() * KINDS.length)];
-      run({ type: 'ChargeUsage', now, usage: { ref: { source: 'gen', id: `${accountId}-${n++}` }, kind, at, durationMs: 1000 + Math.floor(random() * 40 * 60_000), jobId: `j${n}` } });
+      run({
+        type: 'ChargeUsage',
+        now,
+        usage: {
+          ref: { source: 'gen', id: `${accountId}-${n++}` },
+          kind,
+          at,
+          durationMs: 1000 + Math.floor(random() * 40 * 60_000),
+          jobId: `j${n}`,
+        },
+      });
     }
   }
   return { accountId, events, state };
@@ -73,7 +132,11 @@ export async function appendInterleaved(store: EventStore, histories: AccountHis
       const from = cursor.get(h.accountId)!;
       const take = 1 + Math.floor(random() * 8);
       const chunk = h.events.slice(from, from + take);
-      appends.push({ streamId: accountStream(h.accountId), expectedVersion: version.get(h.accountId)!, events: chunk.map((e) => ({ type: e.type, data: encodeAccountEventData(e) })) });
+      appends.push({
+        streamId: accountStream(h.accountId),
+        expectedVersion: version.get(h.accountId)!,
+        events: chunk.map((e) => ({ type: e.type, data: encodeAccountEventData(e) })),
+      });
       cursor.set(h.accountId, from + chunk.length);
       version.set(h.accountId, version.get(h.accountId)! + chunk.length);
       total += chunk.length;

@@ -7,7 +7,14 @@ const FAST = { LEDGER_PROCESS_POLL_MS: '15', LEDGER_PROJECTION_POLL_MS: '10', LE
 /** An unlimited video estimated at one credit. */
 const ONE_CREDIT_MS = 59_000;
 const hold = (l: Ledger, accountId: string, holdKey: string, ttlMs?: number) =>
-  l.http.post('/v1/holds').send({ accountId, holdKey, product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: ONE_CREDIT_MS, ...(ttlMs ? { ttlMs } : {}) });
+  l.http.post('/v1/holds').send({
+    accountId,
+    holdKey,
+    product: 'avatar_video',
+    engine: 'unlimited',
+    estimatedDurationMs: ONE_CREDIT_MS,
+    ...(ttlMs ? { ttlMs } : {}),
+  });
 
 describeEachBackend('holds at once', (backend) => {
   const { start, newPlace } = useLedgers(backend);
@@ -26,7 +33,11 @@ describeEachBackend('holds at once', (backend) => {
     const l = await start(newPlace(), { LEDGER_PROCESS: 'false' });
     await openAccount(l, 'acct_race'); // api_free: 10 credits
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => hold(l, 'acct_race', `job_${i}`)));
-    await expectTenHeld(l, 'acct_race', answers.map((a) => a.status));
+    await expectTenHeld(
+      l,
+      'acct_race',
+      answers.map((a) => a.status),
+    );
     // GET /metrics, once the deadline projection caught up (the clock answers after it did).
     await moveClock(l, START);
     const metrics = (await l.http.get('/metrics')).text;
@@ -36,14 +47,20 @@ describeEachBackend('holds at once', (backend) => {
   });
 
   (backend.name === 'postgres' ? it : it.skip)(
-    backend.name === 'postgres' ? 'two service instances on one database: 200 requests at once, 100 to each, exactly 10 held' : 'two service instances: skipped, PGlite is one process',
+    backend.name === 'postgres'
+      ? 'two service instances on one database: 200 requests at once, 100 to each, exactly 10 held'
+      : 'two service instances: skipped, PGlite is one process',
     async () => {
       const place = newPlace();
       const a = await start(place, { LEDGER_PROCESS: 'false', LEDGER_INSTANCE_ID: 'instance-a' });
       const b = await start(place, { LEDGER_PROCESS: 'false', LEDGER_INSTANCE_ID: 'instance-b' });
       await openAccount(a, 'acct_race2');
       const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => hold(i % 2 ? b : a, 'acct_race2', `job_${i}`)));
-      await expectTenHeld(a, 'acct_race2', answers.map((x) => x.status));
+      await expectTenHeld(
+        a,
+        'acct_race2',
+        answers.map((x) => x.status),
+      );
       // The same request again, on either instance: the same hold, nothing held twice.
       const first = answers.find((x) => x.status === 201)!;
       const again = await hold(b, 'acct_race2', first.body.holdKey);
@@ -63,7 +80,9 @@ describeEachBackend('holds at once', (backend) => {
     const after = new Date(Date.parse(START) + 601_000).toISOString();
     await Promise.all([a, ...others].map((l) => moveClock(l, after)));
     const events = await accountEvents(a.store, 'acct_hexp');
-    expect(events.filter((e) => e.type === 'HoldExpired')).toEqual([{ type: 'HoldExpired', data: expect.objectContaining({ holdId: placed.body.holdId, at: placed.body.expiresAt }) }]);
+    expect(events.filter((e) => e.type === 'HoldExpired')).toEqual([
+      { type: 'HoldExpired', data: expect.objectContaining({ holdId: placed.body.holdId, at: placed.body.expiresAt }) },
+    ]);
     checkExactlyOnce(events);
     const list = await a.http.get('/v1/accounts/acct_hexp/holds').query({ status: 'expired' });
     expect(list.body.items).toHaveLength(1);

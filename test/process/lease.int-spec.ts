@@ -50,7 +50,9 @@ describeEachBackend('leases', (backend) => {
   });
 
   (backend.name === 'postgres' ? it : it.skip)(
-    backend.name === 'postgres' ? 'two service instances: each job held by one; the survivor takes over' : 'two service instances: skipped, PGlite is one process',
+    backend.name === 'postgres'
+      ? 'two service instances: each job held by one; the survivor takes over'
+      : 'two service instances: skipped, PGlite is one process',
     async () => {
       const env = { LEDGER_PROCESS_LEASE_MS: '600', LEDGER_PROCESS_SHARDS: '3', LEDGER_PROCESS_POLL_MS: '20' };
       const a = await start({ ...env, LEDGER_INSTANCE_ID: 'a' });

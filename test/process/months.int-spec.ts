@@ -4,8 +4,23 @@
 // overage invoice at the period's end.
 import { CLOCK, SimulatedClock } from '@ledger/service/kit/clock';
 import {
-  accountEvents, eventually, balances, checkExactlyOnce, days, describeEachBackend, entries, invoices, Ledger, liveSession, moveClock, notifications,
-  openAccount, Place, postEvents, startLedger, video,
+  accountEvents,
+  eventually,
+  balances,
+  checkExactlyOnce,
+  days,
+  describeEachBackend,
+  entries,
+  invoices,
+  Ledger,
+  liveSession,
+  moveClock,
+  notifications,
+  openAccount,
+  Place,
+  postEvents,
+  startLedger,
+  video,
 } from './support';
 
 describeEachBackend('simulated months', (backend) => {
@@ -75,10 +90,13 @@ describeEachBackend('simulated months', (backend) => {
     for (const day of days('2026-02-02T00:00:00Z', '2026-03-05T00:00:00Z')) await moveClock(ledger, day);
     const all = await entries(ledger, 'acct_pro');
     expect(all.filter((e) => e.kind === 'expiry').map((e) => [e.at, e.credits])).toEqual([
-      ['2026-01-31T00:00:00.000Z', '-98'], ['2026-03-03T00:00:00.000Z', '-100'],
+      ['2026-01-31T00:00:00.000Z', '-98'],
+      ['2026-03-03T00:00:00.000Z', '-100'],
     ]);
     expect((await invoices(ledger, 'acct_pro')).map((i) => i.period.startsAt)).toEqual([
-      '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.000Z',
+      '2026-02-01T00:00:00.000Z',
+      '2026-03-01T00:00:00.000Z',
     ]);
     const told = await notifications(ledger, 'acct_pro');
     expect(told.filter((n) => n.kind === 'lot_expired').map((n) => n.at)).toEqual(['2026-01-31T00:00:00.000Z', '2026-03-03T00:00:00.000Z']);
@@ -98,10 +116,19 @@ describeEachBackend('simulated months', (backend) => {
 
     const overage = (await invoices(ledger, 'acct_live')).filter((i) => i.kind === 'overage');
     expect(overage).toHaveLength(1);
-    expect(overage[0]).toMatchObject({ issuedAt: '2026-02-01T00:00:00.000Z', totalCents: 505, period: { startsAt: '2026-01-01T00:00:00.000Z', endsAt: '2026-02-01T00:00:00.000Z' } });
-    expect(overage[0].lines.map((l: any) => [l.quantity, l.unitPriceCents, l.amountCents])).toEqual([['10.5', 10, 105], ['40', 10, 400]]);
+    expect(overage[0]).toMatchObject({
+      issuedAt: '2026-02-01T00:00:00.000Z',
+      totalCents: 505,
+      period: { startsAt: '2026-01-01T00:00:00.000Z', endsAt: '2026-02-01T00:00:00.000Z' },
+    });
+    expect(overage[0].lines.map((l: any) => [l.quantity, l.unitPriceCents, l.amountCents])).toEqual([
+      ['10.5', 10, 105],
+      ['40', 10, 400],
+    ]);
     const told = await notifications(ledger, 'acct_live');
-    expect(told.filter((n) => n.kind === 'invoice_issued' && n.data.invoiceKind === 'overage').map((n) => n.data.totalCents)).toEqual([505]);
+    expect(told.filter((n) => n.kind === 'invoice_issued' && n.data.invoiceKind === 'overage').map((n) => n.data.totalCents)).toEqual([
+      505,
+    ]);
     checkExactlyOnce(await accountEvents(ledger.store, 'acct_live'));
   });
 
@@ -111,7 +138,10 @@ describeEachBackend('simulated months', (backend) => {
     await openAccount(ledger, 'acct_bg', { plan: 'api_pro' });
     // the clock moves as real time would: nobody asks the process managers to catch up
     ledger.app.get<SimulatedClock>(CLOCK).set('2026-01-31T00:00:00.000Z');
-    const expiry = await eventually(async () => (await entries(ledger, 'acct_bg')).find((e) => e.kind === 'expiry'), 'the expiry recorded by the runner');
+    const expiry = await eventually(
+      async () => (await entries(ledger, 'acct_bg')).find((e) => e.kind === 'expiry'),
+      'the expiry recorded by the runner',
+    );
     expect(expiry).toMatchObject({ at: '2026-01-31T00:00:00.000Z', credits: '-100', provenance: { via: 'clock' } });
     ledger.app.get<SimulatedClock>(CLOCK).set('2026-02-01T00:00:00.000Z');
     await eventually(async () => (await invoices(ledger, 'acct_bg')).length === 2, 'February invoiced by the runner');

@@ -9,7 +9,16 @@ import { LEDGER_SCHEMA } from '@ledger/service/store/store-config';
 import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
 import { readNotificationConfig } from '@ledger/service/notifications/notification-config';
 import {
-  describeEachBackend, eventually, Ledger, moveClock, notifications, openAccount, Place, postEvents, startLedger, video,
+  describeEachBackend,
+  eventually,
+  Ledger,
+  moveClock,
+  notifications,
+  openAccount,
+  Place,
+  postEvents,
+  startLedger,
+  video,
 } from './support';
 
 interface Received {
@@ -82,7 +91,12 @@ describeEachBackend('notifications', (backend) => {
       ['balance_threshold', 80, '2026-02-01T00:00:00.000Z'],
       ['balance_threshold', 90, '2026-02-01T00:00:00.000Z'],
     ]);
-    expect(told[2]).toMatchObject({ id: expect.stringMatching(/^account-acct_n:\d+:balance_threshold_80$/), accountId: 'acct_n', wallet: 'api', deliveredAt: null });
+    expect(told[2]).toMatchObject({
+      id: expect.stringMatching(/^account-acct_n:\d+:balance_threshold_80$/),
+      accountId: 'acct_n',
+      wallet: 'api',
+      deliveredAt: null,
+    });
     expect(new Set(told.map((n) => n.id)).size).toBe(told.length);
     // paging after an id
     const rest = await ledger.http.get('/v1/accounts/acct_n/notifications').query({ after: told[7].id });
@@ -109,7 +123,9 @@ describeEachBackend('notifications', (backend) => {
         expect(body.accountId).toBe('acct_w');
       }
       // a receiver with another secret would refuse them
-      expect(createHmac('sha256', 'not-the-secret').update(hook.received[0].body).digest('hex')).not.toBe(hook.received[0].headers['x-ledger-signature']);
+      expect(createHmac('sha256', 'not-the-secret').update(hook.received[0].body).digest('hex')).not.toBe(
+        hook.received[0].headers['x-ledger-signature'],
+      );
     } finally {
       await ledger?.close();
       await hook.close();
@@ -120,7 +136,12 @@ describeEachBackend('notifications', (backend) => {
     // the receiver fails the first three requests (500, 503, hang-up), then accepts
     const hook = await receiver((n) => (n === 1 ? 500 : n === 2 ? 503 : n === 3 ? 'hang-up' : 200));
     try {
-      ledger = await startLedger(place, { LEDGER_WEBHOOK_URL: hook.url, LEDGER_WEBHOOK_SECRET: SECRET, LEDGER_NOTIFY_POLL_MS: '10', LEDGER_NOTIFY_RETRY_MS: '30' });
+      ledger = await startLedger(place, {
+        LEDGER_WEBHOOK_URL: hook.url,
+        LEDGER_WEBHOOK_SECRET: SECRET,
+        LEDGER_NOTIFY_POLL_MS: '10',
+        LEDGER_NOTIFY_RETRY_MS: '30',
+      });
       await openAccount(ledger, 'acct_r', { plan: 'api_pro' });
       await moveClock(ledger, '2026-01-02T00:00:00Z');
       const told = await eventually(async () => {
@@ -142,38 +163,58 @@ describeEachBackend('notifications', (backend) => {
   });
 
   const brokers = process.env.KAFKA_BROKERS;
-  (brokers ? it : it.skip)(brokers ? 'are delivered to the Kafka topic ledger.notifications, keyed by account' : 'are delivered to Kafka: skipped, KAFKA_BROKERS not set', async () => {
-    const accountId = `acct_k_${process.pid}_${Date.now().toString(36)}`;
-    // The service without Kafka (KAFKA_BROKERS would also start the usage ingestor here), and a
-    // dispatcher configured as KAFKA_BROKERS configures it, on the same outbox.
-    ledger = await startLedger(place);
-    await openAccount(ledger, accountId, { plan: 'api_pro' });
-    await moveClock(ledger, '2026-01-02T00:00:00Z');
-    const told = await notifications(ledger, accountId);
-    expect(told.length).toBeGreaterThanOrEqual(2);
-    const config = readNotificationConfig({ KAFKA_BROKERS: brokers! });
-    expect(config.sink).toMatchObject({ kind: 'kafka', topic: 'ledger.notifications' });
-    const dispatcher = new NotificationDispatcher(ledger.app.get<SqlClient>(LEDGER_DATABASE), ledger.app.get<string>(LEDGER_SCHEMA), config);
-    const kafka = new Kafka({ clientId: 'pm-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `pm-test-${accountId}` });
-    const got: { key: string; id: string; body: any }[] = [];
-    try {
-      await eventually(async () => {
-        await dispatcher.step();
-        return (await notifications(ledger!, accountId)).every((n) => n.deliveredAt);
-      }, 'delivery to Kafka', 60_000);
-      await consumer.connect();
-      await consumer.subscribe({ topic: 'ledger.notifications', fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ message }) => {
-        if (message.key?.toString() !== accountId) return;
-        got.push({ key: message.key.toString(), id: message.headers!['notification-id']!.toString(), body: JSON.parse(message.value!.toString()) });
-      } });
-      await eventually(async () => got.length >= told.length, 'the messages on the topic', 60_000);
-      expect(got.map((m) => m.id)).toEqual(told.map((n) => n.id));
-      expect(got.every((m) => m.body.id === m.id && m.body.accountId === accountId)).toBe(true);
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-      await dispatcher.close();
-    }
-  }, 120_000);
+  (brokers ? it : it.skip)(
+    brokers
+      ? 'are delivered to the Kafka topic ledger.notifications, keyed by account'
+      : 'are delivered to Kafka: skipped, KAFKA_BROKERS not set',
+    async () => {
+      const accountId = `acct_k_${process.pid}_${Date.now().toString(36)}`;
+      // The service without Kafka (KAFKA_BROKERS would also start the usage ingestor here), and a
+      // dispatcher configured as KAFKA_BROKERS configures it, on the same outbox.
+      ledger = await startLedger(place);
+      await openAccount(ledger, accountId, { plan: 'api_pro' });
+      await moveClock(ledger, '2026-01-02T00:00:00Z');
+      const told = await notifications(ledger, accountId);
+      expect(told.length).toBeGreaterThanOrEqual(2);
+      const config = readNotificationConfig({ KAFKA_BROKERS: brokers! });
+      expect(config.sink).toMatchObject({ kind: 'kafka', topic: 'ledger.notifications' });
+      const dispatcher = new NotificationDispatcher(
+        ledger.app.get<SqlClient>(LEDGER_DATABASE),
+        ledger.app.get<string>(LEDGER_SCHEMA),
+        config,
+      );
+      const kafka = new Kafka({ clientId: 'pm-test', brokers: brokers!.split(','), logLevel: logLevel.NOTHING });
+      const consumer = kafka.consumer({ groupId: `pm-test-${accountId}` });
+      const got: { key: string; id: string; body: any }[] = [];
+      try {
+        await eventually(
+          async () => {
+            await dispatcher.step();
+            return (await notifications(ledger!, accountId)).every((n) => n.deliveredAt);
+          },
+          'delivery to Kafka',
+          60_000,
+        );
+        await consumer.connect();
+        await consumer.subscribe({ topic: 'ledger.notifications', fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            if (message.key?.toString() !== accountId) return;
+            got.push({
+              key: message.key.toString(),
+              id: message.headers!['notification-id']!.toString(),
+              body: JSON.parse(message.value!.toString()),
+            });
+          },
+        });
+        await eventually(async () => got.length >= told.length, 'the messages on the topic', 60_000);
+        expect(got.map((m) => m.id)).toEqual(told.map((n) => n.id));
+        expect(got.every((m) => m.body.id === m.id && m.body.accountId === accountId)).toBe(true);
+      } finally {
+        await consumer.disconnect().catch(() => undefined);
+        await dispatcher.close();
+      }
+    },
+    120_000,
+  );
 });

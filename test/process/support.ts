@@ -36,7 +36,11 @@ export const BACKENDS: Backend[] = [
     name: 'pglite',
     place() {
       const dir = mkdtempSync(join(tmpdir(), 'ledger-process-'));
-      return { backend: 'pglite', env: { LEDGER_STORE: 'pglite', LEDGER_DATA_DIR: dir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        backend: 'pglite',
+        env: { LEDGER_STORE: 'pglite', LEDGER_DATA_DIR: dir },
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
   {
@@ -84,12 +88,21 @@ export interface Ledger {
 
 /** The service on `place`, simulated clock at `start` (default 1 January 2026). */
 export async function startLedger(place: Place, env: Record<string, string> = {}): Promise<Ledger> {
-  const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: START, LEDGER_PROCESS_LEASE_MS: '2000', ...place.env, ...env });
+  const config = readConfig({
+    LEDGER_SIMULATION: 'true',
+    LEDGER_SIMULATION_START: START,
+    LEDGER_PROCESS_LEASE_MS: '2000',
+    ...place.env,
+    ...env,
+  });
   const app = await createLedgerApp(config, { logger: process.env.LEDGER_TEST_LOGS ? ['error', 'warn', 'log'] : false });
   await app.init();
   let closed = false;
   return {
-    app, http: request(app.getHttpServer()), runner: app.get(ClockRunner), store: app.get(EVENT_STORE),
+    app,
+    http: request(app.getHttpServer()),
+    runner: app.get(ClockRunner),
+    store: app.get(EVENT_STORE),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -121,24 +134,56 @@ let eventSeq = 0;
 export function video(subject: string, time: string, credits: number, id = `v${++eventSeq}-${Date.now().toString(36)}`) {
   const blocks = Math.round(credits * 2);
   return {
-    specversion: '1.0', id, source: 'renderer/test', type: 'render.completed', time: new Date(time).toISOString(), subject,
+    specversion: '1.0',
+    id,
+    source: 'renderer/test',
+    type: 'render.completed',
+    time: new Date(time).toISOString(),
+    subject,
     datacontenttype: 'application/json',
-    data: { jobId: `job-${id}`, product: 'avatar_video', engine: 'unlimited', durationMs: (blocks - 1) * 30_000 + 1_000, resolution: '1080p', watermarked: false },
+    data: {
+      jobId: `job-${id}`,
+      product: 'avatar_video',
+      engine: 'unlimited',
+      durationMs: (blocks - 1) * 30_000 + 1_000,
+      resolution: '1080p',
+      watermarked: false,
+    },
   };
 }
 
 /** A LiveAvatar session of `minutes` (Full SDK: 2 credits a minute; Custom SDK: 1). */
-export function liveSession(subject: string, time: string, minutes: number, integration: 'live_avatar_full' | 'live_avatar_custom', id = `s${++eventSeq}-${Date.now().toString(36)}`) {
+export function liveSession(
+  subject: string,
+  time: string,
+  minutes: number,
+  integration: 'live_avatar_full' | 'live_avatar_custom',
+  id = `s${++eventSeq}-${Date.now().toString(36)}`,
+) {
   const ended = Date.parse(time);
   return {
-    specversion: '1.0', id, source: 'gateway/test', type: 'streaming.session.ended', time: new Date(time).toISOString(), subject,
+    specversion: '1.0',
+    id,
+    source: 'gateway/test',
+    type: 'streaming.session.ended',
+    time: new Date(time).toISOString(),
+    subject,
     datacontenttype: 'application/json',
-    data: { sessionId: `sess-${id}`, integration, startedAt: new Date(ended - minutes * 60_000).toISOString(), endedAt: new Date(ended).toISOString() },
+    data: {
+      sessionId: `sess-${id}`,
+      integration,
+      startedAt: new Date(ended - minutes * 60_000).toISOString(),
+      endedAt: new Date(ended).toISOString(),
+    },
   };
 }
 
 export async function postEvents(l: Ledger, events: unknown[]): Promise<void> {
-  const body = ok('posting events', await l.http.post('/v1/events').set('content-type', 'application/json').send(JSON.stringify(events)), [200]);
+  const body = ok(
+    'posting events',
+    await l.http.post('/v1/events').set('content-type', 'application/json').send(JSON.stringify(events)),
+    [200],
+  );
   const bad = body.results.filter((r: any) => r.status !== 'accepted');
   if (bad.length) throw new Error(`events not accepted: ${JSON.stringify(bad)}`);
 }
@@ -153,11 +198,14 @@ export const invoices = async (l: Ledger, accountId: string): Promise<any[]> =>
   ok(`invoices of ${accountId}`, await l.http.get('/v1/invoices').query({ accountId }), [200]).invoices;
 
 export const notifications = async (l: Ledger, accountId: string): Promise<any[]> =>
-  ok(`notifications of ${accountId}`, await l.http.get(`/v1/accounts/${accountId}/notifications`).query({ limit: 5000 }), [200]).notifications;
+  ok(`notifications of ${accountId}`, await l.http.get(`/v1/accounts/${accountId}/notifications`).query({ limit: 5000 }), [200])
+    .notifications;
 
 /** An account's events as the domain has them, straight from the store. */
 export async function accountEvents(store: EventStore, accountId: string): Promise<AccountEvent[]> {
-  return (await store.readStream(accountStream(accountId))).filter((r) => isAccountEventType(r.type)).map((r) => decodeAccountEvent(r.type, r.data));
+  return (await store.readStream(accountStream(accountId)))
+    .filter((r) => isAccountEventType(r.type))
+    .map((r) => decodeAccountEvent(r.type, r.data));
 }
 
 /**
@@ -171,10 +219,20 @@ export function checkExactlyOnce(events: AccountEvent[]): void {
   expect(count(events.flatMap((e) => (e.type === 'PeriodStarted' ? [e.data.periodId] : [])))).toEqual([]);
   expect(count(events.flatMap((e) => (e.type === 'PeriodEnded' ? [e.data.periodId] : [])))).toEqual([]);
   expect(count(events.flatMap((e) => (e.type === 'CreditsGranted' ? [e.data.lotId] : [])))).toEqual([]);
-  expect(count(events.flatMap((e) => (e.type === 'HoldCaptured' || e.type === 'HoldReleased' || e.type === 'HoldExpired' ? [e.data.holdId] : [])))).toEqual([]);
+  expect(
+    count(
+      events.flatMap((e) => (e.type === 'HoldCaptured' || e.type === 'HoldReleased' || e.type === 'HoldExpired' ? [e.data.holdId] : [])),
+    ),
+  ).toEqual([]);
   const numbers = events.flatMap((e) => (e.type === 'InvoiceIssued' ? [e.data.invoice.number] : []));
   expect(numbers.map((n) => Number(n.slice(-4)))).toEqual(numbers.map((_, i) => i + 1));
-  expect(count(events.flatMap((e) => (e.type === 'InvoiceIssued' && e.data.invoice.kind === 'overage' && !e.data.invoice.supplements ? [e.data.invoice.periodId] : [])))).toEqual([]);
+  expect(
+    count(
+      events.flatMap((e) =>
+        e.type === 'InvoiceIssued' && e.data.invoice.kind === 'overage' && !e.data.invoice.supplements ? [e.data.invoice.periodId] : [],
+      ),
+    ),
+  ).toEqual([]);
 }
 
 /** Days from `from` (inclusive) to `to` (exclusive), as ISO instants at midnight UTC. */

@@ -13,7 +13,10 @@ async function allPages(s: Service, path: string, query: Record<string, unknown>
   const out: any[] = [];
   let cursor: string | undefined;
   for (let pages = 0; ; pages++) {
-    const res = await s.http.get(path).query({ ...query, ...(cursor ? { cursor } : {}) }).expect(200);
+    const res = await s.http
+      .get(path)
+      .query({ ...query, ...(cursor ? { cursor } : {}) })
+      .expect(200);
     out.push(...res.body[key]);
     if (!res.body.nextCursor) return { items: out, pages: pages + 1 };
     cursor = res.body.nextCursor;
@@ -28,10 +31,22 @@ const parseCsv = (text: string): Record<string, string>[] => {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\r') continue;
-    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r') continue;
+    else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
   }
   const [header, ...body] = rows;
   return body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
@@ -50,7 +65,8 @@ eachDatabase('the finance API after the sample month', (target) => {
     it('are those of history, in log order: the read model and a fold of the stream agree entry for entry', async () => {
       for (const { accountId } of SAMPLE_ACCOUNTS) {
         const fromReadModel = (await s.http.get(`/v1/accounts/${accountId}/entries`).expect(200)).body;
-        const fromHistory = (await s.http.get(`/v1/accounts/${accountId}/entries`).query({ asOf: '2100-01-01T00:00:00Z' }).expect(200)).body;
+        const fromHistory = (await s.http.get(`/v1/accounts/${accountId}/entries`).query({ asOf: '2100-01-01T00:00:00Z' }).expect(200))
+          .body;
         expect(fromReadModel.entries.length).toBeGreaterThan(3);
         expect(fromReadModel.entries).toEqual(fromHistory.entries);
         expect(fromReadModel.nextCursor).toBeNull();
@@ -71,7 +87,8 @@ eachDatabase('the finance API after the sample month', (target) => {
       const overage = (await s.http.get('/v1/accounts/acct_live/entries').query({ kind: 'overage' }).expect(200)).body.entries;
       expect(overage).toEqual(all.filter((e) => e.kind === 'overage'));
       expect(overage.length).toBeGreaterThan(0);
-      const grantsAndExpiries = (await s.http.get('/v1/accounts/acct_live/entries').query({ kind: 'grant,expiry' }).expect(200)).body.entries;
+      const grantsAndExpiries = (await s.http.get('/v1/accounts/acct_live/entries').query({ kind: 'grant,expiry' }).expect(200)).body
+        .entries;
       expect(grantsAndExpiries).toEqual(all.filter((e) => e.kind === 'grant' || e.kind === 'expiry'));
       const api = (await s.http.get('/v1/accounts/acct_live/entries').query({ wallet: 'api' }).expect(200)).body.entries;
       expect(api).toEqual(all.filter((e) => e.wallet === 'api'));
@@ -145,7 +162,8 @@ eachDatabase('the finance API after the sample month', (target) => {
     it('the overage invoiced for a period is the overage entries of that period, kind by kind', async () => {
       const invoices = (await s.http.get('/v1/invoices').query({ kind: 'overage' }).expect(200)).body.invoices as any[];
       for (const inv of invoices) {
-        const overage = (await s.http.get(`/v1/accounts/${inv.accountId}/entries`).query({ kind: 'overage' }).expect(200)).body.entries as any[];
+        const overage = (await s.http.get(`/v1/accounts/${inv.accountId}/entries`).query({ kind: 'overage' }).expect(200)).body
+          .entries as any[];
         const ofPeriod = overage.filter((e) => e.periodId === inv.period.id);
         for (const line of inv.lines) {
           expect(sum(ofPeriod.filter((e) => e.usage.kind === line.usageKind).map((e) => e.credits))).toBe(micros(line.quantity));
@@ -167,12 +185,15 @@ eachDatabase('the finance API after the sample month', (target) => {
   describe('usage', () => {
     it('charges by usage kind (drawn, overage and uncovered) = usage by kind, for every account', async () => {
       for (const { accountId } of SAMPLE_ACCOUNTS) {
-        const entries = (await s.http.get(`/v1/accounts/${accountId}/entries`).query({ kind: 'charge,overage,uncovered' }).expect(200)).body.entries as any[];
+        const entries = (await s.http.get(`/v1/accounts/${accountId}/entries`).query({ kind: 'charge,overage,uncovered' }).expect(200)).body
+          .entries as any[];
         const usage = (await s.http.get('/v1/usage').query({ accountId }).expect(200)).body;
         const byKind = new Map<string, bigint>();
-        for (const e of entries) byKind.set(e.usage.kind, (byKind.get(e.usage.kind) ?? 0n) + (e.kind === 'charge' ? -micros(e.credits) : micros(e.credits)));
+        for (const e of entries)
+          byKind.set(e.usage.kind, (byKind.get(e.usage.kind) ?? 0n) + (e.kind === 'charge' ? -micros(e.credits) : micros(e.credits)));
         expect(usage.totals.byKind.map((t: any) => [t.usageKind, micros(t.credits)])).toEqual(
-          [...byKind].sort(([a], [b]) => a.localeCompare(b)));
+          [...byKind].sort(([a], [b]) => a.localeCompare(b)),
+        );
         // and a record is counted once, whatever entries it made
         expect(usage.totals.records).toBe(entries.filter((e) => e.kind === 'charge').length);
       }
@@ -180,7 +201,8 @@ eachDatabase('the finance API after the sample month', (target) => {
 
     it('by day and by month: the same totals; rows per account, period and kind', async () => {
       const days = (await s.http.get('/v1/usage').query({ from: '2026-01-01', to: '2026-02-01' }).expect(200)).body;
-      const months = (await s.http.get('/v1/usage').query({ groupBy: 'month', from: '2026-01-01T00:00:00Z', to: '2026-02-01' }).expect(200)).body;
+      const months = (await s.http.get('/v1/usage').query({ groupBy: 'month', from: '2026-01-01T00:00:00Z', to: '2026-02-01' }).expect(200))
+        .body;
       expect(days.groupBy).toBe('day');
       expect(days.usage.every((u: any) => /^2026-01-\d\d$/.test(u.period))).toBe(true);
       expect(months.usage.every((u: any) => u.period === '2026-01')).toBe(true);
@@ -207,7 +229,8 @@ eachDatabase('the finance API after the sample month', (target) => {
       const rows = await s.db.query<any>(`SELECT * FROM ${s.app.get(FinanceProjections).schema}.balances`);
       expect(rows.length).toBeGreaterThan(4);
       for (const b of rows) {
-        const entries = (await s.http.get(`/v1/accounts/${b.account_id}/entries`).query({ wallet: b.wallet }).expect(200)).body.entries as any[];
+        const entries = (await s.http.get(`/v1/accounts/${b.account_id}/entries`).query({ wallet: b.wallet }).expect(200)).body
+          .entries as any[];
         const of = (...kinds: string[]) => sum(entries.filter((e) => kinds.includes(e.kind)).map((e) => e.credits));
         expect(BigInt(b.available)).toBe(of('grant', 'charge', 'expiry', 'forfeit', 'correction'));
         expect(BigInt(b.overage)).toBe(of('overage'));
@@ -241,7 +264,9 @@ eachDatabase('the finance API after the sample month', (target) => {
     });
 
     it('invoices.csv: a row per line; the lines of each invoice add up to its total', async () => {
-      const rows = parseCsv((await s.http.get('/v1/exports/invoices.csv').query({ from: JANUARY.from, to: '2026-02-02T00:00:00Z' }).expect(200)).text);
+      const rows = parseCsv(
+        (await s.http.get('/v1/exports/invoices.csv').query({ from: JANUARY.from, to: '2026-02-02T00:00:00Z' }).expect(200)).text,
+      );
       const byNumber = new Map<string, { total: number; lines: number }>();
       for (const r of rows) {
         const x = byNumber.get(r.number) ?? { total: Number(r.invoice_total_cents), lines: 0 };
@@ -258,13 +283,18 @@ eachDatabase('the finance API after the sample month', (target) => {
       const rows = parseCsv((await s.http.get('/v1/exports/usage.csv').query({ from: '2026-01-01', to: '2026-02-01' }).expect(200)).text);
       const api = (await s.http.get('/v1/usage').query({ from: '2026-01-01', to: '2026-02-01' }).expect(200)).body.usage as any[];
       expect(rows.map((r) => [r.account_id, r.day, r.usage_kind, r.records, r.credits])).toEqual(
-        api.map((u) => [u.accountId, u.period, u.usageKind, String(u.records), u.credits]));
+        api.map((u) => [u.accountId, u.period, u.usageKind, String(u.records), u.credits]),
+      );
     });
 
     it('need a period: 400 naming the field', async () => {
       expect(fieldsOf((await s.http.get('/v1/exports/entries.csv').query({ to: JANUARY.to }).expect(400)).body)).toEqual(['from']);
-      expect(fieldsOf((await s.http.get('/v1/exports/invoices.csv').query({ from: JANUARY.to, to: JANUARY.from }).expect(400)).body)).toEqual(['to']);
-      expect(fieldsOf((await s.http.get('/v1/exports/usage.csv').query({ from: '2026-01-01', to: 'later' }).expect(400)).body)).toEqual(['to']);
+      expect(
+        fieldsOf((await s.http.get('/v1/exports/invoices.csv').query({ from: JANUARY.to, to: JANUARY.from }).expect(400)).body),
+      ).toEqual(['to']);
+      expect(fieldsOf((await s.http.get('/v1/exports/usage.csv').query({ from: '2026-01-01', to: 'later' }).expect(400)).body)).toEqual([
+        'to',
+      ]);
       expect((await s.http.get('/v1/exports/entries.csv').query({ ...JANUARY, accountId: 'acct_nobody' })).status).toBe(404);
     });
   });
@@ -283,7 +313,9 @@ eachDatabase('the finance API after the sample month', (target) => {
       expect(res.headers['content-type']).toMatch(/^text\/plain;.*version=0.0.4/);
       const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(res.text)?.[1]);
       expect(res.text).toContain('# TYPE ledger_projection_lag_events gauge');
-      expect(value('ledger_projection_lag_events')).toBe(value('ledger_projection_head_position') - value('ledger_projection_checkpoint_position'));
+      expect(value('ledger_projection_lag_events')).toBe(
+        value('ledger_projection_head_position') - value('ledger_projection_checkpoint_position'),
+      );
       expect(value('ledger_projection_head_position')).toBeGreaterThan(100);
       expect(value('ledger_projection_events_applied_total')).toBeGreaterThan(100);
     });

@@ -10,11 +10,33 @@ eachDatabase('a rebuild folded on a worker thread', (target) => {
     const schema = freshSchema();
     await syntheticStore(db, schema, 9000, 11);
     const reader = new SqlLogReader(db, schema);
-    const inline = await rebuildReadModels({ db, reader, schema: `${schema}_rm`, ledgerSchema: schema, batchSize: 2500, foldThread: false });
-    const threaded = await rebuildReadModels({ db, reader, schema: `${schema}_rm_thread`, ledgerSchema: schema, batchSize: 2000, pageSize: 700, foldThread: true });
+    const inline = await rebuildReadModels({
+      db,
+      reader,
+      schema: `${schema}_rm`,
+      ledgerSchema: schema,
+      batchSize: 2500,
+      foldThread: false,
+    });
+    const threaded = await rebuildReadModels({
+      db,
+      reader,
+      schema: `${schema}_rm_thread`,
+      ledgerSchema: schema,
+      batchSize: 2000,
+      pageSize: 700,
+      foldThread: true,
+    });
     expect(threaded.events).toBe(inline.events);
     expect(threaded.position).toBe(inline.position);
-    const c = await compareReadModels({ db, reader, ledgerSchema: schema, live: `${schema}_rm`, rebuilt: `${schema}_rm_thread`, attempts: 1 });
+    const c = await compareReadModels({
+      db,
+      reader,
+      ledgerSchema: schema,
+      live: `${schema}_rm`,
+      rebuilt: `${schema}_rm_thread`,
+      attempts: 1,
+    });
     expect(differing(c)).toEqual([]);
     expect(c.identical).toBe(true);
   });

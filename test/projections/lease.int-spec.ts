@@ -16,10 +16,25 @@ import { compareWithCleanRebuild, differing, eachDatabase, freshSchema, syntheti
 const errors: unknown[] = [];
 afterEach(() => expect(errors.splice(0)).toEqual([]));
 
-const projector = (db: SqlClient, schema: string, holder: string, applied: BatchApplied[], more: Partial<ConstructorParameters<typeof Projector>[0]> = {}) =>
+const projector = (
+  db: SqlClient,
+  schema: string,
+  holder: string,
+  applied: BatchApplied[],
+  more: Partial<ConstructorParameters<typeof Projector>[0]> = {},
+) =>
   new Projector({
-    db, reader: new SqlLogReader(db, schema), schema: `${schema}_rm`, ledgerSchema: schema, holder, batchSize: 400, leaseMs: 2000,
-    pollMs: 10, standbyMs: 20, retryMs: 20, onBatch: (b) => applied.push(b),
+    db,
+    reader: new SqlLogReader(db, schema),
+    schema: `${schema}_rm`,
+    ledgerSchema: schema,
+    holder,
+    batchSize: 400,
+    leaseMs: 2000,
+    pollMs: 10,
+    standbyMs: 20,
+    retryMs: 20,
+    onBatch: (b) => applied.push(b),
     onError: (err) => {
       if (!(err instanceof LeaseLost || err instanceof CheckpointMoved)) errors.push(err);
     },
@@ -52,7 +67,15 @@ eachDatabase('two projectors at once', (target) => {
     b.start();
     try {
       // Writes go on while both run.
-      await appendSyntheticLog(store, { events: 3000, seed: 99, accounts: 10, accountPrefix: 'more_', start: '2026-06-01T00:00:00.000Z', days: 20, batch: 300 });
+      await appendSyntheticLog(store, {
+        events: 3000,
+        seed: 99,
+        accounts: 10,
+        accountPrefix: 'more_',
+        start: '2026-06-01T00:00:00.000Z',
+        days: 20,
+        batch: 300,
+      });
       const first = await store.headPosition();
       await until(async () => (applied.at(-1)?.to ?? 0n) >= first, 30_000, 'the read models to reach the head');
       expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
@@ -62,7 +85,15 @@ eachDatabase('two projectors at once', (target) => {
 
       // The leader stops (gives the lease up); the standby takes over and goes on from its checkpoint.
       await leader.stop();
-      await appendSyntheticLog(store, { events: 1500, seed: 5, accounts: 6, accountPrefix: 'later_', start: '2026-08-01T00:00:00.000Z', days: 10, batch: 500 });
+      await appendSyntheticLog(store, {
+        events: 1500,
+        seed: 5,
+        accounts: 6,
+        accountPrefix: 'later_',
+        start: '2026-08-01T00:00:00.000Z',
+        days: 10,
+        batch: 500,
+      });
       const second = await store.headPosition();
       await until(async () => (applied.at(-1)?.to ?? 0n) >= second, 30_000, 'the standby to take over');
       expect(standby.isLeader).toBe(true);
@@ -99,7 +130,10 @@ eachDatabase('two projectors at once', (target) => {
     });
     await a.migrate();
     expect(await a.step(head)).toBe('applied');
-    const stalled = a.step(head).then(() => undefined, (err: unknown) => err);
+    const stalled = a.step(head).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await until(async () => pausedAt !== undefined, 10_000, 'A to stall');
     // B cannot take the lease while A's is alive...
     const b = projector(dbB, schema, 'B', applied, { leaseMs: 2000 });
@@ -144,7 +178,10 @@ eachDatabase('two projectors at once', (target) => {
     await a.migrate();
     expect(await a.step(head)).toBe('applied');
     const afterFirst = applied[0].to;
-    const pending = a.step(head).then(() => undefined, (err: unknown) => err);
+    const pending = a.step(head).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await until(async () => stalled, 10_000, 'A to stall');
     // B takes the expired lease but applies nothing yet: the checkpoint stays where A read from.
     await new Promise((r) => setTimeout(r, 400));
@@ -185,7 +222,9 @@ eachDatabase('read models made when the lease was two columns of the checkpoint 
     const next = projector(db, schema, 'next', applied);
     await next.migrate();
     const columns = await db.query<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'projector' ORDER BY ordinal_position`, [rm]);
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'projector' ORDER BY ordinal_position`,
+      [rm],
+    );
     expect(columns.map((c) => c.column_name)).toEqual(['name', 'position', 'version', 'updated_at']);
     expect(await financeCheckpoint(db, rm).position()).toBe(applied[0].to);
     await next.runUntil(head);
@@ -196,7 +235,7 @@ eachDatabase('read models made when the lease was two columns of the checkpoint 
   });
 });
 
-eachDatabase('a replay\'s --switch under a running projector', (target) => {
+eachDatabase("a replay's --switch under a running projector", (target) => {
   it('an idle projector finds the rebuilt checkpoint (behind its own) within a third of its lease, takes the free lease and catches up', async () => {
     const schema = freshSchema();
     const rm = `${schema}_rm`;
@@ -210,7 +249,14 @@ eachDatabase('a replay\'s --switch under a running projector', (target) => {
     try {
       await until(async () => live.position === head, 30_000, 'the live projector to reach the head');
       // Rebuilt up to an earlier position (as if events came after the rebuild began), then put live.
-      const rebuilt = await rebuildReadModels({ db, reader: new SqlLogReader(db, schema), schema: `${schema}_rm_replay`, ledgerSchema: schema, upTo: 1000n, batchSize: 300 });
+      const rebuilt = await rebuildReadModels({
+        db,
+        reader: new SqlLogReader(db, schema),
+        schema: `${schema}_rm_replay`,
+        ledgerSchema: schema,
+        upTo: 1000n,
+        batchSize: 300,
+      });
       applied.splice(0);
       await switchReadModels(db, rm, `${schema}_rm_replay`);
       expect(await financeCheckpoint(db, rm).position()).toBe(rebuilt.position);

@@ -27,7 +27,16 @@ async function service(portOnly: boolean): Promise<Service> {
         logDb = log.database;
         const database = await PgliteClient.open();
         await database.query(`CREATE SCHEMA ${c.schema}`);
-        return { kind: log.kind, store: log.store, database, embedded: true, close: async () => { await log.close(); await database.close(); } };
+        return {
+          kind: log.kind,
+          store: log.store,
+          database,
+          embedded: true,
+          close: async () => {
+            await log.close();
+            await database.close();
+          },
+        };
       },
       inject: [STORE_CONFIG],
     });
@@ -72,8 +81,11 @@ describe('read models over a log outside their database (the kurrentdb path, on 
     // The two services recorded at other instants of real time with other request ids: those aside, every byte agrees.
     const today = new Date().toISOString().slice(0, 4);
     const apart = (a: Record<string, unknown>) =>
-      JSON.parse(JSON.stringify(a).replace(new RegExp(`${today}-\\d\\d-\\d\\dT[\\d:.]+Z`, 'g'), '<recorded>')
-        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<request>'));
+      JSON.parse(
+        JSON.stringify(a)
+          .replace(new RegExp(`${today}-\\d\\d-\\d\\dT[\\d:.]+Z`, 'g'), '<recorded>')
+          .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<request>'),
+      );
     const expected = await answers(sql);
     expect((expected['entries acct_pro'] as { entries: unknown[] }).entries.length).toBeGreaterThan(10);
     expect(apart(await answers(port))).toEqual(apart(expected));
@@ -84,7 +96,9 @@ describe('read models over a log outside their database (the kurrentdb path, on 
       entries: { position: string; recordedAt: string; provenance: unknown }[];
     };
     const rows = await logDb.query<{ p: string; recorded_at: Date; metadata: unknown }>(
-      'SELECT global_position::text AS p, recorded_at, metadata FROM ledger.events WHERE global_position = ANY($1::bigint[])', [entries.map((e) => e.position)]);
+      'SELECT global_position::text AS p, recorded_at, metadata FROM ledger.events WHERE global_position = ANY($1::bigint[])',
+      [entries.map((e) => e.position)],
+    );
     const byPosition = new Map(rows.map((r) => [r.p, r]));
     for (const e of entries) {
       expect(e.recordedAt).toBe(byPosition.get(e.position)!.recorded_at.toISOString());
@@ -96,11 +110,13 @@ describe('read models over a log outside their database (the kurrentdb path, on 
     const [copy] = await port.db.query<{ n: string }>('SELECT count(*)::text AS n FROM ledger_rm.log_events');
     const [log] = await logDb.query<{ n: string }>("SELECT count(*)::text AS n FROM ledger.events WHERE stream_id LIKE 'account-%'");
     const [events] = await port.db.query<{ n: string }>(
-      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'ledger' AND table_name = 'events'");
+      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'ledger' AND table_name = 'events'",
+    );
     expect(events.n).toBe('0'); // the read models' database has no log
     expect(Number(copy.n)).toBe(Number(log.n));
     const [none] = await sql.db.query<{ n: string }>(
-      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'ledger_rm' AND table_name = 'log_events'");
+      "SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'ledger_rm' AND table_name = 'log_events'",
+    );
     expect(none.n).toBe('0');
   });
 });

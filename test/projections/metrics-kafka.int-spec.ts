@@ -10,7 +10,13 @@ if (!brokers) process.stderr.write('one /metrics with the Kafka ingest: skipped,
 (brokers ? describe : describe.skip)(`one /metrics with the Kafka ingest${brokers ? '' : ': skipped, KAFKA_BROKERS not set'}`, () => {
   it('serves the projection gauges and the Kafka ingest counters together', async () => {
     const group = `rm-metrics-${process.pid}-${Date.now()}`;
-    const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: '2026-01-01T00:00:00Z', KAFKA_BROKERS: brokers!, KAFKA_GROUP_ID: group, KAFKA_METRICS_LOG_MS: '0' });
+    const config = readConfig({
+      LEDGER_SIMULATION: 'true',
+      LEDGER_SIMULATION_START: '2026-01-01T00:00:00Z',
+      KAFKA_BROKERS: brokers!,
+      KAFKA_GROUP_ID: group,
+      KAFKA_METRICS_LOG_MS: '0',
+    });
     const app = await createLedgerApp(config, { logger: ['error'] });
     await app.init();
     try {

@@ -9,7 +9,12 @@ import { eachDatabase, freshSchema, Service, startService } from './support';
 
 let seq = 0;
 const render = (subject: string, time: string, durationMs = 40_000) => ({
-  specversion: '1.0', id: `p-${process.pid}-${++seq}`, source: 'renderer/eu-west-1', type: 'render.completed', time, subject,
+  specversion: '1.0',
+  id: `p-${process.pid}-${++seq}`,
+  source: 'renderer/eu-west-1',
+  type: 'render.completed',
+  time,
+  subject,
   data: { jobId: `job-${seq}`, product: 'avatar_video', engine: 'unlimited', durationMs, resolution: '1080p', watermarked: false },
 });
 /** Usage times: from 3 January 01:00, a minute apart (accounts open at 00:00, the clock then stands on the 5th). */
@@ -30,7 +35,10 @@ eachDatabase('pages while writes continue', (target) => {
     await proAccount(s, 'acct_a');
     await proAccount(s, 'acct_b');
     await s.http.put('/v1/simulation/clock').send({ now: '2026-01-05T00:00:00.000Z' }).expect(200);
-    await s.http.post('/v1/events').send(Array.from({ length: 40 }, (_, i) => render(i % 3 ? 'acct_a' : 'acct_b', minute(i)))).expect(200);
+    await s.http
+      .post('/v1/events')
+      .send(Array.from({ length: 40 }, (_, i) => render(i % 3 ? 'acct_a' : 'acct_b', minute(i))))
+      .expect(200);
   }, 60_000);
   afterAll(() => s?.close());
 
@@ -39,7 +47,10 @@ eachDatabase('pages while writes continue', (target) => {
     let writing = true;
     const writer = (async () => {
       for (let i = 0; writing && i < 200; i++) {
-        await s.http.post('/v1/events').send([render('acct_a', minute(100 + i)), render('acct_b', minute(100 + i))]).expect(200);
+        await s.http
+          .post('/v1/events')
+          .send([render('acct_a', minute(100 + i)), render('acct_b', minute(100 + i))])
+          .expect(200);
       }
     })();
     const seen: any[] = [];
@@ -47,7 +58,10 @@ eachDatabase('pages while writes continue', (target) => {
     let pages = 0;
     try {
       for (;;) {
-        const res = await s.http.get('/v1/accounts/acct_a/entries').query({ limit: 7, ...(cursor ? { cursor } : {}) }).expect(200);
+        const res = await s.http
+          .get('/v1/accounts/acct_a/entries')
+          .query({ limit: 7, ...(cursor ? { cursor } : {}) })
+          .expect(200);
         seen.push(...res.body.entries);
         pages++;
         if (!res.body.nextCursor || pages > 200) break;
@@ -77,7 +91,10 @@ eachDatabase('pages while writes continue', (target) => {
     const seen: any[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 100; pages++) {
-      const res = await s.http.get('/v1/invoices').query({ limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
+      const res = await s.http
+        .get('/v1/invoices')
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+        .expect(200);
       seen.push(...res.body.invoices);
       if (!res.body.nextCursor) break;
       cursor = res.body.nextCursor;
@@ -122,10 +139,19 @@ eachDatabase('read-your-writes', (target) => {
       const health = (await s.http.get('/health').expect(200)).body;
       expect(health.projection).toMatchObject({ checkpoint: 0, running: false });
       expect(health.projection.lag).toBe(health.projection.head);
-      expect((await s.http.get('/metrics').expect(200)).text).toMatch(new RegExp(`^ledger_projection_lag_events ${health.projection.head}$`, 'm'));
+      expect((await s.http.get('/metrics').expect(200)).text).toMatch(
+        new RegExp(`^ledger_projection_lag_events ${health.projection.head}$`, 'm'),
+      );
       // The projector of `npm run projector`, elsewhere (PostgreSQL: another connection pool).
       other = target.name === 'PostgreSQL' ? PgClient.connect(process.env.DATABASE_URL!) : s.db;
-      projector = new Projector({ db: other, reader: new SqlLogReader(other, schema), schema: `${schema}_rm`, ledgerSchema: schema, holder: 'elsewhere', pollMs: 10 });
+      projector = new Projector({
+        db: other,
+        reader: new SqlLogReader(other, schema),
+        schema: `${schema}_rm`,
+        ledgerSchema: schema,
+        holder: 'elsewhere',
+        pollMs: 10,
+      });
       projector.start();
       const entries = (await s.http.get('/v1/accounts/acct_off/entries').expect(200)).body.entries;
       expect(entries.map((e: any) => e.kind)).toEqual(['grant', 'forfeit', 'grant']);

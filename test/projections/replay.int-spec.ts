@@ -13,7 +13,13 @@ eachDatabase('the audit replay after the sample month', (target) => {
   let schema: string;
   const lines: string[] = [];
   const replay = (options: { verify?: boolean; switch?: boolean }) =>
-    runReplay({ db: service.db, reader: new SqlLogReader(service.db, schema), ledgerSchema: schema, ...options, print: (l) => lines.push(l) });
+    runReplay({
+      db: service.db,
+      reader: new SqlLogReader(service.db, schema),
+      ledgerSchema: schema,
+      ...options,
+      print: (l) => lines.push(l),
+    });
 
   beforeAll(async () => {
     schema = freshSchema('svc');
@@ -29,8 +35,15 @@ eachDatabase('the audit replay after the sample month', (target) => {
     expect(outcome.exitCode).toBe(0);
     expect(outcome.comparison!.identical).toBe(true);
     expect(outcome.comparison!.tables.map((t) => [t.table, t.same])).toEqual([
-      ['accounts', true], ['balances', true], ['lots', true], ['entries', true], ['usage_daily', true],
-      ['usage_monthly', true], ['periods', true], ['invoices', true], ['invoice_lines', true],
+      ['accounts', true],
+      ['balances', true],
+      ['lots', true],
+      ['entries', true],
+      ['usage_daily', true],
+      ['usage_monthly', true],
+      ['periods', true],
+      ['invoices', true],
+      ['invoice_lines', true],
     ]);
     const entries = outcome.comparison!.tables.find((t) => t.table === 'entries')!;
     expect(entries.liveRows).toBeGreaterThan(100);
@@ -41,7 +54,9 @@ eachDatabase('the audit replay after the sample month', (target) => {
 
   it('reports a live row changed by hand: the table, its digest, the row on both sides; exit code 1', async () => {
     await service.db.query(`UPDATE ${schema}_rm.balances SET charged = charged + 1 WHERE account_id = 'acct_pro' AND wallet = 'api'`);
-    await service.db.query(`DELETE FROM ${schema}_rm.entries WHERE position = (SELECT max(position) FROM ${schema}_rm.entries WHERE account_id = 'acct_live')`);
+    await service.db.query(
+      `DELETE FROM ${schema}_rm.entries WHERE position = (SELECT max(position) FROM ${schema}_rm.entries WHERE account_id = 'acct_live')`,
+    );
     const outcome = await replay({ verify: true });
     expect(outcome.exitCode).toBe(1);
     const c = outcome.comparison!;
@@ -70,8 +85,13 @@ eachDatabase('the audit replay after the sample month', (target) => {
     // New events after the switch reach the (new) live read models.
     await service.http.put('/v1/simulation/clock').send({ now: '2026-02-02T12:00:00.000Z' }).expect(200);
     const event = {
-      specversion: '1.0', id: 'after-switch-1', source: 'renderer/eu-west-1', type: 'render.completed', time: '2026-02-02T11:00:00.000Z',
-      subject: 'acct_pro', data: { jobId: 'j-after', product: 'avatar_video', engine: 'unlimited', durationMs: 45_000, resolution: '1080p', watermarked: false },
+      specversion: '1.0',
+      id: 'after-switch-1',
+      source: 'renderer/eu-west-1',
+      type: 'render.completed',
+      time: '2026-02-02T11:00:00.000Z',
+      subject: 'acct_pro',
+      data: { jobId: 'j-after', product: 'avatar_video', engine: 'unlimited', durationMs: 45_000, resolution: '1080p', watermarked: false },
     };
     await service.http.post('/v1/events').send([event]).expect(200);
     const res = await service.http.get('/v1/accounts/acct_pro/entries').query({ kind: 'charge', from: '2026-02-01T00:00:00Z' }).expect(200);
@@ -81,28 +101,36 @@ eachDatabase('the audit replay after the sample month', (target) => {
 });
 
 // `npm run replay` itself, against a service's database on the PostgreSQL server.
-(DATABASE_URL ? describe : describe.skip)(`npm run replay -- --verify (PostgreSQL)${DATABASE_URL ? '' : ': skipped, DATABASE_URL not set'}`, () => {
-  it('exits 0 when identical, 1 with a report when a live row was changed', async () => {
-    const { POSTGRES } = await import('./support');
-    const schema = freshSchema('svc');
-    const service = await startService(POSTGRES, schema);
-    try {
-      await playSampleMonth(service);
-      await service.http.get('/v1/invoices').expect(200);
-      const run = () => spawnSync(process.execPath, ['-r', './deploy/register.js', 'apps/projector/src/replay.ts', '--verify'], {
-        cwd: join(__dirname, '..', '..'), encoding: 'utf8', env: { ...process.env, DATABASE_URL: DATABASE_URL!, LEDGER_SCHEMA: schema },
-      });
-      const ok = run();
-      expect(ok.status).toBe(0);
-      expect(ok.stdout).toContain('IDENTICAL');
-      await service.db.query(`UPDATE ${schema}_rm.invoice_lines SET amount_cents = amount_cents + 1 WHERE number = 'INV-acct_live-0002' AND line_no = 1`);
-      const bad = run();
-      expect(bad.status).toBe(1);
-      expect(bad.stdout).toMatch(/invoice_lines\s+DIFFERENT/);
-      expect(bad.stdout).toContain('INV-acct_live-0002');
-    } finally {
-      await service.close();
-      await POSTGRES.cleanup();
-    }
-  }, 120_000);
-});
+(DATABASE_URL ? describe : describe.skip)(
+  `npm run replay -- --verify (PostgreSQL)${DATABASE_URL ? '' : ': skipped, DATABASE_URL not set'}`,
+  () => {
+    it('exits 0 when identical, 1 with a report when a live row was changed', async () => {
+      const { POSTGRES } = await import('./support');
+      const schema = freshSchema('svc');
+      const service = await startService(POSTGRES, schema);
+      try {
+        await playSampleMonth(service);
+        await service.http.get('/v1/invoices').expect(200);
+        const run = () =>
+          spawnSync(process.execPath, ['-r', './deploy/register.js', 'apps/projector/src/replay.ts', '--verify'], {
+            cwd: join(__dirname, '..', '..'),
+            encoding: 'utf8',
+            env: { ...process.env, DATABASE_URL: DATABASE_URL!, LEDGER_SCHEMA: schema },
+          });
+        const ok = run();
+        expect(ok.status).toBe(0);
+        expect(ok.stdout).toContain('IDENTICAL');
+        await service.db.query(
+          `UPDATE ${schema}_rm.invoice_lines SET amount_cents = amount_cents + 1 WHERE number = 'INV-acct_live-0002' AND line_no = 1`,
+        );
+        const bad = run();
+        expect(bad.status).toBe(1);
+        expect(bad.stdout).toMatch(/invoice_lines\s+DIFFERENT/);
+        expect(bad.stdout).toContain('INV-acct_live-0002');
+      } finally {
+        await service.close();
+        await POSTGRES.cleanup();
+      }
+    }, 120_000);
+  },
+);

@@ -58,7 +58,9 @@ export const POSTGRES: Target = {
   async cleanup() {
     const admin = PgClient.connect(DATABASE_URL!);
     try {
-      const rows = await admin.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\\_${process.pid}\\_%' OR nspname LIKE 'svc\\_${process.pid}\\_%'`);
+      const rows = await admin.query<{ nspname: string }>(
+        `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\\_${process.pid}\\_%' OR nspname LIKE 'svc\\_${process.pid}\\_%'`,
+      );
       for (const r of rows) await admin.query(`DROP SCHEMA IF EXISTS ${r.nspname} CASCADE`);
     } finally {
       await admin.close();

@@ -38,7 +38,12 @@ function serveMetrics(kafka: () => KafkaIngestService | undefined, port: number)
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`configuration: KAFKA_METRICS_PORT ${port} cannot be served on 127.0.0.1 (${err.code ?? err.message}); nothing was consumed`)));
+      reject(
+        new Error(
+          `configuration: KAFKA_METRICS_PORT ${port} cannot be served on 127.0.0.1 (${err.code ?? err.message}); nothing was consumed`,
+        ),
+      ),
+    );
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
@@ -76,8 +81,10 @@ async function main(): Promise<void> {
   ingest.onFatal((err) => shutdown(`the consumer crashed (${err.message})`, 1));
 
   const address = server?.address();
-  log.log(`running (store: ${config.store.kind}, schema ${config.schema}, group ${kafkaConfig.groupId})` +
-    (address && typeof address === 'object' ? `; metrics on http://127.0.0.1:${address.port}/metrics` : ''));
+  log.log(
+    `running (store: ${config.store.kind}, schema ${config.schema}, group ${kafkaConfig.groupId})` +
+      (address && typeof address === 'object' ? `; metrics on http://127.0.0.1:${address.port}/metrics` : ''),
+  );
 }
 
 main().catch((err) => {

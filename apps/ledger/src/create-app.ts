@@ -14,9 +14,13 @@ const fields = (errors: ValidationError[], prefix = ''): { field: string; messag
     ...fields(e.children ?? [], `${prefix}${e.property}.`),
   ]);
 
-export async function createLedgerApp(config: LedgerConfig, options: { logger?: false | ('error' | 'warn' | 'log')[] } = {}): Promise<INestApplication> {
+export async function createLedgerApp(
+  config: LedgerConfig,
+  options: { logger?: false | ('error' | 'warn' | 'log')[] } = {},
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
-    logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false,
+    logger: options.logger ?? ['error', 'warn', 'log'],
+    bodyParser: false,
   });
   return configureLedgerApp(app, config);
 }
@@ -27,13 +31,18 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   // Content-Length first, and counts the bytes of a chunked body as they arrive).
   app.useBodyParser('json', { limit: config.maxBodyBytes });
   app.useBodyParser('text', { type: 'application/x-ndjson', limit: config.maxBodyBytes });
-  app.useGlobalPipes(new ValidationPipe({
-    whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: true,
-    exceptionFactory: (errors) => {
-      const details = fields(errors);
-      return new ApiError(400, 'invalid', details.map((d) => d.message).join('; '), details);
-    },
-  }));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: true,
+      exceptionFactory: (errors) => {
+        const details = fields(errors);
+        return new ApiError(400, 'invalid', details.map((d) => d.message).join('; '), details);
+      },
+    }),
+  );
   app.useGlobalFilters(new ApiErrorFilter());
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build());

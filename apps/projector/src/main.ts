@@ -11,7 +11,10 @@ import { ProjectorModule } from './projector.module';
 async function main(): Promise<void> {
   const config = readConfig();
   if (config.store.kind === 'pglite' && !config.store.dataDir) {
-    throw new ConfigError('DATABASE_URL', 'is needed: a projector process shares the service\'s database (an in-memory PGlite lives and dies with one process)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      "is needed: a projector process shares the service's database (an in-memory PGlite lives and dies with one process)",
+    );
   }
   const port = process.env.PROJECTOR_PORT;
   if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError('PROJECTOR_PORT', `must be a port number, got "${port}"`);
@@ -25,11 +28,14 @@ async function main(): Promise<void> {
   const projections = app.get(FinanceProjections);
   let last = '';
   setInterval(() => {
-    void projections.status().then((s) => {
-      const line = `checkpoint ${s.checkpoint}, head ${s.head}, lag ${s.lag}${projections.projector.isLeader ? '' : ' (standby: another projector holds the lease)'}`;
-      if (line !== last) log.log(line);
-      last = line;
-    }, () => undefined);
+    void projections.status().then(
+      (s) => {
+        const line = `checkpoint ${s.checkpoint}, head ${s.head}, lag ${s.lag}${projections.projector.isLeader ? '' : ' (standby: another projector holds the lease)'}`;
+        if (line !== last) log.log(line);
+        last = line;
+      },
+      () => undefined,
+    );
   }, 5000).unref();
 }
 

@@ -39,8 +39,11 @@ async function main(): Promise<number> {
   const storage = await openLedgerStorage(config.store, config.schema);
   try {
     const outcome = await runReplay({
-      db: storage.database, reader: logReaderOf(storage, { fromMemory: false }), ledgerSchema: config.schema,
-      ...args, print: (line) => console.log(line),
+      db: storage.database,
+      reader: logReaderOf(storage, { fromMemory: false }),
+      ledgerSchema: config.schema,
+      ...args,
+      print: (line) => console.log(line),
     });
     return outcome.exitCode;
   } finally {

@@ -96,8 +96,10 @@ async function openKurrentDb(config: Extract<StorageConfig, { kind: 'kurrentdb' 
       // Checkpoints in this schema count positions of one log: never mix a SQL log's with KurrentDB's.
       const [{ events }] = await tx.query<{ events: string | null }>(`SELECT to_regclass($1)::text AS events`, [`${schema}.events`]);
       if (events !== null) {
-        throw new Error(`schema ${schema} of the PostgreSQL database holds a SQL event log (${schema}.events): ` +
-          'its checkpoints and read models are of that log, not of KurrentDB; choose another schema or LEDGER_STORE=postgres');
+        throw new Error(
+          `schema ${schema} of the PostgreSQL database holds a SQL event log (${schema}.events): ` +
+            'its checkpoints and read models are of that log, not of KurrentDB; choose another schema or LEDGER_STORE=postgres',
+        );
       }
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     });

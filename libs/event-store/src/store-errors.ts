@@ -13,16 +13,32 @@ export type StoreErrorKind = 'race' | 'unavailable' | 'refused';
 
 /** Node's socket and DNS errors: the server is not there (or not any more). */
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
 ]);
 
 /** SQLSTATEs that say "not now" rather than "not this": retried whole. */
 const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01', '57P02', '57P03', // admin shutdown, crash shutdown, cannot connect now
-  '40001', '40P01', // serialization failure, deadlock
+  '57P01',
+  '57P02',
+  '57P03', // admin shutdown, crash shutdown, cannot connect now
+  '40001',
+  '40P01', // serialization failure, deadlock
   '55P03', // lock not available
-  '3D000', '3F000', '42P01', // database, schema or table not there (yet)
-  '28000', '28P01', // authorization: a setting to fix, not a record to reject
+  '3D000',
+  '3F000',
+  '42P01', // database, schema or table not there (yet)
+  '28000',
+  '28P01', // authorization: a setting to fix, not a record to reject
   '25006', // read-only transaction (a standby, failover in progress)
 ]);
 /** Whole SQLSTATE classes: 08 connection exception, 53 insufficient resources, 58 system error, XX internal. */
@@ -30,8 +46,13 @@ const UNAVAILABLE_CLASSES = new Set(['08', '53', '58', 'XX']);
 
 /** pg's and pg-pool's own errors (no SQLSTATE) when a connection is lost or cannot be had. */
 const UNAVAILABLE_MESSAGES = [
-  /^Connection terminated/, /connection error and is not queryable/, /timeout exceeded when trying to connect/, /Cannot use a pool after calling end/,
-  /^Client was closed and is not queryable/, /PGlite is closed/i, /Query read timeout/,
+  /^Connection terminated/,
+  /connection error and is not queryable/,
+  /timeout exceeded when trying to connect/,
+  /Cannot use a pool after calling end/,
+  /^Client was closed and is not queryable/,
+  /PGlite is closed/i,
+  /Query read timeout/,
 ];
 
 /** KurrentDB client errors (by name) that mean the server is not reachable or not the leader. */
@@ -43,7 +64,8 @@ export function storeErrorKind(err: unknown): StoreErrorKind {
   const e = err as { code?: unknown; name?: unknown; message?: unknown; errno?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   if (code && NETWORK_CODES.has(code)) return 'unavailable';
-  if (code && /^[0-9A-Z]{5}$/.test(code) && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_CLASSES.has(code.slice(0, 2)))) return 'unavailable';
+  if (code && /^[0-9A-Z]{5}$/.test(code) && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_CLASSES.has(code.slice(0, 2))))
+    return 'unavailable';
   if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return 'unavailable';
   const message = typeof e.message === 'string' ? e.message : '';
   if (!code && UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return 'unavailable';
@@ -67,5 +89,9 @@ export function describeError(err: unknown): string {
 /** The stack frames of an error without its first line (the message). */
 export function stackFramesOf(err: unknown): string {
   const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
-  return stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 12).join('\n');
+  return stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 12)
+    .join('\n');
 }

@@ -41,16 +41,25 @@ export interface LedgerConfig {
 function readStore(env: Env): StorageConfig {
   const kind = readChoice(env, 'LEDGER_STORE', ['pglite', 'postgres', 'kurrentdb'], env.DATABASE_URL ? 'postgres' : 'pglite');
   if (kind === 'pglite') return { kind: 'pglite', dataDir: env.LEDGER_DATA_DIR || undefined };
-  if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL', `is required when LEDGER_STORE=${kind}${kind === 'kurrentdb' ? ' (checkpoints and read models live in PostgreSQL)' : ''}`);
+  if (!env.DATABASE_URL)
+    throw new ConfigError(
+      'DATABASE_URL',
+      `is required when LEDGER_STORE=${kind}${kind === 'kurrentdb' ? ' (checkpoints and read models live in PostgreSQL)' : ''}`,
+    );
   if (kind === 'postgres') return { kind: 'postgres', url: env.DATABASE_URL };
-  if (!env.KURRENTDB_URL) throw new ConfigError('KURRENTDB_URL', 'is required when LEDGER_STORE=kurrentdb (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
+  if (!env.KURRENTDB_URL)
+    throw new ConfigError('KURRENTDB_URL', 'is required when LEDGER_STORE=kurrentdb (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
   return { kind: 'kurrentdb', url: env.KURRENTDB_URL, databaseUrl: env.DATABASE_URL };
 }
 
 function readSimulation(env: Env): LedgerConfig['simulation'] {
   const on = readChoice(env, 'LEDGER_SIMULATION', ['true', 'false'], 'false');
   if (on === 'false') return { enabled: false };
-  if (isProduction(env)) throw new ConfigError('LEDGER_SIMULATION', `is refused in production (NODE_ENV=${env.NODE_ENV?.trim()}: production or prod, in any case)`);
+  if (isProduction(env))
+    throw new ConfigError(
+      'LEDGER_SIMULATION',
+      `is refused in production (NODE_ENV=${env.NODE_ENV?.trim()}: production or prod, in any case)`,
+    );
   const start = env.LEDGER_SIMULATION_START ?? new Date().toISOString();
   if (Number.isNaN(Date.parse(start))) throw new ConfigError('LEDGER_SIMULATION_START', `is not an ISO-8601 instant: "${start}"`);
   return { enabled: true, start: new Date(start).toISOString() };

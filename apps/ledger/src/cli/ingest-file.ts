@@ -22,7 +22,10 @@ async function main(file: string | undefined): Promise<number> {
   const counts = { accepted: 0, duplicate: 0, rejected: 0 };
   let batch: { line: number; text: string }[] = [];
   const flush = async () => {
-    const answer = await ingest.ingest(batch.map((b) => b.text), (i) => ({ via: 'file', file, line: batch[i].line }));
+    const answer = await ingest.ingest(
+      batch.map((b) => b.text),
+      (i) => ({ via: 'file', file, line: batch[i].line }),
+    );
     if (!answer.ok) throw new Error(`lines ${batch[0].line}-${batch[batch.length - 1].line}: ${answer.failure.message}`);
     answer.value.forEach((r, i) => {
       counts[r.status]++;
@@ -43,7 +46,10 @@ async function main(file: string | undefined): Promise<number> {
   return counts.rejected > 0 ? 2 : 0;
 }
 
-main(process.argv[2]).then((code) => process.exit(code), (err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

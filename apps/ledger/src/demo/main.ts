@@ -21,12 +21,22 @@ async function main(): Promise<void> {
   const dataDir = process.env.LEDGER_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ledger-demo-'));
   // The demo is the embedded default: whatever servers the shell points at, it uses none.
   const { DATABASE_URL, KAFKA_BROKERS, LEDGER_WEBHOOK_URL, ...env } = process.env;
-  const config = readConfig({ ...env, LEDGER_STORE: 'pglite', LEDGER_DATA_DIR: dataDir, LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: START });
+  const config = readConfig({
+    ...env,
+    LEDGER_STORE: 'pglite',
+    LEDGER_DATA_DIR: dataDir,
+    LEDGER_SIMULATION: 'true',
+    LEDGER_SIMULATION_START: START,
+  });
   const app = await createLedgerApp(config, { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(base + path, {
+      method,
+      headers: { 'content-type': type },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const json = (await res.json()) as any;
     if (res.status >= 500) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return { status: res.status, json };
@@ -45,7 +55,10 @@ async function main(): Promise<void> {
     // The clock stands at the day's last millisecond while its events arrive, so none is late.
     const dayEnd = new Date(Date.UTC(2026, 0, day + 1)).toISOString();
     await call('PUT', '/v1/simulation/clock', { now: new Date(Date.UTC(2026, 0, day + 1) - 1).toISOString() });
-    const today = lines.filter((l) => { const t = JSON.parse(l).time as string; return t < dayEnd && t >= new Date(Date.UTC(2026, 0, day)).toISOString(); });
+    const today = lines.filter((l) => {
+      const t = JSON.parse(l).time as string;
+      return t < dayEnd && t >= new Date(Date.UTC(2026, 0, day)).toISOString();
+    });
     // Upstream resends happen: every 10th event of the day is sent twice.
     const batch = [...today, ...today.filter((_, i) => i % 10 === 0)];
     const { json } = await call('POST', '/v1/events', batch.join('\n'), 'application/x-ndjson');
@@ -53,12 +66,25 @@ async function main(): Promise<void> {
     if (day === 15) holdsShown = await showHolds(call, new Date(Date.UTC(2026, 0, 16) - 1).toISOString());
   }
   // One malformed event, to show it is refused by name and nothing else is affected.
-  const bad = await call('POST', '/v1/events', [{ specversion: '1.0', id: 'bad-1', source: 'renderer/eu-west-1', type: 'render.completed',
-    time: '2026-01-31T10:00:00.000Z', subject: 'acct_pro', data: { jobId: 'j', product: 'avatar_video', engine: 'unlimited', durationMs: 0 } }]);
+  const bad = await call('POST', '/v1/events', [
+    {
+      specversion: '1.0',
+      id: 'bad-1',
+      source: 'renderer/eu-west-1',
+      type: 'render.completed',
+      time: '2026-01-31T10:00:00.000Z',
+      subject: 'acct_pro',
+      data: { jobId: 'j', product: 'avatar_video', engine: 'unlimited', durationMs: 0 },
+    },
+  ]);
   await call('PUT', '/v1/simulation/clock', { now: END });
 
-  console.log(`Ingested ${lines.length} sample events over HTTP as NDJSON, day by day: ${counts.accepted} accepted, ${counts.duplicate} duplicates (resent), ${counts.rejected} rejected.`);
-  console.log(`A malformed event was answered ${bad.status}: ${bad.json.details[0].errors.map((e: any) => `${e.field}: ${e.message}`).join('; ')}\n`);
+  console.log(
+    `Ingested ${lines.length} sample events over HTTP as NDJSON, day by day: ${counts.accepted} accepted, ${counts.duplicate} duplicates (resent), ${counts.rejected} rejected.`,
+  );
+  console.log(
+    `A malformed event was answered ${bad.status}: ${bad.json.details[0].errors.map((e: any) => `${e.field}: ${e.message}`).join('; ')}\n`,
+  );
   console.log(`Holds on 15 January (acct_pro):\n${holdsShown.map((l) => `  ${l}`).join('\n')}\n`);
 
   for (const a of ACCOUNTS) await printStatement(call, a.accountId, a.name, { gap: '2026-01-31T12:00:00.000Z', end: END });
@@ -72,19 +98,36 @@ async function showHolds(call: Call, at: string): Promise<string[]> {
   const out: string[] = [];
   const held = async () => (await call('GET', '/v1/accounts/acct_pro/balances')).json.wallets.api;
   const event = (type: string, jobId: string, data: Record<string, unknown>) => ({
-    specversion: '1.0', id: `demo-${type}-${jobId}`, source: 'renderer/eu-west-1', type, time: at, subject: 'acct_pro', data: { jobId, product: 'avatar_video', ...data },
+    specversion: '1.0',
+    id: `demo-${type}-${jobId}`,
+    source: 'renderer/eu-west-1',
+    type,
+    time: at,
+    subject: 'acct_pro',
+    data: { jobId, product: 'avatar_video', ...data },
   });
-  for (const [jobId, ending] of [['job_demo_held', 'render.completed'], ['job_demo_failed', 'render.failed']] as const) {
-    const placed = await call('POST', '/v1/holds', { accountId: 'acct_pro', holdKey: jobId, product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: 103_000 });
+  for (const [jobId, ending] of [
+    ['job_demo_held', 'render.completed'],
+    ['job_demo_failed', 'render.failed'],
+  ] as const) {
+    const placed = await call('POST', '/v1/holds', {
+      accountId: 'acct_pro',
+      holdKey: jobId,
+      product: 'avatar_video',
+      engine: 'unlimited',
+      estimatedDurationMs: 103_000,
+    });
     if (placed.status !== 201) {
       out.push(`${jobId}: hold answered ${placed.status} ${JSON.stringify(placed.json.reasons ?? placed.json.error)}`);
       continue;
     }
     const w = await held();
     out.push(`${jobId}: ${placed.json.credits} credits held until ${placed.json.expiresAt} (available ${w.available}, held ${w.held})`);
-    await call('POST', '/v1/events', [ending === 'render.completed'
-      ? event(ending, jobId, { engine: 'unlimited', durationMs: 95_000, resolution: '1080p', watermarked: false })
-      : event(ending, jobId, { reason: 'timeout' })]);
+    await call('POST', '/v1/events', [
+      ending === 'render.completed'
+        ? event(ending, jobId, { engine: 'unlimited', durationMs: 95_000, resolution: '1080p', watermarked: false })
+        : event(ending, jobId, { reason: 'timeout' }),
+    ]);
     const after = (await call('GET', '/v1/accounts/acct_pro/holds')).json.items.find((h: any) => h.holdKey === jobId);
     const w2 = await held();
     out.push(`${jobId}: ${ending} -> hold ${after.status} (available ${w2.available}, held ${w2.held})`);

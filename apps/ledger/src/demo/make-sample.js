@@ -4,7 +4,7 @@ const { writeFileSync } = require('fs');
 const { join } = require('path');
 
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = (xs) => xs[Math.floor(rand() * xs.length)];
 const events = [];
 let n = 0;
@@ -12,14 +12,30 @@ const at = (day, hour, minute) => new Date(Date.UTC(2026, 0, day, hour, minute))
 
 function render(subject, day, product, engine, durationMs, resolution = '1080p') {
   const time = at(day, 8 + Math.floor(rand() * 10), Math.floor(rand() * 60));
-  events.push({ specversion: '1.0', id: `evt-${++n}`, source: 'renderer/eu-west-1', type: 'render.completed', time, subject,
-    datacontenttype: 'application/json', data: { jobId: `job_${n}`, product, ...(engine ? { engine } : {}), durationMs, resolution, watermarked: subject === 'acct_free' } });
+  events.push({
+    specversion: '1.0',
+    id: `evt-${++n}`,
+    source: 'renderer/eu-west-1',
+    type: 'render.completed',
+    time,
+    subject,
+    datacontenttype: 'application/json',
+    data: { jobId: `job_${n}`, product, ...(engine ? { engine } : {}), durationMs, resolution, watermarked: subject === 'acct_free' },
+  });
 }
 function stream(subject, day, integration, seconds) {
   const end = new Date(Date.parse(at(day, 9 + Math.floor(rand() * 9), Math.floor(rand() * 60))));
   const start = new Date(end.getTime() - seconds * 1000);
-  events.push({ specversion: '1.0', id: `evt-${++n}`, source: 'gateway/us-east-1', type: 'streaming.session.ended', time: end.toISOString(), subject,
-    datacontenttype: 'application/json', data: { sessionId: `sess_${n}`, integration, startedAt: start.toISOString(), endedAt: end.toISOString() } });
+  events.push({
+    specversion: '1.0',
+    id: `evt-${++n}`,
+    source: 'gateway/us-east-1',
+    type: 'streaming.session.ended',
+    time: end.toISOString(),
+    subject,
+    datacontenttype: 'application/json',
+    data: { sessionId: `sess_${n}`, integration, startedAt: start.toISOString(), endedAt: end.toISOString() },
+  });
 }
 
 for (let day = 1; day <= 31; day++) {

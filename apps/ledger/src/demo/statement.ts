@@ -6,7 +6,11 @@ const day = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
 /** Adds decimal credit strings exactly (as integers of millionths). */
 const add = (a: string, b: string): string => {
-  const micros = (s: string) => { const [w, f = ''] = s.replace('-', '').split('.'); const v = BigInt(w) * 1_000_000n + BigInt(f.padEnd(6, '0')); return s.startsWith('-') ? -v : v; };
+  const micros = (s: string) => {
+    const [w, f = ''] = s.replace('-', '').split('.');
+    const v = BigInt(w) * 1_000_000n + BigInt(f.padEnd(6, '0'));
+    return s.startsWith('-') ? -v : v;
+  };
   const t = micros(a) + micros(b);
   const abs = t < 0n ? -t : t;
   const frac = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
@@ -22,9 +26,12 @@ export async function printStatement(call: Call, accountId: string, name: string
   console.log(`== ${accountId}: ${name} ==`);
   for (const [wallet, w] of Object.entries<any>(balance.wallets)) {
     if (!w.plan && w.lots.length === 0 && w.uncovered === '0') continue;
-    console.log(`  wallet ${wallet}: plan ${w.plan ?? '-'}, available ${w.available} credits as of ${day(balance.asOf)}` +
-      `${w.uncovered !== '0' ? `, uncovered ${w.uncovered}` : ''}${w.exhausted ? ' (exhausted)' : ''}`);
-    for (const l of w.lots) console.log(`    lot ${l.lotId}: ${l.remaining} of ${l.granted} left, issued ${day(l.issuedAt)}, expires ${day(l.expiresAt)}`);
+    console.log(
+      `  wallet ${wallet}: plan ${w.plan ?? '-'}, available ${w.available} credits as of ${day(balance.asOf)}` +
+        `${w.uncovered !== '0' ? `, uncovered ${w.uncovered}` : ''}${w.exhausted ? ' (exhausted)' : ''}`,
+    );
+    for (const l of w.lots)
+      console.log(`    lot ${l.lotId}: ${l.remaining} of ${l.granted} left, issued ${day(l.issuedAt)}, expires ${day(l.expiresAt)}`);
     console.log(`    on ${day(when.gap)} (the day-31 gap): available ${gap.wallets[wallet].available}`);
   }
   const byKind = new Map<string, { n: number; credits: string }>();
@@ -34,13 +41,18 @@ export async function printStatement(call: Call, accountId: string, name: string
   }
   console.log(`  entries: ${[...byKind].map(([k, v]) => `${v.n} ${k} ${v.credits}`).join(' | ')}`);
   const flagged = entries.filter((e) => e.kind === 'charge' && e.usage.flags.length > 0);
-  if (flagged.length) console.log(`  flagged for review: ${flagged.length} charges (${[...new Set(flagged.flatMap((e) => e.usage.flags))].join(', ')})`);
+  if (flagged.length)
+    console.log(`  flagged for review: ${flagged.length} charges (${[...new Set(flagged.flatMap((e) => e.usage.flags))].join(', ')})`);
   for (const i of invoices) {
-    console.log(`  invoice ${i.number} ${i.kind.padEnd(7)} ${money(i.totalCents).padStart(9)}  period ${day(i.period.startsAt)} .. ${day(i.period.endsAt)}`);
-    if (i.kind === 'overage') for (const l of i.lines) console.log(`      ${l.description} at ${l.unitPriceCents} cents/credit = ${money(l.amountCents)}`);
+    console.log(
+      `  invoice ${i.number} ${i.kind.padEnd(7)} ${money(i.totalCents).padStart(9)}  period ${day(i.period.startsAt)} .. ${day(i.period.endsAt)}`,
+    );
+    if (i.kind === 'overage')
+      for (const l of i.lines) console.log(`      ${l.description} at ${l.unitPriceCents} cents/credit = ${money(l.amountCents)}`);
   }
   const renewals = entries.filter((e) => e.kind === 'forfeit' && e.reason === 'renewal');
-  for (const r of renewals) console.log(`  auto-renewed at 90 % on ${day(r.at)}: ${r.credits.replace('-', '')} credits of the old grant forfeited`);
+  for (const r of renewals)
+    console.log(`  auto-renewed at 90 % on ${day(r.at)}: ${r.credits.replace('-', '')} credits of the old grant forfeited`);
   const told = (await call('GET', `/v1/accounts/${accountId}/notifications?limit=5000`)).json.notifications as { kind: string }[];
   const tally = new Map<string, number>();
   for (const n of told) tally.set(n.kind, (tally.get(n.kind) ?? 0) + 1);

@@ -14,7 +14,7 @@ export interface AuthorizationRequest {
 }
 
 export type AuthorizationReason =
-  | 'no_plan' | 'feature_not_in_plan' | 'video_too_long' | 'resolution_above_plan' | 'wallet_exhausted' | 'insufficient_credits';
+  'no_plan' | 'feature_not_in_plan' | 'video_too_long' | 'resolution_above_plan' | 'wallet_exhausted' | 'insufficient_credits';
 
 export interface Authorization {
   allowed: boolean;

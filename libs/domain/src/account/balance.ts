@@ -52,17 +52,27 @@ export function balanceOf(accountId: string, s: AccountState, asOf: Instant): Ac
     const lots = w.lots
       .filter((lot) => lot.issuedAt <= asOf && asOf < lotClosesAt(lot))
       .map((lot) => ({
-        lotId: lot.lotId, periodId: lot.periodId, granted: lot.granted, remaining: lotRemaining(lot),
-        charged: lot.charged, issuedAt: lot.issuedAt, expiresAt: lot.expiresAt,
+        lotId: lot.lotId,
+        periodId: lot.periodId,
+        granted: lot.granted,
+        remaining: lotRemaining(lot),
+        charged: lot.charged,
+        issuedAt: lot.issuedAt,
+        expiresAt: lot.expiresAt,
       }));
     const p = periodAt(w, asOf);
     const held = heldAt(s, wallet, asOf);
     const spendable = sumCredits(lots.map((l) => l.remaining));
     wallets[wallet] = {
-      wallet, plan: p?.terms.plan ?? null, periodId: p?.periodId ?? null,
-      available: spendable > held ? spendable - held : 0n, held,
+      wallet,
+      plan: p?.terms.plan ?? null,
+      periodId: p?.periodId ?? null,
+      available: spendable > held ? spendable - held : 0n,
+      held,
       overage: p ? sumCredits(Object.values(p.overageByKind) as MicroCredits[]) : 0n,
-      uncovered: w.uncovered, exhausted: w.exhausted, lots,
+      uncovered: w.uncovered,
+      exhausted: w.exhausted,
+      lots,
     };
   }
   return { accountId, asOf, wallets };

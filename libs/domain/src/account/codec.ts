@@ -4,8 +4,16 @@ import { AccountEvent, AccountEventType, ACCOUNT_EVENT_TYPES } from './events';
 
 /** Fields that hold amounts, at any depth of an event's data. */
 const AMOUNT_FIELDS = new Set([
-  'credits', 'overage', 'uncovered', 'quantity', 'unitPriceCents', 'amountCents', 'totalCents',
-  'monthlyCredits', 'priceCents', 'overageCentsPerCredit',
+  'credits',
+  'overage',
+  'uncovered',
+  'quantity',
+  'unitPriceCents',
+  'amountCents',
+  'totalCents',
+  'monthlyCredits',
+  'priceCents',
+  'overageCentsPerCredit',
 ]);
 
 export const encodeAccountEventData = (e: AccountEvent): Record<string, unknown> => jsonCopy(e.data, '') as Record<string, unknown>;
@@ -17,7 +25,8 @@ export const encodeAccountEventData = (e: AccountEvent): Record<string, unknown>
  */
 function jsonCopy(value: unknown, key: string): unknown {
   let v = value;
-  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(k: string): unknown }).toJSON(key);
+  if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    v = (v as { toJSON(k: string): unknown }).toJSON(key);
   switch (typeof v) {
     case 'string':
     case 'boolean':

@@ -7,7 +7,15 @@ import type { HoldRequest } from './events';
 
 export type AccountCommand =
   | { type: 'OpenAccount'; accountId: string; name: string; now: Instant }
-  | { type: 'StartPlan'; plan: PlanId; startsAt?: Instant; autoRenew?: boolean; allowOverage?: boolean; contract?: EnterpriseContract; now: Instant }
+  | {
+      type: 'StartPlan';
+      plan: PlanId;
+      startsAt?: Instant;
+      autoRenew?: boolean;
+      allowOverage?: boolean;
+      contract?: EnterpriseContract;
+      now: Instant;
+    }
   | { type: 'ChangePlanSettings'; wallet: WalletId; autoRenew?: boolean; allowOverage?: boolean; now: Instant }
   | { type: 'CancelPlan'; wallet: WalletId; now: Instant }
   | { type: 'ChargeUsage'; usage: Usage; now: Instant }
@@ -20,12 +28,26 @@ export type AccountCommand =
 
 /** A business refusal: typed, never an exception. `field` names the input at fault. */
 export interface Rejection {
-  error: 'account_not_found' | 'account_exists' | 'plan_active' | 'no_plan' | 'invalid' | 'contract_required'
-    | 'auto_renew_not_allowed' | 'overage_not_allowed' | 'conflict' | 'hold_refused' | 'hold_not_found';
+  error:
+    | 'account_not_found'
+    | 'account_exists'
+    | 'plan_active'
+    | 'no_plan'
+    | 'invalid'
+    | 'contract_required'
+    | 'auto_renew_not_allowed'
+    | 'overage_not_allowed'
+    | 'conflict'
+    | 'hold_refused'
+    | 'hold_not_found';
   message: string;
   field?: string;
   /** For `hold_refused`: the words of an authorization. */
   reasons?: AuthorizationReason[];
 }
 
-export const reject = (error: Rejection['error'], message: string, field?: string): Rejection => ({ error, message, ...(field ? { field } : {}) });
+export const reject = (error: Rejection['error'], message: string, field?: string): Rejection => ({
+  error,
+  message,
+  ...(field ? { field } : {}),
+});

@@ -6,7 +6,19 @@ import { authorize } from './authorize';
 import { balanceAt } from './balance';
 import { AccountEvent } from './events';
 import {
-  advance, at, cancelPlan, changePlanSettings, chargeUsage, credits, given, Given, ofType, openAccount, Outcome, recorded, startPlan,
+  advance,
+  at,
+  cancelPlan,
+  changePlanSettings,
+  chargeUsage,
+  credits,
+  given,
+  Given,
+  ofType,
+  openAccount,
+  Outcome,
+  recorded,
+  startPlan,
 } from './spec-helpers';
 
 /** The api wallet's balance as the history stood at `when`. */
@@ -24,7 +36,10 @@ describe('an account opens on api_free', () => {
       .when(openAccount('acct_f', JAN_1))
       .then(
         { type: 'AccountOpened', data: { accountId: 'acct_f', at: at(JAN_1) } },
-        { type: 'PeriodStarted', data: { wallet: 'api', periodId: 'api-p1', reason: 'opened', startsAt: at(JAN_1), endsAt: at('2026-02-01T00:00:00Z') } },
+        {
+          type: 'PeriodStarted',
+          data: { wallet: 'api', periodId: 'api-p1', reason: 'opened', startsAt: at(JAN_1), endsAt: at('2026-02-01T00:00:00Z') },
+        },
         { type: 'CreditsGranted', data: { wallet: 'api', lotId: 'api-l1', credits: credits('10'), expiresAt: at('2026-01-31T00:00:00Z') } },
       );
   });
@@ -50,9 +65,15 @@ describe('a Pro account in January', () => {
   it('charges a 1:43 unlimited video 2 credits', () => {
     const { history } = given(pro)
       .when(chargeUsage('avatar_video.unlimited', 103_000, '2026-01-05T10:00:00Z'))
-      .then({ type: 'UsageCharged', data: {
-        priced: expect.objectContaining({ credits: credits('2') }), draws: [{ lotId: 'api-l2', credits: credits('2') }], overage: 0n, uncovered: 0n,
-      } });
+      .then({
+        type: 'UsageCharged',
+        data: {
+          priced: expect.objectContaining({ credits: credits('2') }),
+          draws: [{ lotId: 'api-l2', credits: credits('2') }],
+          overage: 0n,
+          uncovered: 0n,
+        },
+      });
     expect(available(history, '2026-01-05T10:00:00Z')).toBe('98');
   });
 
@@ -85,17 +106,25 @@ describe('a Pro account in January', () => {
     // 30 min of Avatar IV = 61 blocks x 3 = 183 credits
     const { history } = given(pro)
       .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-01-10T00:00:00Z'))
-      .then({ type: 'UsageCharged', data: {
-        priced: expect.objectContaining({ credits: credits('183') }), draws: [{ lotId: 'api-l2', credits: credits('100') }],
-        overage: 0n, uncovered: credits('83'),
-      } });
+      .then({
+        type: 'UsageCharged',
+        data: {
+          priced: expect.objectContaining({ credits: credits('183') }),
+          draws: [{ lotId: 'api-l2', credits: credits('100') }],
+          overage: 0n,
+          uncovered: credits('83'),
+        },
+      });
     expect(api(history, '2026-01-10T00:00:00Z').exhausted).toBe(true);
   });
 
   it('flags a translation on Pro for review, and still charges it', () => {
     given(pro)
       .when(chargeUsage('video_translation', 60_000, '2026-01-03T00:00:00Z'))
-      .then({ type: 'UsageCharged', data: { priced: expect.objectContaining({ credits: credits('4.5') }), flags: ['feature_not_in_plan'] } });
+      .then({
+        type: 'UsageCharged',
+        data: { priced: expect.objectContaining({ credits: credits('4.5') }), flags: ['feature_not_in_plan'] },
+      });
   });
 
   it('refuses a second paid plan on the same wallet', () => {
@@ -142,7 +171,10 @@ describe('a refused command still records what the clock owed', () => {
         { error: 'auto_renew_not_allowed', field: 'autoRenew' },
         { type: 'LotExpired', data: { lotId: 'api-l2', credits: credits('100'), at: at('2026-01-31T00:00:00Z') } },
       );
-    expect(refused.state.wallets.api.lots.find((l) => l.lotId === 'api-l2')!.closure).toEqual({ kind: 'expiry', at: at('2026-01-31T00:00:00Z') });
+    expect(refused.state.wallets.api.lots.find((l) => l.lotId === 'api-l2')!.closure).toEqual({
+      kind: 'expiry',
+      at: at('2026-01-31T00:00:00Z'),
+    });
     // The timer that comes next finds nothing left to do.
     refused.when(advance('2026-01-31T12:00:00Z')).then();
   });
@@ -177,18 +209,21 @@ describe('a late usage record', () => {
     // Found by invariants.spec.ts: a late record charged without catching up to the ledger's clock
     // renewed a period whose end had passed, but only when no Advance had run in between.
     const MAR_1 = '2026-03-01T00:00:00Z';
-    const history = (timerRan: boolean) => recorded(
-      openAccount('acct_tick', MAR_1),
-      startPlan('api_scale', MAR_1, { autoRenew: true }),
-      ...[20, 21, 22, 23, 24].map((day) => chargeUsage('avatar_video.avatar_iv', 1_000_000, `2026-03-${day}T00:00:00Z`)), // 5 x 102 = 510
-      ...(timerRan ? [advance('2026-04-05T00:00:00Z')] : []),
-      // Arrives on 5 April for 25 March: 100.5 credits, past 90 % of the March grant.
-      { ...chargeUsage('avatar_video.unlimited', 100 * 60_000, '2026-03-25T00:00:00Z'), now: at('2026-04-05T00:00:00Z') },
-    );
+    const history = (timerRan: boolean) =>
+      recorded(
+        openAccount('acct_tick', MAR_1),
+        startPlan('api_scale', MAR_1, { autoRenew: true }),
+        ...[20, 21, 22, 23, 24].map((day) => chargeUsage('avatar_video.avatar_iv', 1_000_000, `2026-03-${day}T00:00:00Z`)), // 5 x 102 = 510
+        ...(timerRan ? [advance('2026-04-05T00:00:00Z')] : []),
+        // Arrives on 5 April for 25 March: 100.5 credits, past 90 % of the March grant.
+        { ...chargeUsage('avatar_video.unlimited', 100 * 60_000, '2026-03-25T00:00:00Z'), now: at('2026-04-05T00:00:00Z') },
+      );
     for (const timerRan of [false, true]) {
       const h = history(timerRan);
       expect(ofType(h, 'PeriodStarted').map((e) => [e.data.reason, e.data.startsAt])).toEqual([
-        ['opened', '2026-03-01T00:00:00.000Z'], ['plan_started', '2026-03-01T00:00:00.000Z'], ['boundary', '2026-04-01T00:00:00.000Z'],
+        ['opened', '2026-03-01T00:00:00.000Z'],
+        ['plan_started', '2026-03-01T00:00:00.000Z'],
+        ['boundary', '2026-04-01T00:00:00.000Z'],
       ]);
       expect(available(h, '2026-03-26T00:00:00Z')).toBe('49.5');
     }
@@ -198,22 +233,31 @@ describe('a late usage record', () => {
 describe('LiveAvatar with overage', () => {
   it('invoices the overage once when the period ends, one line per usage kind at $0.10 a credit', () => {
     const MAR_1 = '2026-03-01T00:00:00Z';
-    const april = given(recorded(
-      openAccount('acct_live', MAR_1),
-      startPlan('live_avatar', MAR_1, { allowOverage: true }),
-      chargeUsage('streaming.live_avatar_full', 520 * 60_000, '2026-03-10T00:00:00Z'), // 1040 credits
-      chargeUsage('streaming.live_avatar_custom', 10 * 60_000 + 30_000, '2026-03-11T00:00:00Z'), // 10.5 credits
-    ))
+    const april = given(
+      recorded(
+        openAccount('acct_live', MAR_1),
+        startPlan('live_avatar', MAR_1, { allowOverage: true }),
+        chargeUsage('streaming.live_avatar_full', 520 * 60_000, '2026-03-10T00:00:00Z'), // 1040 credits
+        chargeUsage('streaming.live_avatar_custom', 10 * 60_000 + 30_000, '2026-03-11T00:00:00Z'), // 10.5 credits
+      ),
+    )
       .when(advance('2026-04-01T00:00:00Z'))
       .thenContains(
         { type: 'PeriodEnded', data: { wallet: 'live_avatar', reason: 'boundary' } },
-        { type: 'InvoiceIssued', data: { invoice: expect.objectContaining({
-          kind: 'overage', wallet: 'live_avatar', totalCents: 505n,
-          lines: [
-            expect.objectContaining({ usageKind: 'streaming.live_avatar_custom', quantity: credits('10.5'), amountCents: 105n }),
-            expect.objectContaining({ usageKind: 'streaming.live_avatar_full', quantity: credits('40'), amountCents: 400n }),
-          ],
-        }) } },
+        {
+          type: 'InvoiceIssued',
+          data: {
+            invoice: expect.objectContaining({
+              kind: 'overage',
+              wallet: 'live_avatar',
+              totalCents: 505n,
+              lines: [
+                expect.objectContaining({ usageKind: 'streaming.live_avatar_custom', quantity: credits('10.5'), amountCents: 105n }),
+                expect.objectContaining({ usageKind: 'streaming.live_avatar_full', quantity: credits('40'), amountCents: 400n }),
+              ],
+            }),
+          },
+        },
       );
     expect(ofType(april.events, 'InvoiceIssued').filter((e) => e.data.invoice.kind === 'overage')).toHaveLength(1);
     april.when(advance('2026-04-02T00:00:00Z')).thenRecordsNo('InvoiceIssued');
@@ -227,10 +271,14 @@ describe('Scale with auto-renew', () => {
   it('renews exactly once when 90 % of the grant is used, forfeiting the rest', () => {
     // 183 credits each (30-min Avatar IV): 549 (83 %), then 732 -> crosses 594 (90 %)
     const renewed = given(scale)
-      .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-05-02T00:00:00Z')).thenRecordsNo('PeriodEnded')
-      .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-05-03T00:00:00Z')).thenRecordsNo('PeriodEnded')
-      .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-05-04T00:00:00Z')).thenRecordsNo('PeriodEnded')
-      .when(chargeUsage('avatar_video.unlimited', 1_800_000, '2026-05-05T00:00:00Z')).thenRecordsNo('PeriodEnded') // 30.5 -> 579.5: 87.8 %
+      .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-05-02T00:00:00Z'))
+      .thenRecordsNo('PeriodEnded')
+      .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-05-03T00:00:00Z'))
+      .thenRecordsNo('PeriodEnded')
+      .when(chargeUsage('avatar_video.avatar_iv', 1_800_000, '2026-05-04T00:00:00Z'))
+      .thenRecordsNo('PeriodEnded')
+      .when(chargeUsage('avatar_video.unlimited', 1_800_000, '2026-05-05T00:00:00Z'))
+      .thenRecordsNo('PeriodEnded') // 30.5 -> 579.5: 87.8 %
       .when(chargeUsage('avatar_video.unlimited', 1_000_000, '2026-05-05T01:00:00Z')) // 17 -> 596.5
       .then(
         { type: 'UsageCharged', data: { priced: expect.objectContaining({ credits: credits('17') }) } },
@@ -248,7 +296,9 @@ describe('Scale with auto-renew', () => {
   it('stops renewing after 5 renewals in a calendar month and says so once', () => {
     let account: Given | Outcome = given(scale);
     for (let i = 0; i < 8; i++) {
-      account = account.when(chargeUsage('avatar_video.avatar_iv', 3 * 60 * 60_000, `2026-05-10T0${i}:00:00Z`)).thenContains({ type: 'UsageCharged' }); // 1083 credits
+      account = account
+        .when(chargeUsage('avatar_video.avatar_iv', 3 * 60 * 60_000, `2026-05-10T0${i}:00:00Z`))
+        .thenContains({ type: 'UsageCharged' }); // 1083 credits
     }
     expect(ofType(account.history, 'PeriodEnded').filter((e) => e.data.reason === 'renewal')).toHaveLength(5);
     expect(ofType(account.history, 'AutoRenewCapReached').map((e) => [e.data.month, e.data.cap])).toEqual([['2026-05', 5]]);
@@ -259,21 +309,32 @@ describe('may it run?', () => {
   it('refuses translation on Pro, a 4K render on Pro, and a render the credits cannot cover', () => {
     const { state } = given(recorded(openAccount('acct_a', JAN_1), startPlan('api_pro', JAN_1)));
     const now = at('2026-01-02T00:00:00Z');
-    expect(authorize(state, { kind: 'video_translation', estimatedDurationMs: 60_000 }, now, DEFAULT_BOOK).reasons).toEqual(['feature_not_in_plan']);
-    expect(authorize(state, { kind: 'avatar_video.unlimited', estimatedDurationMs: 60_000, resolution: '4k' }, now, DEFAULT_BOOK).reasons).toEqual(['resolution_above_plan']);
-    expect(authorize(state, { kind: 'avatar_video.avatar_iv', estimatedDurationMs: 20 * 60_000 }, now, DEFAULT_BOOK).reasons).toEqual(['insufficient_credits']);
+    expect(authorize(state, { kind: 'video_translation', estimatedDurationMs: 60_000 }, now, DEFAULT_BOOK).reasons).toEqual([
+      'feature_not_in_plan',
+    ]);
+    expect(
+      authorize(state, { kind: 'avatar_video.unlimited', estimatedDurationMs: 60_000, resolution: '4k' }, now, DEFAULT_BOOK).reasons,
+    ).toEqual(['resolution_above_plan']);
+    expect(authorize(state, { kind: 'avatar_video.avatar_iv', estimatedDurationMs: 20 * 60_000 }, now, DEFAULT_BOOK).reasons).toEqual([
+      'insufficient_credits',
+    ]);
     expect(authorize(state, { kind: 'avatar_video.unlimited', estimatedDurationMs: 60_000 }, now, DEFAULT_BOOK).allowed).toBe(true);
   });
 
   it('refuses LiveAvatar without a LiveAvatar plan', () => {
     const { state } = given(recorded(openAccount('acct_b', JAN_1)));
-    expect(authorize(state, { kind: 'streaming.live_avatar_full', estimatedDurationMs: 60_000 }, at('2026-01-02T00:00:00Z'), DEFAULT_BOOK).reasons).toEqual(['no_plan']);
+    expect(
+      authorize(state, { kind: 'streaming.live_avatar_full', estimatedDurationMs: 60_000 }, at('2026-01-02T00:00:00Z'), DEFAULT_BOOK)
+        .reasons,
+    ).toEqual(['no_plan']);
   });
 });
 
 describe('a plan started in the past', () => {
   it('cannot start before usage already charged on its wallet', () => {
-    const charged = given(recorded(openAccount('acct_past', '2026-02-01T00:00:00Z'), chargeUsage('avatar_video.unlimited', 10_000, '2026-02-04T00:00:00Z')));
+    const charged = given(
+      recorded(openAccount('acct_past', '2026-02-01T00:00:00Z'), chargeUsage('avatar_video.unlimited', 10_000, '2026-02-04T00:00:00Z')),
+    );
     charged
       .when(startPlan('api_pro', '2026-02-05T00:00:00Z', { startsAt: '2026-02-03T04:00:00Z' }))
       .thenRejects({ error: 'invalid', field: 'startsAt' });

@@ -12,7 +12,18 @@ import { AccountEvent, HoldRequest, PeriodEndReason, PeriodStartReason, ReviewFl
 import { heldAt, holdIdOf, openHoldOfKey } from './holds';
 import { overageInvoice, planInvoice } from './invoices';
 import { burn, drawableAt, lotClosesAt, spendableLots } from './lots';
-import { AccountState, cloneAccountState, evolveInPlace, findLot, findPeriod, lotRemaining, openPeriod, Period, periodAt, Wallet } from './state';
+import {
+  AccountState,
+  cloneAccountState,
+  evolveInPlace,
+  findLot,
+  findPeriod,
+  lotRemaining,
+  openPeriod,
+  Period,
+  periodAt,
+  Wallet,
+} from './state';
 
 export interface DecideContext {
   book: CatalogBook;
@@ -20,7 +31,10 @@ export interface DecideContext {
 
 class Recorder {
   readonly events: AccountEvent[] = [];
-  constructor(public state: AccountState, readonly ctx: DecideContext) {}
+  constructor(
+    public state: AccountState,
+    readonly ctx: DecideContext,
+  ) {}
   record(e: AccountEvent): void {
     this.events.push(e);
     this.state = evolveInPlace(this.state, e);
@@ -83,12 +97,20 @@ function decideFor(cmd: Exclude<AccountCommand, { type: 'OpenAccount' }>, rec: R
       const p = openPeriod(rec.state.wallets[cmd.wallet]);
       if (!p) return reject('no_plan', `no plan runs on wallet ${cmd.wallet}`, 'wallet');
       const spec = catalogVersion(rec.ctx.book, p.terms.catalogVersion).plans[p.terms.plan];
-      if (cmd.autoRenew && !spec.autoRenewAllowed) return reject('auto_renew_not_allowed', `auto-renew cannot be switched on for plan ${p.terms.plan}`, 'autoRenew');
-      if (cmd.allowOverage && !spec.overageAllowed) return reject('overage_not_allowed', `overage cannot be switched on for plan ${p.terms.plan}`, 'allowOverage');
-      rec.record({ type: 'PlanSettingsChanged', data: {
-        wallet: cmd.wallet, periodId: p.periodId, autoRenew: cmd.autoRenew ?? p.terms.autoRenew,
-        allowOverage: cmd.allowOverage ?? p.terms.allowOverage, at: cmd.now,
-      } });
+      if (cmd.autoRenew && !spec.autoRenewAllowed)
+        return reject('auto_renew_not_allowed', `auto-renew cannot be switched on for plan ${p.terms.plan}`, 'autoRenew');
+      if (cmd.allowOverage && !spec.overageAllowed)
+        return reject('overage_not_allowed', `overage cannot be switched on for plan ${p.terms.plan}`, 'allowOverage');
+      rec.record({
+        type: 'PlanSettingsChanged',
+        data: {
+          wallet: cmd.wallet,
+          periodId: p.periodId,
+          autoRenew: cmd.autoRenew ?? p.terms.autoRenew,
+          allowOverage: cmd.allowOverage ?? p.terms.allowOverage,
+          at: cmd.now,
+        },
+      });
       return;
     }
     case 'CancelPlan': {
@@ -119,7 +141,10 @@ function decideFor(cmd: Exclude<AccountCommand, { type: 'OpenAccount' }>, rec: R
       if (!h) return reject('hold_not_found', `no hold ${cmd.holdId}`, 'holdId');
       if (h.status === 'released') return; // released once: asking again changes nothing
       if (h.status !== 'held') return reject('conflict', `hold ${cmd.holdId} is ${h.status} already`, 'holdId');
-      rec.record({ type: 'HoldReleased', data: { wallet: h.wallet, holdId: h.holdId, holdKey: h.holdKey, reason: 'released', at: cmd.now } });
+      rec.record({
+        type: 'HoldReleased',
+        data: { wallet: h.wallet, holdId: h.holdId, holdKey: h.holdKey, reason: 'released', at: cmd.now },
+      });
       return;
     }
     case 'ChargeUsage':
@@ -142,20 +167,32 @@ function placeHold(rec: Recorder, cmd: Extract<AccountCommand, { type: 'PlaceHol
   const s = rec.state;
   const prior = s.holds.find((h) => h.holdKey === cmd.holdKey);
   if (prior) {
-    return sameHoldRequest(prior.request, cmd.request) ? undefined : reject('conflict', `hold ${cmd.holdKey} was placed with another request`, 'holdKey');
+    return sameHoldRequest(prior.request, cmd.request)
+      ? undefined
+      : reject('conflict', `hold ${cmd.holdKey} was placed with another request`, 'holdKey');
   }
-  if (!Number.isSafeInteger(cmd.request.ttlMs) || cmd.request.ttlMs < 1) return reject('invalid', 'ttlMs must be a positive integer', 'ttlMs');
+  if (!Number.isSafeInteger(cmd.request.ttlMs) || cmd.request.ttlMs < 1)
+    return reject('invalid', 'ttlMs must be a positive integer', 'ttlMs');
   const expiresAt = addMs(cmd.now, cmd.request.ttlMs);
   const { ttlMs: _ttl, ...estimate } = cmd.request;
   const a = authorize(s, estimate, cmd.now, rec.ctx.book, expiresAt);
   if (!a.allowed) return { ...reject('hold_refused', `the hold may not run: ${a.reasons.join(', ')}`), reasons: a.reasons };
   const wallet = walletOfKind(cmd.request.kind);
   const p = periodAt(s.wallets[wallet], cmd.now);
-  rec.record({ type: 'HoldPlaced', data: {
-    wallet, holdId: holdIdOf(rec.accountId, s.holds.length + 1), holdKey: cmd.holdKey, periodId: p?.periodId ?? null,
-    request: { ...cmd.request }, credits: a.estimatedCredits, catalogVersion: p?.terms.catalogVersion ?? catalogAt(rec.ctx.book, cmd.now).version,
-    expiresAt, at: cmd.now,
-  } });
+  rec.record({
+    type: 'HoldPlaced',
+    data: {
+      wallet,
+      holdId: holdIdOf(rec.accountId, s.holds.length + 1),
+      holdKey: cmd.holdKey,
+      periodId: p?.periodId ?? null,
+      request: { ...cmd.request },
+      credits: a.estimatedCredits,
+      catalogVersion: p?.terms.catalogVersion ?? catalogAt(rec.ctx.book, cmd.now).version,
+      expiresAt,
+      at: cmd.now,
+    },
+  });
 }
 
 const freeTerms = (rec: Recorder, at: Instant): PlanTerms => planTerms(catalogAt(rec.ctx.book, at), 'api_free', {}) as PlanTerms;
@@ -165,14 +202,22 @@ function startPlan(rec: Recorder, cmd: Extract<AccountCommand, { type: 'StartPla
   if (startsAt < rec.state.openedAt!) return reject('invalid', 'startsAt is before the account was opened', 'startsAt');
   if (startsAt > cmd.now) return reject('invalid', 'startsAt is in the future', 'startsAt');
   const terms = planTerms(catalogAt(rec.ctx.book, startsAt), cmd.plan, cmd);
-  if ('error' in terms) return reject(terms.error, terms.message, terms.error === 'contract_required' ? 'contract' : terms.error === 'auto_renew_not_allowed' ? 'autoRenew' : 'allowOverage');
+  if ('error' in terms)
+    return reject(
+      terms.error,
+      terms.message,
+      terms.error === 'contract_required' ? 'contract' : terms.error === 'auto_renew_not_allowed' ? 'autoRenew' : 'allowOverage',
+    );
   catchUp(rec, startsAt);
   const w = rec.state.wallets[terms.wallet];
   const current = openPeriod(w);
-  if (current && startsAt < current.startsAt) return reject('invalid', `startsAt is before the current period began (${current.startsAt})`, 'startsAt');
+  if (current && startsAt < current.startsAt)
+    return reject('invalid', `startsAt is before the current period began (${current.startsAt})`, 'startsAt');
   // Usage already charged after startsAt belongs where it was recorded: a plan cannot start under it.
-  if (w.lastChargeAt && startsAt < w.lastChargeAt) return reject('invalid', `startsAt is before usage already charged on wallet ${terms.wallet} (${w.lastChargeAt})`, 'startsAt');
-  if (current && current.terms.plan !== 'api_free') return reject('plan_active', `plan ${current.terms.plan} runs on wallet ${terms.wallet}: cancel it first`, 'plan');
+  if (w.lastChargeAt && startsAt < w.lastChargeAt)
+    return reject('invalid', `startsAt is before usage already charged on wallet ${terms.wallet} (${w.lastChargeAt})`, 'startsAt');
+  if (current && current.terms.plan !== 'api_free')
+    return reject('plan_active', `plan ${current.terms.plan} runs on wallet ${terms.wallet}: cancel it first`, 'plan');
   if (current) {
     if (terms.plan === 'api_free') return reject('plan_active', 'the account is already on api_free', 'plan');
     endPeriod(rec, current, startsAt, 'replaced');
@@ -181,7 +226,11 @@ function startPlan(rec: Recorder, cmd: Extract<AccountCommand, { type: 'StartPla
       // Only free grants: a cancelled paid plan's credits stay spendable until they expire.
       if (findPeriod(w, lot.periodId).terms.plan !== 'api_free') continue;
       const left = drawableAt(lot, startsAt) > 0n ? lotRemaining(lot) : 0n;
-      if (left > 0n) rec.record({ type: 'LotForfeited', data: { wallet: w.wallet, lotId: lot.lotId, credits: left, reason: 'replaced_free', at: startsAt } });
+      if (left > 0n)
+        rec.record({
+          type: 'LotForfeited',
+          data: { wallet: w.wallet, lotId: lot.lotId, credits: left, reason: 'replaced_free', at: startsAt },
+        });
     }
   }
   startPeriod(rec, terms.wallet, terms, startsAt, 'plan_started');
@@ -193,10 +242,17 @@ function startPeriod(rec: Recorder, wallet: WalletId, terms: PlanTerms, at: Inst
   const periodId = `${wallet}-p${s.periodCount + 1}`;
   rec.record({ type: 'PeriodStarted', data: { wallet, periodId, terms, startsAt: at, endsAt: addMonths(at, 1), reason, at } });
   if (terms.monthlyCredits > 0n) {
-    rec.record({ type: 'CreditsGranted', data: {
-      wallet, lotId: `${wallet}-l${s.lotCount + 1}`, periodId, credits: terms.monthlyCredits, at,
-      expiresAt: addDays(at, rec.settings.lotLifetimeDays),
-    } });
+    rec.record({
+      type: 'CreditsGranted',
+      data: {
+        wallet,
+        lotId: `${wallet}-l${s.lotCount + 1}`,
+        periodId,
+        credits: terms.monthlyCredits,
+        at,
+        expiresAt: addDays(at, rec.settings.lotLifetimeDays),
+      },
+    });
   }
   const p = openPeriod(rec.state.wallets[wallet])!;
   const invoice = planInvoice(rec.accountId, rec.state.invoiceCount + 1, p, at);
@@ -267,7 +323,8 @@ export function nextDeadline(s: AccountState): Deadline | undefined {
   };
   for (const wallet of WALLETS) {
     const w = s.wallets[wallet];
-    for (const lot of w.lots) if (!lot.closure && lotRemaining(lot) > 0n) consider({ wallet, kind: 'expiry', id: lot.lotId, at: lot.expiresAt });
+    for (const lot of w.lots)
+      if (!lot.closure && lotRemaining(lot) > 0n) consider({ wallet, kind: 'expiry', id: lot.lotId, at: lot.expiresAt });
     const p = openPeriod(w);
     if (p) consider({ wallet, kind: 'period_end', id: p.periodId, at: p.endsAt });
   }
@@ -280,11 +337,15 @@ function reviewFlags(usage: Usage, p: Period | undefined): ReviewFlag[] {
   const flags: ReviewFlag[] = [];
   const rate = usage.kind;
   const t = p.terms;
-  if ((rate === 'video_translation' && !t.features.includes('video_translation')) || (rate === 'proofreading' && !t.features.includes('proofreading')))
+  if (
+    (rate === 'video_translation' && !t.features.includes('video_translation')) ||
+    (rate === 'proofreading' && !t.features.includes('proofreading'))
+  )
     flags.push('feature_not_in_plan');
   if (!rate.startsWith('streaming.')) {
     if (t.maxVideoLengthMs !== null && usage.durationMs > t.maxVideoLengthMs) flags.push('video_too_long');
-    if (usage.resolution && t.maxResolution && RESOLUTIONS.indexOf(usage.resolution) > RESOLUTIONS.indexOf(t.maxResolution)) flags.push('resolution_above_plan');
+    if (usage.resolution && t.maxResolution && RESOLUTIONS.indexOf(usage.resolution) > RESOLUTIONS.indexOf(t.maxResolution))
+      flags.push('resolution_above_plan');
     if (t.watermark && usage.watermarked === false) flags.push('watermark_missing');
   }
   return flags;
@@ -308,12 +369,25 @@ function charge(rec: Recorder, usage: Usage): Rejection | void {
   const draws = burnt.draws;
   const rest = priced.credits - cover + burnt.rest;
   const overage = p?.terms.allowOverage ? rest : 0n;
-  rec.record({ type: 'UsageCharged', data: {
-    wallet: w.wallet, periodId: p?.periodId ?? null, usage, priced, draws, overage, uncovered: rest - overage,
-    flags: reviewFlags(usage, p), at: usage.at,
-  } });
+  rec.record({
+    type: 'UsageCharged',
+    data: {
+      wallet: w.wallet,
+      periodId: p?.periodId ?? null,
+      usage,
+      priced,
+      draws,
+      overage,
+      uncovered: rest - overage,
+      flags: reviewFlags(usage, p),
+      at: usage.at,
+    },
+  });
   if (hold) {
-    rec.record({ type: 'HoldCaptured', data: { wallet: w.wallet, holdId: hold.holdId, holdKey: hold.holdKey, usage: usage.ref, at: latest(usage.at, hold.placedAt) } });
+    rec.record({
+      type: 'HoldCaptured',
+      data: { wallet: w.wallet, holdId: hold.holdId, holdKey: hold.holdKey, usage: usage.ref, at: latest(usage.at, hold.placedAt) },
+    });
   }
   correctClosures(rec, w, draws, usage);
   if (p && overage > 0n && p.endedAt) {
@@ -327,9 +401,17 @@ function correctClosures(rec: Recorder, w: Wallet, draws: { lotId: string; credi
   for (const d of draws) {
     const lot = findLot(w, d.lotId);
     if (!lot.closure) continue;
-    rec.record({ type: 'LotClosureCorrected', data: {
-      wallet: w.wallet, lotId: lot.lotId, credits: d.credits, closure: lot.closure.kind, usage: usage.ref, at: lotClosesAt(lot),
-    } });
+    rec.record({
+      type: 'LotClosureCorrected',
+      data: {
+        wallet: w.wallet,
+        lotId: lot.lotId,
+        credits: d.credits,
+        closure: lot.closure.kind,
+        usage: usage.ref,
+        at: lotClosesAt(lot),
+      },
+    });
   }
 }
 

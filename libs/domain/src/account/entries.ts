@@ -17,13 +17,26 @@ export type EntryKind = 'grant' | 'charge' | 'expiry' | 'forfeit' | 'overage' | 
 export type EntryFact =
   | { kind: 'grant'; wallet: WalletId; at: Instant; credits: MicroCredits; lotId: string; periodId: string }
   | {
-    kind: 'charge'; wallet: WalletId; at: Instant; periodId: string | null; usageKind: UsageKind;
-    /** The credits drawn from lots: the sum of the charge's draws. */
-    drawn: MicroCredits; overage: MicroCredits; uncovered: MicroCredits;
-  }
+      kind: 'charge';
+      wallet: WalletId;
+      at: Instant;
+      periodId: string | null;
+      usageKind: UsageKind;
+      /** The credits drawn from lots: the sum of the charge's draws. */
+      drawn: MicroCredits;
+      overage: MicroCredits;
+      uncovered: MicroCredits;
+    }
   | { kind: 'expiry'; wallet: WalletId; at: Instant; credits: MicroCredits; lotId: string }
   | { kind: 'forfeit'; wallet: WalletId; at: Instant; credits: MicroCredits; lotId: string; reason: LotForfeited['data']['reason'] }
-  | { kind: 'correction'; wallet: WalletId; at: Instant; credits: MicroCredits; lotId: string; closure: LotClosureCorrected['data']['closure'] };
+  | {
+      kind: 'correction';
+      wallet: WalletId;
+      at: Instant;
+      credits: MicroCredits;
+      lotId: string;
+      closure: LotClosureCorrected['data']['closure'];
+    };
 
 /** One entry of the ledger, as the read models store it (null where an entry of its kind has nothing). */
 export interface LedgerEntry {
@@ -50,8 +63,17 @@ export interface LedgerEntry {
  * column by column (the read models' rebuild) takes them so, with no object per entry.
  */
 export interface EntrySink {
-  entry(kind: EntryKind, seq: number, wallet: WalletId, at: Instant, credits: MicroCredits,
-    lotId: string | null, periodId: string | null, usageKind: UsageKind | null, reason: string | null): void;
+  entry(
+    kind: EntryKind,
+    seq: number,
+    wallet: WalletId,
+    at: Instant,
+    credits: MicroCredits,
+    lotId: string | null,
+    periodId: string | null,
+    usageKind: UsageKind | null,
+    reason: string | null,
+  ): void;
 }
 
 /**
@@ -82,7 +104,11 @@ export function writeEntries(f: EntryFact, to: EntrySink): void {
 /** The entries a fact makes (writeEntries), as plain data. */
 export function entriesOf(f: EntryFact): LedgerEntry[] {
   const out: LedgerEntry[] = [];
-  writeEntries(f, { entry: (kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason) => { out.push({ kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason }); } });
+  writeEntries(f, {
+    entry: (kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason) => {
+      out.push({ kind, seq, wallet, at, credits, lotId, periodId, usageKind, reason });
+    },
+  });
   return out;
 }
 
@@ -96,8 +122,14 @@ export function entryFactOf(e: AccountEvent): EntryFact | undefined {
     case 'UsageCharged': {
       const d = e.data;
       return {
-        kind: 'charge', wallet: d.wallet, at: d.at, periodId: d.periodId, usageKind: d.usage.kind,
-        drawn: sumCredits(d.draws.map((x) => x.credits)), overage: d.overage, uncovered: d.uncovered,
+        kind: 'charge',
+        wallet: d.wallet,
+        at: d.at,
+        periodId: d.periodId,
+        usageKind: d.usage.kind,
+        drawn: sumCredits(d.draws.map((x) => x.credits)),
+        overage: d.overage,
+        uncovered: d.uncovered,
       };
     }
     case 'LotExpired': {

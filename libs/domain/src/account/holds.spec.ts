@@ -10,7 +10,19 @@ import { AccountEvent } from './events';
 import { heldAt } from './holds';
 import { lotClosesAt } from './lots';
 import {
-  advance, at, chargeUsage, credits, ctx, given, ofType, openAccount, placeHold, recorded, releaseHold, renderFailed, startPlan,
+  advance,
+  at,
+  chargeUsage,
+  credits,
+  ctx,
+  given,
+  ofType,
+  openAccount,
+  placeHold,
+  recorded,
+  releaseHold,
+  renderFailed,
+  startPlan,
 } from './spec-helpers';
 import { AccountState, evolve, foldAccount, lotRemaining } from './state';
 
@@ -27,10 +39,18 @@ describe('placing a hold', () => {
   it('holds the estimate priced with the catalog of its period, until ttl', () => {
     const { history } = given(free)
       .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T, { ttlMs: 600_000 }))
-      .then({ type: 'HoldPlaced', data: {
-        holdId: 'h1.acct_h', holdKey: 'job_1', wallet: 'api', periodId: 'api-p1', credits: credits('3'),
-        expiresAt: at('2026-01-02T10:10:00Z'), at: at(T),
-      } });
+      .then({
+        type: 'HoldPlaced',
+        data: {
+          holdId: 'h1.acct_h',
+          holdKey: 'job_1',
+          wallet: 'api',
+          periodId: 'api-p1',
+          credits: credits('3'),
+          expiresAt: at('2026-01-02T10:10:00Z'),
+          at: at(T),
+        },
+      });
     expect(formatCredits(api(history, T).held)).toBe('3');
     expect(formatCredits(api(history, T).available)).toBe('7');
     expect(formatCredits(api(history, '2026-01-02T09:59:59Z').held)).toBe('0'); // asOf before: nothing held
@@ -63,10 +83,15 @@ describe('placing a hold', () => {
 
   it('never reserves credits another hold holds', () => {
     const nine = given(free)
-      .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' })
-      .when(placeHold('job_2', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' })
-      .when(placeHold('job_3', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' });
-    nine.when(placeHold('job_4', 'avatar_video.unlimited', cr(2), T)).thenRejects({ error: 'hold_refused', reasons: ['insufficient_credits'] });
+      .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T))
+      .thenContains({ type: 'HoldPlaced' })
+      .when(placeHold('job_2', 'avatar_video.unlimited', cr(3), T))
+      .thenContains({ type: 'HoldPlaced' })
+      .when(placeHold('job_3', 'avatar_video.unlimited', cr(3), T))
+      .thenContains({ type: 'HoldPlaced' });
+    nine
+      .when(placeHold('job_4', 'avatar_video.unlimited', cr(2), T))
+      .thenRejects({ error: 'hold_refused', reasons: ['insufficient_credits'] });
     const ten = nine.when(placeHold('job_4', 'avatar_video.unlimited', cr(1), T)).thenContains({ type: 'HoldPlaced' });
     expect(formatCredits(api(ten.history, T).available)).toBe('0');
     expect(formatCredits(api(ten.history, T).held)).toBe('10');
@@ -84,15 +109,20 @@ describe('placing a hold', () => {
 
   it('with overage allowed, is granted beyond the balance', () => {
     const pro = recorded(openAccount('acct_h', JAN_1), startPlan('api_pro', JAN_1, { allowOverage: true }));
-    let outcome = given(pro).when(placeHold('job_0', 'avatar_video.unlimited', cr(30), T)).thenContains({ type: 'HoldPlaced', data: { credits: credits('30') } });
-    for (const k of [1, 2, 3]) outcome = outcome.when(placeHold(`job_${k}`, 'avatar_video.unlimited', cr(30), T)).thenContains({ type: 'HoldPlaced' });
+    let outcome = given(pro)
+      .when(placeHold('job_0', 'avatar_video.unlimited', cr(30), T))
+      .thenContains({ type: 'HoldPlaced', data: { credits: credits('30') } });
+    for (const k of [1, 2, 3])
+      outcome = outcome.when(placeHold(`job_${k}`, 'avatar_video.unlimited', cr(30), T)).thenContains({ type: 'HoldPlaced' });
     expect(formatCredits(api(outcome.history, T).available)).toBe('0');
     expect(formatCredits(api(outcome.history, T).held)).toBe('120');
   });
 });
 
 describe('a hold ends once', () => {
-  const held = given(free).when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' });
+  const held = given(free)
+    .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T))
+    .thenContains({ type: 'HoldPlaced' });
 
   it('is captured by the usage of its key, charged at the real price', () => {
     const { history } = held
@@ -104,25 +134,30 @@ describe('a hold ends once', () => {
     expect(formatCredits(api(history, LATER).held)).toBe('0');
     expect(formatCredits(api(history, LATER).available)).toBe('5');
     // Redelivered (another event of the same job): charged as any usage, the hold stays captured.
-    held.when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, LATER, 'job_1'))
+    held
+      .when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, LATER, 'job_1'))
       .thenContains({ type: 'HoldCaptured' })
       .when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, LATER, 'job_1'))
       .thenRecordsNo('HoldCaptured', 'HoldReleased', 'HoldExpired');
   });
 
   it('is released by render.failed of its job, once', () => {
-    held.when(renderFailed('job_1', LATER))
+    held
+      .when(renderFailed('job_1', LATER))
       .then({ type: 'RenderFailed' }, { type: 'HoldReleased', data: { holdId: 'h1.acct_h', reason: 'render_failed', at: at(LATER) } })
       .when(renderFailed('job_1', LATER))
       .then({ type: 'RenderFailed' });
   });
 
   it('is released by the release command; again changes nothing; a captured hold is a conflict', () => {
-    held.when(releaseHold('h1.acct_h', LATER))
+    held
+      .when(releaseHold('h1.acct_h', LATER))
       .then({ type: 'HoldReleased', data: { reason: 'released', at: at(LATER) } })
       .when(releaseHold('h1.acct_h', LATER))
       .then();
-    held.when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, LATER, 'job_1')).thenContains({ type: 'HoldCaptured' })
+    held
+      .when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, LATER, 'job_1'))
+      .thenContains({ type: 'HoldCaptured' })
       .when(releaseHold('h1.acct_h', LATER))
       .thenRejects('conflict');
     held.when(releaseHold('h9.acct_h', LATER)).thenRejects('hold_not_found');
@@ -133,14 +168,17 @@ describe('a hold ends once', () => {
       .when(advance('2026-01-02T12:00:00Z'))
       .then({ type: 'HoldExpired', data: { holdId: 'h1.acct_h', at: at('2026-01-02T11:00:00Z') } });
     expect(formatCredits(api(held.history, '2026-01-02T11:00:00Z').held)).toBe('0'); // by time, before it is recorded
-    expired.when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, '2026-01-02T12:00:00Z', 'job_1'))
+    expired
+      .when(chargeUsage('avatar_video.unlimited', ONE_CREDIT_MS, '2026-01-02T12:00:00Z', 'job_1'))
       .thenContains({ type: 'UsageCharged' })
       .thenRecordsNo('HoldCaptured');
     expired.when(advance('2026-01-02T13:00:00Z')).then();
   });
 
   it('is the next deadline of the account while it is open', () => {
-    expect(nextDeadline(held.state)).toEqual(expect.objectContaining({ kind: 'hold_expiry', id: 'h1.acct_h', at: at('2026-01-02T11:00:00Z') }));
+    expect(nextDeadline(held.state)).toEqual(
+      expect.objectContaining({ kind: 'hold_expiry', id: 'h1.acct_h', at: at('2026-01-02T11:00:00Z') }),
+    );
   });
 
   it('captured after its period ended: the usage is charged in the period of its own time', () => {
@@ -158,9 +196,12 @@ describe('a hold ends once', () => {
 
   it('keeps what other holds hold from usage with no hold', () => {
     given(free)
-      .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' })
-      .when(placeHold('job_2', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' })
-      .when(placeHold('job_3', 'avatar_video.unlimited', cr(3), T)).thenContains({ type: 'HoldPlaced' })
+      .when(placeHold('job_1', 'avatar_video.unlimited', cr(3), T))
+      .thenContains({ type: 'HoldPlaced' })
+      .when(placeHold('job_2', 'avatar_video.unlimited', cr(3), T))
+      .thenContains({ type: 'HoldPlaced' })
+      .when(placeHold('job_3', 'avatar_video.unlimited', cr(3), T))
+      .thenContains({ type: 'HoldPlaced' })
       .when(chargeUsage('avatar_video.unlimited', cr(2), LATER, 'job_other'))
       .thenContains({ type: 'UsageCharged', data: { draws: [{ lotId: 'api-l1', credits: credits('1') }], uncovered: credits('1') } });
   });
@@ -174,7 +215,12 @@ type Step =
   | { t: 'release'; n: number }
   | { t: 'wait'; min: number };
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ t: fc.constant('hold' as const), key: fc.integer({ min: 0, max: 12 }), blocks: fc.integer({ min: 1, max: 6 }), ttlMin: fc.integer({ min: 1, max: 180 }) }),
+  fc.record({
+    t: fc.constant('hold' as const),
+    key: fc.integer({ min: 0, max: 12 }),
+    blocks: fc.integer({ min: 1, max: 6 }),
+    ttlMin: fc.integer({ min: 1, max: 180 }),
+  }),
   fc.record({ t: fc.constant('use' as const), key: fc.integer({ min: 0, max: 15 }), blocks: fc.integer({ min: 1, max: 10 }) }),
   fc.record({ t: fc.constant('fail' as const), key: fc.integer({ min: 0, max: 12 }) }),
   fc.record({ t: fc.constant('release' as const), n: fc.integer({ min: 1, max: 12 }) }),
@@ -186,35 +232,44 @@ const spendableAt = (s: AccountState, when: string) =>
 
 describe('holds, whatever the interleaving', () => {
   it('hold credits never negative nor above what is spendable, and every hold ends exactly once', () => {
-    fc.assert(fc.property(fc.array(stepArb, { maxLength: 60 }), fc.boolean(), (steps, pro) => {
-      let history: AccountEvent[] = pro ? recorded(openAccount('acct_h', JAN_1), startPlan('api_pro', JAN_1)) : [...free];
-      let state = foldAccount(history);
-      let now = '2026-01-20T00:00:00.000Z';
-      let n = 0;
-      for (const step of steps) {
-        const cmd: AccountCommand =
-          step.t === 'hold' ? placeHold(`job_${step.key}`, 'avatar_video.unlimited', step.blocks * 30_000 - 1_000, now, { ttlMs: step.ttlMin * 60_000 })
-          : step.t === 'use' ? chargeUsage('avatar_video.unlimited', step.blocks * 30_000 - 1_000, now, `job_${step.key}`)
-          : step.t === 'fail' ? renderFailed(`job_${step.key}`, now)
-          : step.t === 'release' ? releaseHold(`h${step.n}.acct_h`, now)
-          : advance((now = addMs(now, step.min * 60_000)));
-        if (cmd.type === 'ChargeUsage') cmd.usage.ref.id = `u${n++}`; // each usage record its own
-        const d = decide(cmd, state, ctx);
-        for (const e of d.events) state = evolve(state, e);
-        history = [...history, ...d.events];
-        const held = heldAt(state, 'api', now);
-        expect(held >= 0n).toBe(true);
-        expect(held <= spendableAt(state, now)).toBe(true);
-        expect(formatCredits(balanceAt('acct_h', history, now).wallets.api.held)).toBe(formatCredits(held));
-      }
-      state = foldAccount(history);
-      const end = addMs(now, 400 * 24 * 3_600_000);
-      const last = decide(advance(end), state, ctx);
-      history = [...history, ...last.events];
-      const placed = ofType(history, 'HoldPlaced').map((e) => e.data.holdId);
-      const ended = [...ofType(history, 'HoldCaptured'), ...ofType(history, 'HoldReleased'), ...ofType(history, 'HoldExpired')].map((e) => e.data.holdId);
-      expect([...ended].sort()).toEqual([...placed].sort()); // each placed hold ended, none twice
-      expect(new Set(ofType(history, 'HoldPlaced').map((e) => e.data.holdKey)).size).toBe(placed.length);
-    }), { numRuns: 150 });
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 60 }), fc.boolean(), (steps, pro) => {
+        let history: AccountEvent[] = pro ? recorded(openAccount('acct_h', JAN_1), startPlan('api_pro', JAN_1)) : [...free];
+        let state = foldAccount(history);
+        let now = '2026-01-20T00:00:00.000Z';
+        let n = 0;
+        for (const step of steps) {
+          const cmd: AccountCommand =
+            step.t === 'hold'
+              ? placeHold(`job_${step.key}`, 'avatar_video.unlimited', step.blocks * 30_000 - 1_000, now, { ttlMs: step.ttlMin * 60_000 })
+              : step.t === 'use'
+                ? chargeUsage('avatar_video.unlimited', step.blocks * 30_000 - 1_000, now, `job_${step.key}`)
+                : step.t === 'fail'
+                  ? renderFailed(`job_${step.key}`, now)
+                  : step.t === 'release'
+                    ? releaseHold(`h${step.n}.acct_h`, now)
+                    : advance((now = addMs(now, step.min * 60_000)));
+          if (cmd.type === 'ChargeUsage') cmd.usage.ref.id = `u${n++}`; // each usage record its own
+          const d = decide(cmd, state, ctx);
+          for (const e of d.events) state = evolve(state, e);
+          history = [...history, ...d.events];
+          const held = heldAt(state, 'api', now);
+          expect(held >= 0n).toBe(true);
+          expect(held <= spendableAt(state, now)).toBe(true);
+          expect(formatCredits(balanceAt('acct_h', history, now).wallets.api.held)).toBe(formatCredits(held));
+        }
+        state = foldAccount(history);
+        const end = addMs(now, 400 * 24 * 3_600_000);
+        const last = decide(advance(end), state, ctx);
+        history = [...history, ...last.events];
+        const placed = ofType(history, 'HoldPlaced').map((e) => e.data.holdId);
+        const ended = [...ofType(history, 'HoldCaptured'), ...ofType(history, 'HoldReleased'), ...ofType(history, 'HoldExpired')].map(
+          (e) => e.data.holdId,
+        );
+        expect([...ended].sort()).toEqual([...placed].sort()); // each placed hold ended, none twice
+        expect(new Set(ofType(history, 'HoldPlaced').map((e) => e.data.holdKey)).size).toBe(placed.length);
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -14,7 +14,8 @@ export const accountOfHoldId = (holdId: string): string | undefined => {
   return dot > 0 && /^h[0-9]+$/.test(holdId.slice(0, dot)) ? holdId.slice(dot + 1) : undefined;
 };
 
-export const holdOpenAt = (h: Hold, at: Instant): boolean => h.placedAt <= at && at < h.expiresAt && (h.endedAt === undefined || at < h.endedAt);
+export const holdOpenAt = (h: Hold, at: Instant): boolean =>
+  h.placedAt <= at && at < h.expiresAt && (h.endedAt === undefined || at < h.endedAt);
 
 /** The credits of a wallet held at `at` (`except` a hold being captured: its usage may use them). */
 export function heldAt(s: AccountState, wallet: WalletId, at: Instant, except?: string): MicroCredits {

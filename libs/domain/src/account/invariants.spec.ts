@@ -26,8 +26,13 @@ const settings = DEFAULT_CATALOG.settings;
 const NUM_RUNS = 120;
 
 const USAGE_KINDS: readonly UsageKind[] = [
-  'avatar_video.unlimited', 'avatar_video.avatar_iv', 'video_translation', 'proofreading',
-  'streaming.api', 'streaming.live_avatar_full', 'streaming.live_avatar_custom',
+  'avatar_video.unlimited',
+  'avatar_video.avatar_iv',
+  'video_translation',
+  'proofreading',
+  'streaming.api',
+  'streaming.live_avatar_full',
+  'streaming.live_avatar_custom',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -50,24 +55,39 @@ type Act =
   /** Advance exactly to the next pending expiry or period end, or a millisecond around it. */
   | { t: 'advanceToDeadline'; deltaMs: -1 | 0 | 1 };
 
-interface Step { dtMs: number; act: Act }
+interface Step {
+  dtMs: number;
+  act: Act;
+}
 /** ticks: where, between two commands, a timer may run (per mille of the gap; -1: no timer). */
-interface Plan { openAt: Instant; steps: Step[]; ticks: number[] }
+interface Plan {
+  openAt: Instant;
+  steps: Step[];
+  ticks: number[];
+}
 
 const optBool = fc.oneof(fc.constant(true), fc.constant(true), fc.constant(false), fc.constant(undefined));
 
-const contractArb: fc.Arbitrary<EnterpriseContract> = fc.record({
-  monthlyCredits: fc.oneof(fc.constantFrom('0', '0.5', '50', '1000', '5000'), fc.integer({ min: 1, max: 3000 }).map(String)),
-  priceCents: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 500_000 })),
-  overageCentsPerCredit: fc.integer({ min: 0, max: 200 }),
-  maxVideoLengthMs: fc.option(fc.integer({ min: 1_000, max: 4 * HOUR }), { nil: undefined }),
-}).map((c) => (c.maxVideoLengthMs === undefined ? { monthlyCredits: c.monthlyCredits, priceCents: c.priceCents, overageCentsPerCredit: c.overageCentsPerCredit } : c));
+const contractArb: fc.Arbitrary<EnterpriseContract> = fc
+  .record({
+    monthlyCredits: fc.oneof(fc.constantFrom('0', '0.5', '50', '1000', '5000'), fc.integer({ min: 1, max: 3000 }).map(String)),
+    priceCents: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 500_000 })),
+    overageCentsPerCredit: fc.integer({ min: 0, max: 200 }),
+    maxVideoLengthMs: fc.option(fc.integer({ min: 1_000, max: 4 * HOUR }), { nil: undefined }),
+  })
+  .map((c) =>
+    c.maxVideoLengthMs === undefined
+      ? { monthlyCredits: c.monthlyCredits, priceCents: c.priceCents, overageCentsPerCredit: c.overageCentsPerCredit }
+      : c,
+  );
 
 const startArb: fc.Arbitrary<Act> = fc.oneof(
   fc.constant<Act>({ t: 'start', plan: 'api_pro' }),
   fc.record({ autoRenew: optBool, allowOverage: optBool }).map((o): Act => ({ t: 'start', plan: 'api_scale', ...o })),
   fc.record({ autoRenew: optBool, allowOverage: optBool }).map((o): Act => ({ t: 'start', plan: 'live_avatar', ...o })),
-  fc.record({ autoRenew: optBool, allowOverage: optBool, contract: contractArb }).map((o): Act => ({ t: 'start', plan: 'api_enterprise', ...o })),
+  fc
+    .record({ autoRenew: optBool, allowOverage: optBool, contract: contractArb })
+    .map((o): Act => ({ t: 'start', plan: 'api_enterprise', ...o })),
   // Refused (no contract, or a setting the plan does not allow): must change nothing.
   fc.constant<Act>({ t: 'start', plan: 'api_enterprise' }),
   fc.constant<Act>({ t: 'start', plan: 'api_pro', autoRenew: true }),
@@ -79,7 +99,10 @@ const walletArb = fc.constantFrom<WalletId>('api', 'live_avatar');
 const whenArb: fc.Arbitrary<When> = fc.oneof(
   { weight: 6, arbitrary: fc.constant<When>({ kind: 'now' }) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 * DAY }).map((b): When => ({ kind: 'back', ms: b })) },
-  { weight: 1, arbitrary: fc.record({ index: fc.nat(), deltaMs: fc.constantFrom<-1 | 0 | 1>(-1, 0, 1) }).map((x): When => ({ kind: 'atEvent', ...x })) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ index: fc.nat(), deltaMs: fc.constantFrom<-1 | 0 | 1>(-1, 0, 1) }).map((x): When => ({ kind: 'atEvent', ...x })),
+  },
 );
 
 const durationArb = fc.oneof(
@@ -90,20 +113,31 @@ const durationArb = fc.oneof(
 /** Long renders and sessions: what runs a wallet dry, into overage and auto-renewal. */
 const heavyDurationArb = fc.integer({ min: 20 * 60_000, max: 2 * HOUR });
 
-const chargeArb: fc.Arbitrary<Act> = fc.record({ kind: fc.constantFrom(...USAGE_KINDS), durationMs: durationArb, when: whenArb })
+const chargeArb: fc.Arbitrary<Act> = fc
+  .record({ kind: fc.constantFrom(...USAGE_KINDS), durationMs: durationArb, when: whenArb })
   .map((c): Act => ({ t: 'charge', ...c }));
 
 /** Several heavy records at one instant: "however many usage records cross the line at the same moment". */
-const burstArb: fc.Arbitrary<Act> = fc.record({
-  kind: fc.constantFrom<UsageKind>('avatar_video.avatar_iv', 'video_translation', 'streaming.live_avatar_full', 'streaming.live_avatar_custom'),
-  durations: fc.array(heavyDurationArb, { minLength: 2, maxLength: 8 }),
-  when: whenArb,
-}).map((b): Act => ({ t: 'burst', ...b }));
+const burstArb: fc.Arbitrary<Act> = fc
+  .record({
+    kind: fc.constantFrom<UsageKind>(
+      'avatar_video.avatar_iv',
+      'video_translation',
+      'streaming.live_avatar_full',
+      'streaming.live_avatar_custom',
+    ),
+    durations: fc.array(heavyDurationArb, { minLength: 2, maxLength: 8 }),
+    when: whenArb,
+  })
+  .map((b): Act => ({ t: 'burst', ...b }));
 
 const actArb: fc.Arbitrary<Act> = fc.oneof(
   { weight: 3, arbitrary: startArb },
   { weight: 1, arbitrary: walletArb.map((wallet): Act => ({ t: 'cancel', wallet })) },
-  { weight: 1, arbitrary: fc.record({ wallet: walletArb, autoRenew: optBool, allowOverage: optBool }).map((o): Act => ({ t: 'settings', ...o })) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ wallet: walletArb, autoRenew: optBool, allowOverage: optBool }).map((o): Act => ({ t: 'settings', ...o })),
+  },
   { weight: 12, arbitrary: chargeArb },
   { weight: 2, arbitrary: burstArb },
   { weight: 2, arbitrary: fc.constant<Act>({ t: 'advance' }) },
@@ -122,13 +156,22 @@ const openAtArb: fc.Arbitrary<Instant> = fc.oneof(
   // Any millisecond of 2026.
   fc.integer({ min: 0, max: 365 * DAY - 1 }).map((o) => addMs('2026-01-01T00:00:00.000Z', o)),
   // Month ends, where "one month later" is clamped and 30 days is not a month.
-  fc.constantFrom('2026-01-31T00:00:00.000Z', '2026-01-30T12:00:00.000Z', '2026-02-28T23:59:59.999Z', '2026-03-31T23:00:00.000Z', '2026-12-31T00:00:00.000Z'),
+  fc.constantFrom(
+    '2026-01-31T00:00:00.000Z',
+    '2026-01-30T12:00:00.000Z',
+    '2026-02-28T23:59:59.999Z',
+    '2026-03-31T23:00:00.000Z',
+    '2026-12-31T00:00:00.000Z',
+  ),
 );
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
   openAt: openAtArb,
   steps: fc.array(fc.record({ dtMs: dtArb, act: actArb }), { minLength: 30, maxLength: 130 }),
-  ticks: fc.array(fc.oneof(fc.constant(-1), fc.constant(0), fc.constant(1000), fc.integer({ min: 0, max: 1000 })), { minLength: 1, maxLength: 50 }),
+  ticks: fc.array(fc.oneof(fc.constant(-1), fc.constant(0), fc.constant(1000), fc.integer({ min: 0, max: 1000 })), {
+    minLength: 1,
+    maxLength: 50,
+  }),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +202,8 @@ const latest = (a: Instant, b: Instant) => (a >= b ? a : b);
 function toCommands(act: Act, now: Instant, s: Account, openAt: Instant, n: number): AccountCommand[] {
   if (act.t === 'burst') {
     return act.durations.flatMap((durationMs, i) =>
-      toCommands({ t: 'charge', kind: act.kind, durationMs, when: act.when }, now, s, openAt, n * 100 + i));
+      toCommands({ t: 'charge', kind: act.kind, durationMs, when: act.when }, now, s, openAt, n * 100 + i),
+    );
   }
   return [toCommand(act, now, s, openAt, n)];
 }
@@ -259,11 +303,21 @@ function must(ok: boolean, why: () => string): void {
 const show = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 
 function mustBeBalanced(lot: Lot, where: string): void {
-  const parts = { granted: lot.granted, remaining: lotRemaining(lot), charged: lot.charged, expired: lot.expired, forfeited: lot.forfeited };
-  must(parts.remaining >= 0n && parts.charged >= 0n && parts.expired >= 0n && parts.forfeited >= 0n,
-    () => `${where}: lot ${lot.lotId} is negative: ${show(parts)}`);
-  must(parts.remaining + parts.charged + parts.expired + parts.forfeited === parts.granted,
-    () => `${where}: lot ${lot.lotId} does not add up: ${show(parts)}`);
+  const parts = {
+    granted: lot.granted,
+    remaining: lotRemaining(lot),
+    charged: lot.charged,
+    expired: lot.expired,
+    forfeited: lot.forfeited,
+  };
+  must(
+    parts.remaining >= 0n && parts.charged >= 0n && parts.expired >= 0n && parts.forfeited >= 0n,
+    () => `${where}: lot ${lot.lotId} is negative: ${show(parts)}`,
+  );
+  must(
+    parts.remaining + parts.charged + parts.expired + parts.forfeited === parts.granted,
+    () => `${where}: lot ${lot.lotId} does not add up: ${show(parts)}`,
+  );
 }
 
 /**
@@ -293,226 +347,311 @@ const count = <K>(keys: Iterable<K>): Map<K, number> => {
 
 describe('the ledger over six months of random commands (property-based)', () => {
   it('no lot is ever negative: granted = remaining + charged + expired + forfeited, each >= 0', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const r = run(plan, (state, _decision, cmd) => {
-        for (const lot of allLots(state)) mustBeBalanced(lot, `after ${cmd.type} at ${cmd.now}`);
-      });
-      // And as history stood at any instant.
-      for (const asOf of balanceInstants(r)) {
-        const s = foldAccount(r.account.history.filter((e) => e.data.at <= asOf));
-        for (const lot of allLots(s)) mustBeBalanced(lot, `as of ${asOf}`);
-      }
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const r = run(plan, (state, _decision, cmd) => {
+          for (const lot of allLots(state)) mustBeBalanced(lot, `after ${cmd.type} at ${cmd.now}`);
+        });
+        // And as history stood at any instant.
+        for (const asOf of balanceInstants(r)) {
+          const s = foldAccount(r.account.history.filter((e) => e.data.at <= asOf));
+          for (const lot of allLots(s)) mustBeBalanced(lot, `as of ${asOf}`);
+        }
+      }),
+      params,
+    );
   });
 
   it('the same history always gives the same balance', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const r = run(plan);
-      const history = r.account.history;
-      // Folding the recorded events again gives the state kept while deciding, even from copies of the events.
-      mustEqual(foldAccount(history), r.account.state);
-      mustEqual(foldAccount(structuredClone(history)), r.account.state);
-      // A balance read twice is the same balance.
-      for (const asOf of balanceInstants(r).filter((_x, i) => i % 4 === 0)) {
-        mustEqual(balanceAt(ACCOUNT, history, asOf), balanceAt(ACCOUNT, history, asOf));
-      }
-      // The same commands on a fresh account record the same events and refuse the same commands.
-      mustEqual(rerun(r.commands), r.decisions);
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const r = run(plan);
+        const history = r.account.history;
+        // Folding the recorded events again gives the state kept while deciding, even from copies of the events.
+        mustEqual(foldAccount(history), r.account.state);
+        mustEqual(foldAccount(structuredClone(history)), r.account.state);
+        // A balance read twice is the same balance.
+        for (const asOf of balanceInstants(r).filter((_x, i) => i % 4 === 0)) {
+          mustEqual(balanceAt(ACCOUNT, history, asOf), balanceAt(ACCOUNT, history, asOf));
+        }
+        // The same commands on a fresh account record the same events and refuse the same commands.
+        mustEqual(rerun(r.commands), r.decisions);
+      }),
+      params,
+    );
   });
 
   it('every charge is fully accounted for: draws + overage + uncovered = priced credits, none negative', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const r = run(plan);
-      for (const c of ofType(r.account.history, 'UsageCharged')) {
-        const d = c.data;
-        must(d.priced.credits > 0n && d.overage >= 0n && d.uncovered >= 0n && d.draws.every((x) => x.credits > 0n),
-          () => `usage ${d.usage.ref.id} has a negative or empty part: ${show(d)}`);
-        must(sumCredits(d.draws.map((x) => x.credits)) + d.overage + d.uncovered === d.priced.credits,
-          () => `usage ${d.usage.ref.id}: draws + overage + uncovered != priced: ${show(d)}`);
-        must(d.overage === 0n || d.periodId !== null, () => `usage ${d.usage.ref.id} has overage outside any period`);
-      }
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const r = run(plan);
+        for (const c of ofType(r.account.history, 'UsageCharged')) {
+          const d = c.data;
+          must(
+            d.priced.credits > 0n && d.overage >= 0n && d.uncovered >= 0n && d.draws.every((x) => x.credits > 0n),
+            () => `usage ${d.usage.ref.id} has a negative or empty part: ${show(d)}`,
+          );
+          must(
+            sumCredits(d.draws.map((x) => x.credits)) + d.overage + d.uncovered === d.priced.credits,
+            () => `usage ${d.usage.ref.id}: draws + overage + uncovered != priced: ${show(d)}`,
+          );
+          must(d.overage === 0n || d.periodId !== null, () => `usage ${d.usage.ref.id} has overage outside any period`);
+        }
+      }),
+      params,
+    );
   });
 
   it('a period renews at most once, and a wallet renews at most autoRenewCapPerMonth times in a calendar month', () => {
     let renewals = 0;
-    fc.assert(fc.property(planArb, (plan) => {
-      const history = run(plan).account.history;
-      const endedByRenewal = count(ofType(history, 'PeriodEnded').filter((e) => e.data.reason === 'renewal').map((e) => e.data.periodId));
-      for (const [periodId, n] of endedByRenewal) must(n === 1, () => `period ${periodId} renewed ${n} times`);
-      const started = ofType(history, 'PeriodStarted').filter((e) => e.data.reason === 'renewal');
-      renewals += started.length;
-      // Each renewal that ends a period starts exactly one.
-      must(started.length === endedByRenewal.size, () => `${endedByRenewal.size} periods ended by renewal, ${started.length} renewals started`);
-      for (const [key, n] of count(started.map((e) => `${e.data.wallet} ${monthOf(e.data.startsAt)}`))) {
-        must(n <= settings.autoRenewCapPerMonth, () => `${n} renewals in ${key} (cap ${settings.autoRenewCapPerMonth})`);
-      }
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const history = run(plan).account.history;
+        const endedByRenewal = count(
+          ofType(history, 'PeriodEnded')
+            .filter((e) => e.data.reason === 'renewal')
+            .map((e) => e.data.periodId),
+        );
+        for (const [periodId, n] of endedByRenewal) must(n === 1, () => `period ${periodId} renewed ${n} times`);
+        const started = ofType(history, 'PeriodStarted').filter((e) => e.data.reason === 'renewal');
+        renewals += started.length;
+        // Each renewal that ends a period starts exactly one.
+        must(
+          started.length === endedByRenewal.size,
+          () => `${endedByRenewal.size} periods ended by renewal, ${started.length} renewals started`,
+        );
+        for (const [key, n] of count(started.map((e) => `${e.data.wallet} ${monthOf(e.data.startsAt)}`))) {
+          must(n <= settings.autoRenewCapPerMonth, () => `${n} renewals in ${key} (cap ${settings.autoRenewCapPerMonth})`);
+        }
+      }),
+      params,
+    );
     // The generator does reach auto-renewal.
     expect(renewals).toBeGreaterThan(0);
   });
 
   it('invoice numbers are unique and gap-free, totals add up, and a period has at most one overage invoice', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const history = run(plan).account.history;
-      const issued = invoices(history);
-      mustEqual(issued.map((i) => i.number), issued.map((_i, n) => invoiceNumber(ACCOUNT, n + 1)));
-      const byNumber = new Map(issued.map((i) => [i.number, i]));
-      must(byNumber.size === issued.length, () => 'an invoice number was used twice');
-      for (const inv of issued) {
-        must(inv.accountId === ACCOUNT, () => `${inv.number} belongs to ${inv.accountId}`);
-        must(inv.lines.length > 0 && inv.totalCents === inv.lines.reduce((t, l) => t + l.amountCents, 0n),
-          () => `${inv.number}: total is not the sum of its lines: ${show(inv)}`);
-        // A contract may price a period with no credits; overage is only invoiced when there is some.
-        must(inv.lines.every((l) => l.amountCents >= 0n && l.quantity >= (inv.kind === 'overage' ? 1n : 0n)),
-          () => `${inv.number} has a line with a negative or empty amount: ${show(inv)}`);
-        if (inv.supplements) {
-          // A supplementary invoice adds to an earlier overage invoice of the same period.
-          const base = byNumber.get(inv.supplements);
-          must(!!base && base.kind === 'overage' && base.periodId === inv.periodId && base.number < inv.number && !base.supplements,
-            () => `${inv.number} supplements ${inv.supplements}, which is not an earlier overage invoice of ${inv.periodId}`);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const history = run(plan).account.history;
+        const issued = invoices(history);
+        mustEqual(
+          issued.map((i) => i.number),
+          issued.map((_i, n) => invoiceNumber(ACCOUNT, n + 1)),
+        );
+        const byNumber = new Map(issued.map((i) => [i.number, i]));
+        must(byNumber.size === issued.length, () => 'an invoice number was used twice');
+        for (const inv of issued) {
+          must(inv.accountId === ACCOUNT, () => `${inv.number} belongs to ${inv.accountId}`);
+          must(
+            inv.lines.length > 0 && inv.totalCents === inv.lines.reduce((t, l) => t + l.amountCents, 0n),
+            () => `${inv.number}: total is not the sum of its lines: ${show(inv)}`,
+          );
+          // A contract may price a period with no credits; overage is only invoiced when there is some.
+          must(
+            inv.lines.every((l) => l.amountCents >= 0n && l.quantity >= (inv.kind === 'overage' ? 1n : 0n)),
+            () => `${inv.number} has a line with a negative or empty amount: ${show(inv)}`,
+          );
+          if (inv.supplements) {
+            // A supplementary invoice adds to an earlier overage invoice of the same period.
+            const base = byNumber.get(inv.supplements);
+            must(
+              !!base && base.kind === 'overage' && base.periodId === inv.periodId && base.number < inv.number && !base.supplements,
+              () => `${inv.number} supplements ${inv.supplements}, which is not an earlier overage invoice of ${inv.periodId}`,
+            );
+          }
         }
-      }
-      const key = (i: { wallet: string; periodId: string }) => `${i.wallet}/${i.periodId}`;
-      for (const [k, n] of count(issued.filter((i) => i.kind === 'overage' && !i.supplements).map(key))) {
-        must(n === 1, () => `period ${k} has ${n} overage invoices`);
-      }
-      // Each period that costs something is invoiced once, when it starts; one that costs nothing is not.
-      const planInvoices = count(issued.filter((i) => i.kind === 'plan').map(key));
-      for (const e of ofType(history, 'PeriodStarted')) {
-        const n = planInvoices.get(key(e.data)) ?? 0;
-        must(n === (e.data.terms.priceCents > 0n ? 1 : 0), () => `period ${key(e.data)} at ${e.data.terms.priceCents} cents has ${n} plan invoices`);
-      }
-    }), params);
+        const key = (i: { wallet: string; periodId: string }) => `${i.wallet}/${i.periodId}`;
+        for (const [k, n] of count(issued.filter((i) => i.kind === 'overage' && !i.supplements).map(key))) {
+          must(n === 1, () => `period ${k} has ${n} overage invoices`);
+        }
+        // Each period that costs something is invoiced once, when it starts; one that costs nothing is not.
+        const planInvoices = count(issued.filter((i) => i.kind === 'plan').map(key));
+        for (const e of ofType(history, 'PeriodStarted')) {
+          const n = planInvoices.get(key(e.data)) ?? 0;
+          must(
+            n === (e.data.terms.priceCents > 0n ? 1 : 0),
+            () => `period ${key(e.data)} at ${e.data.terms.priceCents} cents has ${n} plan invoices`,
+          );
+        }
+      }),
+      params,
+    );
   });
 
   it('a balance never shows a lot at or after its expiry, and never shows negative credits', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const r = run(plan);
-      for (const asOf of balanceInstants(r)) {
-        const b = balanceAt(ACCOUNT, r.account.history, asOf);
-        for (const wallet of WALLETS) {
-          const wb = b.wallets[wallet];
-          for (const lot of wb.lots) {
-            must(lot.issuedAt <= asOf && asOf < lot.expiresAt, () => `balance as of ${asOf} shows lot ${lot.lotId} (${lot.issuedAt} .. ${lot.expiresAt})`);
-            must(lot.remaining >= 0n, () => `balance as of ${asOf} shows lot ${lot.lotId} at ${lot.remaining}`);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const r = run(plan);
+        for (const asOf of balanceInstants(r)) {
+          const b = balanceAt(ACCOUNT, r.account.history, asOf);
+          for (const wallet of WALLETS) {
+            const wb = b.wallets[wallet];
+            for (const lot of wb.lots) {
+              must(
+                lot.issuedAt <= asOf && asOf < lot.expiresAt,
+                () => `balance as of ${asOf} shows lot ${lot.lotId} (${lot.issuedAt} .. ${lot.expiresAt})`,
+              );
+              must(lot.remaining >= 0n, () => `balance as of ${asOf} shows lot ${lot.lotId} at ${lot.remaining}`);
+            }
+            must(
+              wb.available >= 0n && wb.available === sumCredits(wb.lots.map((l) => l.remaining)),
+              () => `balance as of ${asOf}: ${wallet} available ${wb.available} (lots ${show(wb.lots)})`,
+            );
+            must(
+              wb.overage >= 0n && wb.uncovered >= 0n,
+              () => `balance as of ${asOf}: ${wallet} overage ${wb.overage}, uncovered ${wb.uncovered}`,
+            );
           }
-          must(wb.available >= 0n && wb.available === sumCredits(wb.lots.map((l) => l.remaining)),
-            () => `balance as of ${asOf}: ${wallet} available ${wb.available} (lots ${show(wb.lots)})`);
-          must(wb.overage >= 0n && wb.uncovered >= 0n, () => `balance as of ${asOf}: ${wallet} overage ${wb.overage}, uncovered ${wb.uncovered}`);
         }
-      }
-    }), params);
+      }),
+      params,
+    );
   });
 
   it('a balance never depends on whether a timer already ran', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const lazy = run(plan);
-      // The same commands, with Advance run by a timer at instants between them.
-      const timed = new Account();
-      lazy.commands.forEach((cmd, i) => {
-        timed.submit(cmd);
-        const next = lazy.commands[i + 1];
-        const tick = plan.ticks[i % plan.ticks.length];
-        if (next && tick >= 0) timed.submit({ type: 'Advance', now: addMs(cmd.now, Math.floor(((ms(next.now) - ms(cmd.now)) * tick) / 1000)) });
-      });
-      for (const asOf of balanceInstants(lazy).filter((_x, i) => i % 2 === 0)) {
-        mustEqual(balanceAt(ACCOUNT, timed.history, asOf), balanceAt(ACCOUNT, lazy.account.history, asOf));
-      }
-      mustEqual(invoices(timed.history), invoices(lazy.account.history));
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const lazy = run(plan);
+        // The same commands, with Advance run by a timer at instants between them.
+        const timed = new Account();
+        lazy.commands.forEach((cmd, i) => {
+          timed.submit(cmd);
+          const next = lazy.commands[i + 1];
+          const tick = plan.ticks[i % plan.ticks.length];
+          if (next && tick >= 0)
+            timed.submit({ type: 'Advance', now: addMs(cmd.now, Math.floor(((ms(next.now) - ms(cmd.now)) * tick) / 1000)) });
+        });
+        for (const asOf of balanceInstants(lazy).filter((_x, i) => i % 2 === 0)) {
+          mustEqual(balanceAt(ACCOUNT, timed.history, asOf), balanceAt(ACCOUNT, lazy.account.history, asOf));
+        }
+        mustEqual(invoices(timed.history), invoices(lazy.account.history));
+      }),
+      params,
+    );
   });
 
   it('when a paid plan replaces api_free, only what is left of the free grant is forfeited', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const { state, history } = run(plan).account;
-      for (const e of ofType(history, 'LotForfeited')) {
-        const w = state.wallets[e.data.wallet];
-        const lot = w.lots.find((l) => l.lotId === e.data.lotId)!;
-        const period = w.periods.find((p) => p.periodId === lot.periodId)!;
-        if (e.data.reason === 'replaced_free') {
-          must(period.terms.plan === 'api_free', () => `lot ${lot.lotId} of ${period.terms.plan} period ${period.periodId} was forfeited as a free grant at ${e.data.at}`);
-        } else {
-          must(period.endReason === 'renewal' && period.endedAt === e.data.at,
-            () => `lot ${lot.lotId} was forfeited for a renewal at ${e.data.at}, but its period ${period.periodId} ended ${period.endedAt} (${period.endReason})`);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const { state, history } = run(plan).account;
+        for (const e of ofType(history, 'LotForfeited')) {
+          const w = state.wallets[e.data.wallet];
+          const lot = w.lots.find((l) => l.lotId === e.data.lotId)!;
+          const period = w.periods.find((p) => p.periodId === lot.periodId)!;
+          if (e.data.reason === 'replaced_free') {
+            must(
+              period.terms.plan === 'api_free',
+              () => `lot ${lot.lotId} of ${period.terms.plan} period ${period.periodId} was forfeited as a free grant at ${e.data.at}`,
+            );
+          } else {
+            must(
+              period.endReason === 'renewal' && period.endedAt === e.data.at,
+              () =>
+                `lot ${lot.lotId} was forfeited for a renewal at ${e.data.at}, but its period ${period.periodId} ended ${period.endedAt} (${period.endReason})`,
+            );
+          }
         }
-      }
-    }), params);
+      }),
+      params,
+    );
   });
 
   it('a usage record draws only from lots that were spendable at its time, and is charged to the period that ran then', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const r = run(plan);
-      const state = r.account.state;
-      for (const c of ofType(r.account.history, 'UsageCharged')) {
-        const d = c.data;
-        const w = state.wallets[d.wallet];
-        for (const draw of d.draws) {
-          const lot = w.lots.find((l) => l.lotId === draw.lotId)!;
-          // A record at the very instant of a forfeit was charged before it (the crossing record of a renewal).
-          const closes = lot.closure?.kind === 'forfeit' ? lot.closure.at : undefined;
-          must(lot.issuedAt <= d.at && d.at < lot.expiresAt && (!closes || d.at <= closes),
-            () => `usage ${d.usage.ref.id} at ${d.at} drew from lot ${lot.lotId} (${lot.issuedAt} .. ${lot.expiresAt}, closure ${show(lot.closure)})`);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const r = run(plan);
+        const state = r.account.state;
+        for (const c of ofType(r.account.history, 'UsageCharged')) {
+          const d = c.data;
+          const w = state.wallets[d.wallet];
+          for (const draw of d.draws) {
+            const lot = w.lots.find((l) => l.lotId === draw.lotId)!;
+            // A record at the very instant of a forfeit was charged before it (the crossing record of a renewal).
+            const closes = lot.closure?.kind === 'forfeit' ? lot.closure.at : undefined;
+            must(
+              lot.issuedAt <= d.at && d.at < lot.expiresAt && (!closes || d.at <= closes),
+              () =>
+                `usage ${d.usage.ref.id} at ${d.at} drew from lot ${lot.lotId} (${lot.issuedAt} .. ${lot.expiresAt}, closure ${show(lot.closure)})`,
+            );
+          }
+          if (d.periodId) {
+            const p = w.periods.find((x) => x.periodId === d.periodId)!;
+            must(
+              p.startsAt <= d.at && (p.endedAt ? d.at <= p.endedAt : d.at < p.endsAt),
+              () => `usage ${d.usage.ref.id} at ${d.at} was charged to period ${p.periodId} (${p.startsAt} .. ${p.endedAt ?? p.endsAt})`,
+            );
+          }
         }
-        if (d.periodId) {
-          const p = w.periods.find((x) => x.periodId === d.periodId)!;
-          must(p.startsAt <= d.at && (p.endedAt ? d.at <= p.endedAt : d.at < p.endsAt),
-            () => `usage ${d.usage.ref.id} at ${d.at} was charged to period ${p.periodId} (${p.startsAt} .. ${p.endedAt ?? p.endsAt})`);
-        }
-      }
-    }), params);
+      }),
+      params,
+    );
   });
 
   it('a refused command records only what the clock owed by its now: expiries, period ends and what they start', () => {
     let refusedWithFacts = 0;
-    fc.assert(fc.property(planArb, (plan) => {
-      run(plan, (_state, decision, cmd) => {
-        if (!decision.rejection) return;
-        if (decision.events.length) refusedWithFacts++;
-        for (const e of decision.events) {
-          const owed = e.type === 'LotExpired' || e.type === 'CreditsGranted' || e.type === 'InvoiceIssued'
-            || ((e.type === 'PeriodEnded' || e.type === 'PeriodStarted') && e.data.reason === 'boundary');
-          must(owed && e.data.at <= cmd.now,
-            () => `${cmd.type} at ${cmd.now} was refused (${decision.rejection!.error}) but recorded ${e.type} at ${e.data.at}: ${show(e.data)}`);
-        }
-      });
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        run(plan, (_state, decision, cmd) => {
+          if (!decision.rejection) return;
+          if (decision.events.length) refusedWithFacts++;
+          for (const e of decision.events) {
+            const owed =
+              e.type === 'LotExpired' ||
+              e.type === 'CreditsGranted' ||
+              e.type === 'InvoiceIssued' ||
+              ((e.type === 'PeriodEnded' || e.type === 'PeriodStarted') && e.data.reason === 'boundary');
+            must(
+              owed && e.data.at <= cmd.now,
+              () =>
+                `${cmd.type} at ${cmd.now} was refused (${decision.rejection!.error}) but recorded ${e.type} at ${e.data.at}: ${show(e.data)}`,
+            );
+          }
+        });
+      }),
+      params,
+    );
     // The generator does reach refusals that still record something.
     expect(refusedWithFacts).toBeGreaterThan(0);
   });
 
   it('decide never changes the state it is given, and evolve never changes its argument', () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const { commands } = run(plan);
-      // Every state and event seen, with a copy taken at once: none may change, then or later.
-      const seen: Array<[unknown, unknown, () => string]> = [];
-      let state = initialAccountState();
-      for (const cmd of commands) {
-        seen.push([state, structuredClone(state), () => `the state given to decide(${cmd.type} at ${cmd.now})`]);
-        const { events } = decide(cmd, state, ctx);
-        seen.push([events, structuredClone(events), () => `the events of ${cmd.type} at ${cmd.now}`]);
-        for (const e of events) {
-          const next = evolve(state, e);
-          must(next !== state, () => `evolve(${e.type} at ${e.data.at}) returned the state it was given`);
-          seen.push([next, structuredClone(next), () => `the state evolve(${e.type} at ${e.data.at}) returned`]);
-          state = next;
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const { commands } = run(plan);
+        // Every state and event seen, with a copy taken at once: none may change, then or later.
+        const seen: Array<[unknown, unknown, () => string]> = [];
+        let state = initialAccountState();
+        for (const cmd of commands) {
+          seen.push([state, structuredClone(state), () => `the state given to decide(${cmd.type} at ${cmd.now})`]);
+          const { events } = decide(cmd, state, ctx);
+          seen.push([events, structuredClone(events), () => `the events of ${cmd.type} at ${cmd.now}`]);
+          for (const e of events) {
+            const next = evolve(state, e);
+            must(next !== state, () => `evolve(${e.type} at ${e.data.at}) returned the state it was given`);
+            seen.push([next, structuredClone(next), () => `the state evolve(${e.type} at ${e.data.at}) returned`]);
+            state = next;
+          }
         }
-      }
-      for (const [now, copy, what] of seen) must(sameData(now, copy), () => `${what()} changed afterwards`);
-    }), params);
+        for (const [now, copy, what] of seen) must(sameData(now, copy), () => `${what()} changed afterwards`);
+      }),
+      params,
+    );
   });
 
   it("the writer's fast path is the same contract: decide then evolve give the decisions and the state decideInPlace gave", () => {
-    fc.assert(fc.property(planArb, (plan) => {
-      const { account, commands, decisions } = run(plan);
-      let state = initialAccountState();
-      commands.forEach((cmd, i) => {
-        const decision = decide(cmd, state, ctx);
-        mustEqual(decision, decisions[i]);
-        for (const e of decision.events) state = evolve(state, e);
-      });
-      mustEqual(state, account.state);
-    }), params);
+    fc.assert(
+      fc.property(planArb, (plan) => {
+        const { account, commands, decisions } = run(plan);
+        let state = initialAccountState();
+        commands.forEach((cmd, i) => {
+          const decision = decide(cmd, state, ctx);
+          mustEqual(decision, decisions[i]);
+          for (const e of decision.events) state = evolve(state, e);
+        });
+        mustEqual(state, account.state);
+      }),
+      params,
+    );
   });
 });

@@ -21,19 +21,34 @@ const USAGE_NAMES: Record<UsageKind, string> = {
 export function planInvoice(accountId: string, n: number, p: Period, at: Instant): Invoice | undefined {
   if (p.terms.priceCents === 0n) return undefined; // a period that costs nothing is not invoiced
   return {
-    number: invoiceNumber(accountId, n), accountId, kind: 'plan', wallet: p.wallet, plan: p.terms.plan,
-    periodId: p.periodId, period: { startsAt: p.startsAt, endsAt: p.endsAt },
-    lines: [{
-      description: `${p.terms.plan}: ${formatCredits(p.terms.monthlyCredits)} credits for the period`,
-      quantity: p.terms.monthlyCredits, unitPriceCents: p.terms.priceCents, amountCents: p.terms.priceCents,
-    }],
-    totalCents: p.terms.priceCents, catalogVersion: p.terms.catalogVersion, issuedAt: at,
+    number: invoiceNumber(accountId, n),
+    accountId,
+    kind: 'plan',
+    wallet: p.wallet,
+    plan: p.terms.plan,
+    periodId: p.periodId,
+    period: { startsAt: p.startsAt, endsAt: p.endsAt },
+    lines: [
+      {
+        description: `${p.terms.plan}: ${formatCredits(p.terms.monthlyCredits)} credits for the period`,
+        quantity: p.terms.monthlyCredits,
+        unitPriceCents: p.terms.priceCents,
+        amountCents: p.terms.priceCents,
+      },
+    ],
+    totalCents: p.terms.priceCents,
+    catalogVersion: p.terms.catalogVersion,
+    issuedAt: at,
   };
 }
 
 /** One line per usage kind, cents rounded half up per line; undefined when nothing is owed. */
 export function overageInvoice(
-  accountId: string, n: number, p: Period, overage: Partial<Record<UsageKind, MicroCredits>>, at: Instant,
+  accountId: string,
+  n: number,
+  p: Period,
+  overage: Partial<Record<UsageKind, MicroCredits>>,
+  at: Instant,
 ): Invoice | undefined {
   const lines: InvoiceLine[] = (Object.keys(overage) as UsageKind[])
     .filter((k) => (overage[k] ?? 0n) > 0n)
@@ -42,16 +57,25 @@ export function overageInvoice(
       const quantity = overage[k]!;
       return {
         description: `overage: ${USAGE_NAMES[k]}, ${formatCredits(quantity)} credits`,
-        usageKind: k, quantity, unitPriceCents: p.terms.overageCentsPerCredit,
+        usageKind: k,
+        quantity,
+        unitPriceCents: p.terms.overageCentsPerCredit,
         amountCents: centsFor(quantity, p.terms.overageCentsPerCredit),
       };
     });
   if (lines.length === 0) return undefined;
   return {
-    number: invoiceNumber(accountId, n), accountId, kind: 'overage', wallet: p.wallet, plan: p.terms.plan,
-    periodId: p.periodId, period: { startsAt: p.startsAt, endsAt: p.endedAt ?? p.endsAt },
-    lines, totalCents: lines.reduce((t, l) => t + l.amountCents, 0n),
-    catalogVersion: p.terms.catalogVersion, issuedAt: at,
+    number: invoiceNumber(accountId, n),
+    accountId,
+    kind: 'overage',
+    wallet: p.wallet,
+    plan: p.terms.plan,
+    periodId: p.periodId,
+    period: { startsAt: p.startsAt, endsAt: p.endedAt ?? p.endsAt },
+    lines,
+    totalCents: lines.reduce((t, l) => t + l.amountCents, 0n),
+    catalogVersion: p.terms.catalogVersion,
+    issuedAt: at,
     ...(p.overageInvoiceNumber ? { supplements: p.overageInvoiceNumber } : {}),
   };
 }

@@ -20,7 +20,9 @@ export const drawableAt = (lot: Lot, at: Instant): MicroCredits =>
 export function spendableLots(w: Wallet, at: Instant): Lot[] {
   return w.lots
     .filter((lot) => drawableAt(lot, at) > 0n)
-    .sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : a.issuedAt < b.issuedAt ? -1 : a.issuedAt > b.issuedAt ? 1 : 0));
+    .sort((a, b) =>
+      a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : a.issuedAt < b.issuedAt ? -1 : a.issuedAt > b.issuedAt ? 1 : 0,
+    );
 }
 
 /** Draws `credits` from lots in burn order; returns the draws and what no lot could cover. */

@@ -37,7 +37,10 @@ export class Given {
   private folded?: AccountState;
 
   /** `state`, if given, is the fold of `history` already (no one changes it: decide and evolve are pure). */
-  constructor(readonly history: readonly AccountEvent[], state?: AccountState) {
+  constructor(
+    readonly history: readonly AccountEvent[],
+    state?: AccountState,
+  ) {
     this.folded = state;
   }
 
@@ -84,7 +87,9 @@ export class Outcome {
       const i = this.events.findIndex((e, j) => j >= from && matches(e, x));
       if (i < 0) {
         if (this.events.some((e) => matches(e, x))) {
-          throw new Error(`${this.command.type}: ${x.type} ${JSON.stringify(x.data ?? {}, bigints)} is recorded, but before the ${expected[k - 1].type} expected first`);
+          throw new Error(
+            `${this.command.type}: ${x.type} ${JSON.stringify(x.data ?? {}, bigints)} is recorded, but before the ${expected[k - 1].type} expected first`,
+          );
         }
         expect(this.events).toEqual(expect.arrayContaining([matcher(x)])); // jest's diff: what was recorded, and what is missing
       }
@@ -145,18 +150,31 @@ export const ofType = <T extends AccountEventType>(events: readonly AccountEvent
 export const at = (text: string): Instant => toInstant(text);
 export const credits = (text: string): MicroCredits => parseCredits(text);
 
-export const openAccount = (accountId: string, now: string): AccountCommand => ({ type: 'OpenAccount', accountId, name: accountId, now: at(now) });
+export const openAccount = (accountId: string, now: string): AccountCommand => ({
+  type: 'OpenAccount',
+  accountId,
+  name: accountId,
+  now: at(now),
+});
 
 export const startPlan = (
-  plan: PlanId, now: string,
+  plan: PlanId,
+  now: string,
   options: { startsAt?: string; autoRenew?: boolean; allowOverage?: boolean; contract?: EnterpriseContract } = {},
 ): AccountCommand => {
   const { startsAt, ...rest } = options;
   return { type: 'StartPlan', plan, ...rest, ...(startsAt ? { startsAt: at(startsAt) } : {}), now: at(now) };
 };
 
-export const changePlanSettings = (wallet: WalletId, now: string, settings: { autoRenew?: boolean; allowOverage?: boolean }): AccountCommand => ({
-  type: 'ChangePlanSettings', wallet, ...settings, now: at(now),
+export const changePlanSettings = (
+  wallet: WalletId,
+  now: string,
+  settings: { autoRenew?: boolean; allowOverage?: boolean },
+): AccountCommand => ({
+  type: 'ChangePlanSettings',
+  wallet,
+  ...settings,
+  now: at(now),
 });
 
 export const cancelPlan = (wallet: WalletId, now: string): AccountCommand => ({ type: 'CancelPlan', wallet, now: at(now) });
@@ -164,23 +182,44 @@ export const cancelPlan = (wallet: WalletId, now: string): AccountCommand => ({ 
 export const advance = (now: string): AccountCommand => ({ type: 'Advance', now: at(now) });
 
 export const usage = (kind: UsageKind, durationMs: number, when: string, id = `u-${when}-${kind}-${durationMs}`): Usage => ({
-  ref: { source: 'test', id }, kind, at: at(when), durationMs, jobId: id,
+  ref: { source: 'test', id },
+  kind,
+  at: at(when),
+  durationMs,
+  jobId: id,
 });
 
 /** A usage record, charged as it arrives at its own time (a late one: `{ ...chargeUsage(…), now }`). */
 export const chargeUsage = (kind: UsageKind, durationMs: number, when: string, id?: string): AccountCommand => ({
-  type: 'ChargeUsage', usage: usage(kind, durationMs, when, id), now: at(when),
+  type: 'ChargeUsage',
+  usage: usage(kind, durationMs, when, id),
+  now: at(when),
 });
 
 export const placeHold = (
-  holdKey: string, kind: UsageKind, estimatedDurationMs: number, now: string, options: { ttlMs?: number; resolution?: Resolution } = {},
+  holdKey: string,
+  kind: UsageKind,
+  estimatedDurationMs: number,
+  now: string,
+  options: { ttlMs?: number; resolution?: Resolution } = {},
 ): AccountCommand => ({
-  type: 'PlaceHold', holdKey, now: at(now),
-  request: { kind, estimatedDurationMs, ttlMs: options.ttlMs ?? 3_600_000, ...(options.resolution ? { resolution: options.resolution } : {}) },
+  type: 'PlaceHold',
+  holdKey,
+  now: at(now),
+  request: {
+    kind,
+    estimatedDurationMs,
+    ttlMs: options.ttlMs ?? 3_600_000,
+    ...(options.resolution ? { resolution: options.resolution } : {}),
+  },
 });
 
 export const releaseHold = (holdId: string, now: string): AccountCommand => ({ type: 'ReleaseHold', holdId, now: at(now) });
 
 export const renderFailed = (jobId: string, when: string): AccountCommand => ({
-  type: 'NoteRenderFailed', ref: { source: 'test', id: `failed-${jobId}` }, jobId, at: at(when), now: at(when),
+  type: 'NoteRenderFailed',
+  ref: { source: 'test', id: `failed-${jobId}` },
+  jobId,
+  at: at(when),
+  now: at(when),
 });

@@ -77,12 +77,21 @@ export interface AccountState {
 }
 
 const emptyWallet = (wallet: WalletId): Wallet => ({
-  wallet, periods: [], lots: [], exhausted: false, uncovered: 0n, renewalsByMonth: {}, capReachedMonths: [],
+  wallet,
+  periods: [],
+  lots: [],
+  exhausted: false,
+  uncovered: 0n,
+  renewalsByMonth: {},
+  capReachedMonths: [],
 });
 
 export const initialAccountState = (): AccountState => ({
   wallets: { api: emptyWallet('api'), live_avatar: emptyWallet('live_avatar') },
-  invoiceCount: 0, periodCount: 0, lotCount: 0, holds: [],
+  invoiceCount: 0,
+  periodCount: 0,
+  lotCount: 0,
+  holds: [],
 });
 
 /** What is left in a lot, as recorded. */
@@ -128,14 +137,23 @@ export function evolve(s: AccountState, e: AccountEvent): AccountState {
 export function evolveInPlace(s: AccountState, e: AccountEvent): AccountState {
   switch (e.type) {
     case 'AccountOpened':
-      s.accountId = e.data.accountId; s.name = e.data.name; s.openedAt = e.data.at;
+      s.accountId = e.data.accountId;
+      s.name = e.data.name;
+      s.openedAt = e.data.at;
       return s;
     case 'PeriodStarted': {
       const d = e.data;
       s.periodCount++;
       s.wallets[d.wallet].periods.push({
-        periodId: d.periodId, wallet: d.wallet, terms: { ...d.terms }, startsAt: d.startsAt, endsAt: d.endsAt,
-        used: 0n, overageByKind: {}, uncovered: 0n, renewed: false,
+        periodId: d.periodId,
+        wallet: d.wallet,
+        terms: { ...d.terms },
+        startsAt: d.startsAt,
+        endsAt: d.endsAt,
+        used: 0n,
+        overageByKind: {},
+        uncovered: 0n,
+        renewed: false,
       });
       if (d.reason === 'renewal') {
         const w = s.wallets[d.wallet];
@@ -149,8 +167,15 @@ export function evolveInPlace(s: AccountState, e: AccountEvent): AccountState {
       const w = s.wallets[d.wallet];
       s.lotCount++;
       w.lots.push({
-        lotId: d.lotId, wallet: d.wallet, periodId: d.periodId, granted: d.credits, issuedAt: d.at,
-        expiresAt: d.expiresAt, charged: 0n, expired: 0n, forfeited: 0n,
+        lotId: d.lotId,
+        wallet: d.wallet,
+        periodId: d.periodId,
+        granted: d.credits,
+        issuedAt: d.at,
+        expiresAt: d.expiresAt,
+        charged: 0n,
+        expired: 0n,
+        forfeited: 0n,
       });
       const p = w.periods.find((x) => x.periodId === d.periodId);
       if (p) p.lotId = d.lotId;
@@ -181,22 +206,26 @@ export function evolveInPlace(s: AccountState, e: AccountEvent): AccountState {
     }
     case 'LotExpired': {
       const lot = findLot(s.wallets[e.data.wallet], e.data.lotId);
-      lot.expired += e.data.credits; lot.closure = { kind: 'expiry', at: e.data.at };
+      lot.expired += e.data.credits;
+      lot.closure = { kind: 'expiry', at: e.data.at };
       return s;
     }
     case 'LotForfeited': {
       const lot = findLot(s.wallets[e.data.wallet], e.data.lotId);
-      lot.forfeited += e.data.credits; lot.closure = { kind: 'forfeit', at: e.data.at };
+      lot.forfeited += e.data.credits;
+      lot.closure = { kind: 'forfeit', at: e.data.at };
       return s;
     }
     case 'LotClosureCorrected': {
       const lot = findLot(s.wallets[e.data.wallet], e.data.lotId);
-      if (e.data.closure === 'expiry') lot.expired -= e.data.credits; else lot.forfeited -= e.data.credits;
+      if (e.data.closure === 'expiry') lot.expired -= e.data.credits;
+      else lot.forfeited -= e.data.credits;
       return s;
     }
     case 'PeriodEnded': {
       const p = findPeriod(s.wallets[e.data.wallet], e.data.periodId);
-      p.endedAt = e.data.at; p.endReason = e.data.reason;
+      p.endedAt = e.data.at;
+      p.endReason = e.data.reason;
       if (e.data.reason === 'renewal') p.renewed = true;
       return s;
     }
@@ -211,8 +240,15 @@ export function evolveInPlace(s: AccountState, e: AccountEvent): AccountState {
     case 'HoldPlaced': {
       const d = e.data;
       s.holds.push({
-        holdId: d.holdId, holdKey: d.holdKey, wallet: d.wallet, periodId: d.periodId, request: { ...d.request }, credits: d.credits,
-        placedAt: d.at, expiresAt: d.expiresAt, status: 'held',
+        holdId: d.holdId,
+        holdKey: d.holdKey,
+        wallet: d.wallet,
+        periodId: d.periodId,
+        request: { ...d.request },
+        credits: d.credits,
+        placedAt: d.at,
+        expiresAt: d.expiresAt,
+        status: 'held',
       });
       return s;
     }

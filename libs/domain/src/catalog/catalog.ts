@@ -14,8 +14,13 @@ export type Feature = 'video_translation' | 'proofreading' | 'digital_twin';
 
 /** What a usage record is, for pricing and for invoice lines. */
 export type UsageKind =
-  | 'avatar_video.unlimited' | 'avatar_video.avatar_iv' | 'video_translation' | 'proofreading'
-  | 'streaming.api' | 'streaming.live_avatar_full' | 'streaming.live_avatar_custom';
+  | 'avatar_video.unlimited'
+  | 'avatar_video.avatar_iv'
+  | 'video_translation'
+  | 'proofreading'
+  | 'streaming.api'
+  | 'streaming.live_avatar_full'
+  | 'streaming.live_avatar_custom';
 
 export interface PlanSpec {
   wallet: WalletId;
@@ -102,19 +107,23 @@ export interface EnterpriseContract {
 export type TermsError = { error: 'contract_required' | 'auto_renew_not_allowed' | 'overage_not_allowed'; message: string };
 
 export function planTerms(
-  catalog: Catalog, plan: PlanId,
+  catalog: Catalog,
+  plan: PlanId,
   options: { autoRenew?: boolean; allowOverage?: boolean; contract?: EnterpriseContract },
 ): PlanTerms | TermsError {
   const spec = catalog.plans[plan];
   const contract = options.contract;
   if (spec.monthlyCredits === null && !contract)
-    return { error: 'contract_required', message: `plan ${plan} needs a contract with monthlyCredits, priceCents and overageCentsPerCredit` };
+    return {
+      error: 'contract_required',
+      message: `plan ${plan} needs a contract with monthlyCredits, priceCents and overageCentsPerCredit`,
+    };
   if (options.autoRenew && !spec.autoRenewAllowed)
     return { error: 'auto_renew_not_allowed', message: `auto-renew cannot be switched on for plan ${plan}` };
   if (options.allowOverage && !spec.overageAllowed)
     return { error: 'overage_not_allowed', message: `overage cannot be switched on for plan ${plan}` };
   const pick = <T>(fromContract: T | undefined, fromSpec: T | null, fallback: T): T =>
-    spec.monthlyCredits === null && fromContract !== undefined ? fromContract : fromSpec ?? fallback;
+    spec.monthlyCredits === null && fromContract !== undefined ? fromContract : (fromSpec ?? fallback);
   return {
     plan,
     wallet: spec.wallet,

@@ -20,6 +20,4 @@ export interface Usage {
   watermarked?: boolean;
 }
 
-
-export const walletOfKind = (kind: UsageKind): WalletId =>
-  kind.startsWith('streaming.live_avatar') ? 'live_avatar' : 'api';
+export const walletOfKind = (kind: UsageKind): WalletId => (kind.startsWith('streaming.live_avatar') ? 'live_avatar' : 'api');

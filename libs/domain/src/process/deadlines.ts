@@ -35,7 +35,10 @@ export interface DeadlineState {
 export const initialDeadlineState = (): DeadlineState => ({ summary: { lots: {}, periods: {} } });
 
 /** The state the runner has from a `deadlines` row: enough to decide `DeadlineDue`. */
-export const deadlineRowState = (dueAt: Instant | undefined): DeadlineState => ({ summary: { lots: {}, periods: {} }, ...(dueAt ? { dueAt } : {}) });
+export const deadlineRowState = (dueAt: Instant | undefined): DeadlineState => ({
+  summary: { lots: {}, periods: {} },
+  ...(dueAt ? { dueAt } : {}),
+});
 
 /** The earliest expiry or period end of a summary. */
 export function dueAtOf(summary: DeadlineSummary): Instant | undefined {
@@ -48,9 +51,16 @@ export function dueAtOf(summary: DeadlineSummary): Instant | undefined {
 
 /** Does this event change what can fall due? (Only these touch a `deadlines` row.) */
 export const movesDeadlines = (e: AccountEvent): boolean =>
-  e.type === 'CreditsGranted' || e.type === 'UsageCharged' || e.type === 'LotExpired' || e.type === 'LotForfeited'
-  || e.type === 'PeriodStarted' || e.type === 'PeriodEnded'
-  || e.type === 'HoldPlaced' || e.type === 'HoldCaptured' || e.type === 'HoldReleased' || e.type === 'HoldExpired';
+  e.type === 'CreditsGranted' ||
+  e.type === 'UsageCharged' ||
+  e.type === 'LotExpired' ||
+  e.type === 'LotForfeited' ||
+  e.type === 'PeriodStarted' ||
+  e.type === 'PeriodEnded' ||
+  e.type === 'HoldPlaced' ||
+  e.type === 'HoldCaptured' ||
+  e.type === 'HoldReleased' ||
+  e.type === 'HoldExpired';
 
 /** Folds one account event into the summary. Returns a new state; the old one is untouched. */
 export function evolveDeadlines(state: DeadlineState, e: AccountEvent): DeadlineState {
@@ -128,7 +138,9 @@ export interface ProcessCommand {
 }
 
 const advance = (accountId: string, dueAt: Instant, now: Instant): ProcessCommand => ({
-  id: `advance:${accountId}:${dueAt}`, accountId, command: { type: 'Advance', now },
+  id: `advance:${accountId}:${dueAt}`,
+  accountId,
+  command: { type: 'Advance', now },
 });
 
 /**

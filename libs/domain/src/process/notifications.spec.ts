@@ -4,7 +4,12 @@ import { AccountCommand } from '../account/commands';
 import { AccountEvent } from '../account/events';
 import { at, chargeUsage, given, Given, openAccount, Outcome } from '../account/spec-helpers';
 import {
-  decodeNotificationState, encodeNotificationState, initialNotificationState, Notification, NotificationState, reactToAccountEvent,
+  decodeNotificationState,
+  encodeNotificationState,
+  initialNotificationState,
+  Notification,
+  NotificationState,
+  reactToAccountEvent,
 } from './notifications';
 
 const ACCT = 'acct_n';
@@ -47,7 +52,8 @@ const kinds = (ns: Notification[]) => ns.map((n) => (n.kind === 'balance_thresho
 const video = (credits: number, when: string, id: string) => chargeUsage('avatar_video.unlimited', credits * 2 * 30_000 - 1, when, id);
 
 describe('notifications: balance thresholds of a Pro account (100 credits)', () => {
-  const pro = () => new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
+  const pro = () =>
+    new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
 
   it('tells nothing below 80 %', () => {
     expect(pro().when(video(79, '2026-01-02T00:00:00Z', 'a'))).toEqual([]);
@@ -59,8 +65,13 @@ describe('notifications: balance thresholds of a Pro account (100 credits)', () 
     const [n, ...rest] = w.when(video(1, '2026-01-02T01:00:00Z', 'b'));
     expect(rest).toEqual([]);
     expect(n).toEqual({
-      id: `${STREAM}:${w.version}:balance_threshold_80`, kind: 'balance_threshold', accountId: ACCT, wallet: 'api', at: '2026-01-02T01:00:00.000Z',
-      data: { threshold: 80, periodId: 'api-p2', used: '80', granted: '100' }, source: { streamId: STREAM, streamVersion: w.version },
+      id: `${STREAM}:${w.version}:balance_threshold_80`,
+      kind: 'balance_threshold',
+      accountId: ACCT,
+      wallet: 'api',
+      at: '2026-01-02T01:00:00.000Z',
+      data: { threshold: 80, periodId: 'api-p2', used: '80', granted: '100' },
+      source: { streamId: STREAM, streamVersion: w.version },
     });
     expect(w.when(video(1, '2026-01-02T02:00:00Z', 'c'))).toEqual([]); // 81 %: already told
   });
@@ -84,7 +95,13 @@ describe('notifications: balance thresholds of a Pro account (100 credits)', () 
 });
 
 describe('notifications: a Scale account with auto-renew', () => {
-  const scale = () => new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') });
+  const scale = () =>
+    new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), {
+      type: 'StartPlan',
+      plan: 'api_scale',
+      autoRenew: true,
+      now: at('2026-01-01T00:00:00Z'),
+    });
 
   it('at 90 %: the thresholds, the period end, the renewal and its invoice', () => {
     const w = scale();
@@ -99,18 +116,33 @@ describe('notifications: a Scale account with auto-renew', () => {
     const w = scale();
     for (let i = 0; i < 5; i++) w.given(video(600, `2026-01-1${i}T00:00:00Z`, `r${i}`));
     expect(w.told.filter((n) => n.kind === 'plan_renewed')).toHaveLength(5);
-    expect(kinds(w.when(video(600, '2026-01-20T00:00:00Z', 'x')))).toEqual(['balance_threshold:80', 'balance_threshold:90', 'auto_renew_cap_reached']);
+    expect(kinds(w.when(video(600, '2026-01-20T00:00:00Z', 'x')))).toEqual([
+      'balance_threshold:80',
+      'balance_threshold:90',
+      'auto_renew_cap_reached',
+    ]);
     expect(kinds(w.when(video(60, '2026-01-21T00:00:00Z', 'y')))).toEqual(['balance_threshold:100']);
   });
 });
 
 describe('notifications: overage invoices', () => {
   it('a LiveAvatar period with overage ends with an overage invoice; late usage gets a supplementary one', () => {
-    const w = new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'live_avatar', allowOverage: true, now: at('2026-01-01T00:00:00Z') });
+    const w = new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), {
+      type: 'StartPlan',
+      plan: 'live_avatar',
+      allowOverage: true,
+      now: at('2026-01-01T00:00:00Z'),
+    });
     w.given(chargeUsage('streaming.live_avatar_full', 520 * 60_000, '2026-01-09T23:00:00Z', 'full'));
     const end = w.when({ type: 'Advance', now: at('2026-02-01T00:00:00Z') });
-    expect(end.filter((n) => n.kind === 'invoice_issued').map((n) => [n.data.invoiceKind, n.data.totalCents])).toEqual([['overage', 400], ['plan', 10000]]);
-    const late = w.when({ ...chargeUsage('streaming.live_avatar_custom', 10 * 60_000, '2026-01-31T23:00:00Z', 'late'), now: at('2026-02-01T01:00:00Z') });
+    expect(end.filter((n) => n.kind === 'invoice_issued').map((n) => [n.data.invoiceKind, n.data.totalCents])).toEqual([
+      ['overage', 400],
+      ['plan', 10000],
+    ]);
+    const late = w.when({
+      ...chargeUsage('streaming.live_avatar_custom', 10 * 60_000, '2026-01-31T23:00:00Z', 'late'),
+      now: at('2026-02-01T01:00:00Z'),
+    });
     expect(late.map((n) => [n.kind, n.data.invoiceKind])).toEqual([['invoice_issued', 'supplementary']]);
   });
 });
@@ -118,8 +150,10 @@ describe('notifications: overage invoices', () => {
 describe('notifications: deterministic and replayable', () => {
   it('a replay of the same events decides the same notifications, and the state survives JSON', () => {
     const w = new Watched().given(
-      openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') },
-      video(600, '2026-01-10T00:00:00Z', 'a'), { type: 'Advance', now: at('2026-03-01T00:00:00Z') },
+      openAccount(ACCT, '2026-01-01T00:00:00Z'),
+      { type: 'StartPlan', plan: 'api_scale', autoRenew: true, now: at('2026-01-01T00:00:00Z') },
+      video(600, '2026-01-10T00:00:00Z', 'a'),
+      { type: 'Advance', now: at('2026-03-01T00:00:00Z') },
     );
     const replay = new Watched();
     // the replay stores its state as JSON after every event, as the projection does

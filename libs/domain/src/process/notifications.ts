@@ -9,16 +9,16 @@ import { AccountEvent } from '../account/events';
 import { Instant } from '../time/instant';
 
 export type NotificationKind =
-  | 'balance_threshold'
-  | 'wallet_exhausted'
-  | 'lot_expired'
-  | 'plan_renewed'
-  | 'auto_renew_cap_reached'
-  | 'period_ended'
-  | 'invoice_issued';
+  'balance_threshold' | 'wallet_exhausted' | 'lot_expired' | 'plan_renewed' | 'auto_renew_cap_reached' | 'period_ended' | 'invoice_issued';
 
 export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
-  'balance_threshold', 'wallet_exhausted', 'lot_expired', 'plan_renewed', 'auto_renew_cap_reached', 'period_ended', 'invoice_issued',
+  'balance_threshold',
+  'wallet_exhausted',
+  'lot_expired',
+  'plan_renewed',
+  'auto_renew_cap_reached',
+  'period_ended',
+  'invoice_issued',
 ];
 
 /** A notification: JSON-safe (credits as decimal strings, money as integer cents). */
@@ -81,10 +81,20 @@ const usedAfter = (w: WalletWatch | undefined, e: Extract<AccountEvent, { type: 
 };
 
 /** The notifications one event causes, given what was told before it. */
-export function decideNotifications(input: SourcedAccountEvent, state: NotificationState, settings: NotificationSettings = DEFAULT_NOTIFICATION_SETTINGS): Notification[] {
+export function decideNotifications(
+  input: SourcedAccountEvent,
+  state: NotificationState,
+  settings: NotificationSettings = DEFAULT_NOTIFICATION_SETTINGS,
+): Notification[] {
   const { event: e, accountId, streamId, streamVersion } = input;
   const make = (kind: NotificationKind, wallet: WalletId, data: Notification['data'], suffix = ''): Notification => ({
-    id: `${streamId}:${streamVersion}:${kind}${suffix}`, kind, accountId, wallet, at: e.data.at, data, source: { streamId, streamVersion },
+    id: `${streamId}:${streamVersion}:${kind}${suffix}`,
+    kind,
+    accountId,
+    wallet,
+    at: e.data.at,
+    data,
+    source: { streamId, streamVersion },
   });
   switch (e.type) {
     case 'UsageCharged': {
@@ -94,9 +104,19 @@ export function decideNotifications(input: SourcedAccountEvent, state: Notificat
       if (w && used !== undefined && used !== w.used) {
         for (const t of [...settings.thresholds].sort((a, b) => a - b)) {
           if (w.told.includes(t) || !pct(used, w.granted, t)) continue;
-          out.push(make('balance_threshold', e.data.wallet, {
-            threshold: t, periodId: w.periodId ?? null, used: formatCredits(used), granted: formatCredits(w.granted),
-          }, `_${t}`));
+          out.push(
+            make(
+              'balance_threshold',
+              e.data.wallet,
+              {
+                threshold: t,
+                periodId: w.periodId ?? null,
+                used: formatCredits(used),
+                granted: formatCredits(w.granted),
+              },
+              `_${t}`,
+            ),
+          );
         }
       }
       if (e.data.uncovered > 0n && !w?.exhausted) {
@@ -108,7 +128,14 @@ export function decideNotifications(input: SourcedAccountEvent, state: Notificat
       return [make('lot_expired', e.data.wallet, { lotId: e.data.lotId, credits: formatCredits(e.data.credits) })];
     case 'PeriodStarted':
       return e.data.reason === 'renewal'
-        ? [make('plan_renewed', e.data.wallet, { plan: e.data.terms.plan, periodId: e.data.periodId, startsAt: e.data.startsAt, endsAt: e.data.endsAt })]
+        ? [
+            make('plan_renewed', e.data.wallet, {
+              plan: e.data.terms.plan,
+              periodId: e.data.periodId,
+              startsAt: e.data.startsAt,
+              endsAt: e.data.endsAt,
+            }),
+          ]
         : [];
     case 'AutoRenewCapReached':
       return [make('auto_renew_cap_reached', e.data.wallet, { month: e.data.month, cap: e.data.cap })];
@@ -116,10 +143,16 @@ export function decideNotifications(input: SourcedAccountEvent, state: Notificat
       return [make('period_ended', e.data.wallet, { periodId: e.data.periodId, reason: e.data.reason })];
     case 'InvoiceIssued': {
       const i = e.data.invoice;
-      return [make('invoice_issued', i.wallet, {
-        number: i.number, invoiceKind: i.supplements ? 'supplementary' : i.kind, plan: i.plan, periodId: i.periodId,
-        totalCents: Number(i.totalCents), supplements: i.supplements ?? null,
-      })];
+      return [
+        make('invoice_issued', i.wallet, {
+          number: i.number,
+          invoiceKind: i.supplements ? 'supplementary' : i.kind,
+          plan: i.plan,
+          periodId: i.periodId,
+          totalCents: Number(i.totalCents),
+          supplements: i.supplements ?? null,
+        }),
+      ];
     }
     default:
       return [];
@@ -127,17 +160,33 @@ export function decideNotifications(input: SourcedAccountEvent, state: Notificat
 }
 
 /** Folds one event. Returns a new state; the old one is untouched. */
-export function evolveNotifications(state: NotificationState, e: AccountEvent, settings: NotificationSettings = DEFAULT_NOTIFICATION_SETTINGS): NotificationState {
+export function evolveNotifications(
+  state: NotificationState,
+  e: AccountEvent,
+  settings: NotificationSettings = DEFAULT_NOTIFICATION_SETTINGS,
+): NotificationState {
   switch (e.type) {
     case 'PeriodStarted': {
       const prev = state.wallets[e.data.wallet];
-      return { wallets: { ...state.wallets, [e.data.wallet]: {
-        periodId: e.data.periodId, granted: 0n, used: 0n, told: [], exhausted: prev?.exhausted ?? false,
-      } } };
+      return {
+        wallets: {
+          ...state.wallets,
+          [e.data.wallet]: {
+            periodId: e.data.periodId,
+            granted: 0n,
+            used: 0n,
+            told: [],
+            exhausted: prev?.exhausted ?? false,
+          },
+        },
+      };
     }
     case 'CreditsGranted': {
       const w = state.wallets[e.data.wallet] ?? emptyWatch();
-      const next = w.periodId === e.data.periodId ? { ...w, lotId: e.data.lotId, granted: e.data.credits, exhausted: false } : { ...w, exhausted: false };
+      const next =
+        w.periodId === e.data.periodId
+          ? { ...w, lotId: e.data.lotId, granted: e.data.credits, exhausted: false }
+          : { ...w, exhausted: false };
       return { wallets: { ...state.wallets, [e.data.wallet]: next } };
     }
     case 'UsageCharged': {
@@ -154,25 +203,56 @@ export function evolveNotifications(state: NotificationState, e: AccountEvent, s
 }
 
 /** decide then evolve, for one event. */
-export function reactToAccountEvent(input: SourcedAccountEvent, state: NotificationState, settings: NotificationSettings = DEFAULT_NOTIFICATION_SETTINGS) {
+export function reactToAccountEvent(
+  input: SourcedAccountEvent,
+  state: NotificationState,
+  settings: NotificationSettings = DEFAULT_NOTIFICATION_SETTINGS,
+) {
   return { notifications: decideNotifications(input, state, settings), state: evolveNotifications(state, input.event, settings) };
 }
 
 // ---- the state as JSON (for the projection's table): amounts as decimal strings of millionths ----
 
-interface WalletWatchJson { periodId?: string; lotId?: string; granted: string; used: string; told: number[]; exhausted: boolean }
+interface WalletWatchJson {
+  periodId?: string;
+  lotId?: string;
+  granted: string;
+  used: string;
+  told: number[];
+  exhausted: boolean;
+}
 
 export const encodeNotificationState = (s: NotificationState): { wallets: Partial<Record<WalletId, WalletWatchJson>> } => ({
-  wallets: Object.fromEntries(Object.entries(s.wallets).map(([k, w]) => [k, {
-    ...(w!.periodId ? { periodId: w!.periodId } : {}), ...(w!.lotId ? { lotId: w!.lotId } : {}), granted: w!.granted.toString(), used: w!.used.toString(), told: w!.told, exhausted: w!.exhausted,
-  }])),
+  wallets: Object.fromEntries(
+    Object.entries(s.wallets).map(([k, w]) => [
+      k,
+      {
+        ...(w!.periodId ? { periodId: w!.periodId } : {}),
+        ...(w!.lotId ? { lotId: w!.lotId } : {}),
+        granted: w!.granted.toString(),
+        used: w!.used.toString(),
+        told: w!.told,
+        exhausted: w!.exhausted,
+      },
+    ]),
+  ),
 });
 
 export const decodeNotificationState = (json: unknown): NotificationState => {
-  const wallets = ((json as { wallets?: Record<string, WalletWatchJson> } | null)?.wallets ?? {});
+  const wallets = (json as { wallets?: Record<string, WalletWatchJson> } | null)?.wallets ?? {};
   return {
-    wallets: Object.fromEntries(Object.entries(wallets).map(([k, w]) => [k, {
-      ...(w.periodId ? { periodId: w.periodId } : {}), ...(w.lotId ? { lotId: w.lotId } : {}), granted: BigInt(w.granted), used: BigInt(w.used), told: [...w.told], exhausted: w.exhausted,
-    }])),
+    wallets: Object.fromEntries(
+      Object.entries(wallets).map(([k, w]) => [
+        k,
+        {
+          ...(w.periodId ? { periodId: w.periodId } : {}),
+          ...(w.lotId ? { lotId: w.lotId } : {}),
+          granted: BigInt(w.granted),
+          used: BigInt(w.used),
+          told: [...w.told],
+          exhausted: w.exhausted,
+        },
+      ]),
+    ),
   };
 };

@@ -90,7 +90,11 @@ export class KurrentDbEventStore implements EventStore {
       }
       for (const d of a.dedupe ?? []) {
         const data = { key: d.key, fingerprint: d.fingerprint, streamId: a.streamId };
-        requests.push({ streamName: this.dedupeStream(d.key), expectedState: 'no_stream', events: [toEventData({ type: 'DedupeKey', data })] });
+        requests.push({
+          streamName: this.dedupeStream(d.key),
+          expectedState: 'no_stream',
+          events: [toEventData({ type: 'DedupeKey', data })],
+        });
       }
     }
     if (requests.length === 0) return appends.map((a) => ({ streamId: a.streamId, nextVersion: empty.get(a.streamId)! }));

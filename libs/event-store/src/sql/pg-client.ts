@@ -5,7 +5,9 @@ import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
 /** Told of a connection error no query was waiting for; by default one line on stderr, class and code only. */
 export type ConnectionErrorListener = (err: Error) => void;
 const warnOnStderr: ConnectionErrorListener = (err) =>
-  console.warn(`[PgClient] a PostgreSQL connection failed (${describeError(err)}); it is dropped from the pool and the next query opens another`);
+  console.warn(
+    `[PgClient] a PostgreSQL connection failed (${describeError(err)}); it is dropped from the pool and the next query opens another`,
+  );
 
 const INT8 = 20;
 

@@ -111,7 +111,9 @@ export class SqlEventStore implements EventStore {
     try {
       // Writers take turns; the lock goes with BEGIN, so the next statement's snapshot
       // (READ COMMITTED: one per statement) already sees the previous writer's commit.
-      const { results, recorded } = await this.client.transaction((tx) => this.appendIn(tx, appends, keys), { beginWith: `SELECT ${this.writerLock}` });
+      const { results, recorded } = await this.client.transaction((tx) => this.appendIn(tx, appends, keys), {
+        beginWith: `SELECT ${this.writerLock}`,
+      });
       this.recent.add(recorded); // committed: these rows are now the log at these positions
       return results;
     } catch (err) {
@@ -119,7 +121,11 @@ export class SqlEventStore implements EventStore {
     }
   }
 
-  private async appendIn(tx: SqlExecutor, appends: StreamAppend[], keys: string[]): Promise<{ results: AppendResult[]; recorded: RecordedEvent[] }> {
+  private async appendIn(
+    tx: SqlExecutor,
+    appends: StreamAppend[],
+    keys: string[],
+  ): Promise<{ results: AppendResult[]; recorded: RecordedEvent[] }> {
     const s = this.schema;
     const streamIds = [...new Set(appends.map((a) => a.streamId))];
     const [state] = await tx.query<{ head: bigint | string; versions: [string, number][]; dups: string[] }>(
@@ -160,7 +166,9 @@ export class SqlEventStore implements EventStore {
       for (const d of a.dedupe ?? []) {
         rows.d.push({ k: d.key, f: d.fingerprint, s: a.streamId, p: lastPosition === undefined ? null : String(lastPosition) });
       }
-      results.push(lastPosition === undefined ? { streamId: a.streamId, nextVersion } : { streamId: a.streamId, nextVersion, lastPosition });
+      results.push(
+        lastPosition === undefined ? { streamId: a.streamId, nextVersion } : { streamId: a.streamId, nextVersion, lastPosition },
+      );
     }
     for (const id of touched) rows.s.push([id, versions.get(id)!]);
 
@@ -184,7 +192,13 @@ export class SqlEventStore implements EventStore {
     await this.options.beforeCommit?.(appends);
     const recordedAt = at instanceof Date ? at : new Date(at);
     const recorded = rows.e.map((e): RecordedEvent => ({
-      streamId: e.s, streamVersion: e.v, globalPosition: BigInt(e.p), type: e.t, data: e.d, metadata: e.m, recordedAt,
+      streamId: e.s,
+      streamVersion: e.v,
+      globalPosition: BigInt(e.p),
+      type: e.t,
+      data: e.d,
+      metadata: e.m,
+      recordedAt,
     }));
     return { results, recorded };
   }
@@ -199,7 +213,9 @@ export class SqlEventStore implements EventStore {
     if (err.constraint === 'events_stream_version_key') {
       for (const a of appends) {
         const [row] = await this.client.query<{ version: number }>(
-          `SELECT coalesce(max(stream_version), 0) AS version FROM ${this.schema}.events WHERE stream_id = $1`, [a.streamId]);
+          `SELECT coalesce(max(stream_version), 0) AS version FROM ${this.schema}.events WHERE stream_id = $1`,
+          [a.streamId],
+        );
         const actual = row.version;
         if (a.expectedVersion !== 'any' && a.expectedVersion !== actual) {
           return new WrongExpectedVersion(a.streamId, a.expectedVersion, actual);
@@ -223,7 +239,9 @@ export class SqlEventStore implements EventStore {
     const out = new Map<string, RecordedEvent[]>();
     if (streamIds.length === 0) return out;
     const rows = await this.client.query<EventRow>(
-      `SELECT * FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`, [[...new Set(streamIds)]]);
+      `SELECT * FROM ${this.schema}.events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      [[...new Set(streamIds)]],
+    );
     for (const r of rows) {
       const e = toRecorded(r);
       const list = out.get(r.stream_id);
@@ -255,14 +273,17 @@ export class SqlEventStore implements EventStore {
 
   async headPosition(): Promise<GlobalPosition> {
     const [row] = await this.client.query<{ head: bigint | string }>(
-      `SELECT coalesce(max(global_position), 0) AS head FROM ${this.schema}.events`);
+      `SELECT coalesce(max(global_position), 0) AS head FROM ${this.schema}.events`,
+    );
     return BigInt(row.head);
   }
 
   async findDedupe(keys: string[]): Promise<Map<string, DedupeRecord>> {
     if (keys.length === 0) return new Map();
     const rows = await this.client.query<{ key: string; fingerprint: string; stream_id: string }>(
-      `SELECT key, fingerprint, stream_id FROM ${this.schema}.dedupe WHERE key = ANY($1::text[])`, [keys]);
+      `SELECT key, fingerprint, stream_id FROM ${this.schema}.dedupe WHERE key = ANY($1::text[])`,
+      [keys],
+    );
     return new Map(rows.map((r) => [r.key, { key: r.key, fingerprint: r.fingerprint, streamId: r.stream_id }]));
   }
 

@@ -2,7 +2,13 @@
 // keys (source + id) are written in the same transaction as the events they caused.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  accountStream, AccountState, decideInPlace, decodeAccountEvent, encodeAccountEventData, evolveInPlace, initialAccountState,
+  accountStream,
+  AccountState,
+  decideInPlace,
+  decodeAccountEvent,
+  encodeAccountEventData,
+  evolveInPlace,
+  initialAccountState,
 } from '@ledger/domain';
 import { EVENT_STORE, EventStore, RecordedEvent, storeErrorKind, StreamAppend } from '@ledger/event-store';
 import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts-config';
@@ -61,15 +67,18 @@ export class AccountLedger {
   async submit(items: LedgerItem[]): Promise<ItemOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.locks.withKeys(items.map((i) => i.accountId), async () => {
-          try {
-            return await this.attempt(items);
-          } catch (err) {
-            // States were folded ahead of an append that did not happen: forget them.
-            for (const item of items) this.cache.delete(item.accountId);
-            throw err;
-          }
-        });
+        return await this.locks.withKeys(
+          items.map((i) => i.accountId),
+          async () => {
+            try {
+              return await this.attempt(items);
+            } catch (err) {
+              // States were folded ahead of an append that did not happen: forget them.
+              for (const item of items) this.cache.delete(item.accountId);
+              throw err;
+            }
+          },
+        );
       } catch (err) {
         // Only a concurrent writer is retried here; an unavailable store or a refused record is the caller's
         // (UsageIngest isolates a refused record; the HTTP edge answers 503 for an unavailable store).
@@ -144,7 +153,6 @@ export class AccountLedger {
       if (append.events.length || append.dedupe!.length) {
         appends.push(append);
         after.set(accountId, { state, version: loaded.version + append.events.length });
-
       }
     }
     if (appends.length) await this.store.append(appends);

@@ -7,10 +7,28 @@ import { failed, ok, rejectionFailure, Result } from '../kit/failure';
 import { AccountLedger } from './account-ledger';
 import { OpenAccountDto, PlanSettingsDto, StartPlanDto } from './accounts.dto';
 
-export class OpenAccount { constructor(readonly body: OpenAccountDto) {} }
-export class StartPlan { constructor(readonly accountId: string, readonly body: StartPlanDto) {} }
-export class ChangePlanSettings { constructor(readonly accountId: string, readonly wallet: WalletId, readonly body: PlanSettingsDto) {} }
-export class CancelPlan { constructor(readonly accountId: string, readonly wallet: WalletId) {} }
+export class OpenAccount {
+  constructor(readonly body: OpenAccountDto) {}
+}
+export class StartPlan {
+  constructor(
+    readonly accountId: string,
+    readonly body: StartPlanDto,
+  ) {}
+}
+export class ChangePlanSettings {
+  constructor(
+    readonly accountId: string,
+    readonly wallet: WalletId,
+    readonly body: PlanSettingsDto,
+  ) {}
+}
+export class CancelPlan {
+  constructor(
+    readonly accountId: string,
+    readonly wallet: WalletId,
+  ) {}
+}
 
 type AnyAccountCommand = OpenAccount | StartPlan | ChangePlanSettings | CancelPlan;
 
@@ -19,7 +37,10 @@ export type AccountCommandResult = Result<{ created: boolean; events: AccountEve
 
 /** Executes one account command; a business refusal is a failure for the controller to map. */
 abstract class AccountCommandHandler {
-  constructor(private readonly ledger: AccountLedger, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(
+    private readonly ledger: AccountLedger,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   async execute(cmd: AnyAccountCommand): Promise<AccountCommandResult> {
     const now = this.clock.now();
@@ -39,20 +60,34 @@ abstract class AccountCommandHandler {
   }
 
   private translate(cmd: AnyAccountCommand, now: string): [string, AccountCommand] {
-    if (cmd instanceof OpenAccount) return [cmd.body.accountId, { type: 'OpenAccount', accountId: cmd.body.accountId, name: cmd.body.name, now }];
+    if (cmd instanceof OpenAccount)
+      return [cmd.body.accountId, { type: 'OpenAccount', accountId: cmd.body.accountId, name: cmd.body.name, now }];
     if (cmd instanceof StartPlan) {
       const b = cmd.body;
-      return [cmd.accountId, { type: 'StartPlan', plan: b.plan, now, ...(b.startsAt ? { startsAt: toInstant(b.startsAt) } : {}),
-        ...(b.autoRenew !== undefined ? { autoRenew: b.autoRenew } : {}), ...(b.allowOverage !== undefined ? { allowOverage: b.allowOverage } : {}),
-        ...(b.contract ? { contract: { ...b.contract } } : {}) }];
+      return [
+        cmd.accountId,
+        {
+          type: 'StartPlan',
+          plan: b.plan,
+          now,
+          ...(b.startsAt ? { startsAt: toInstant(b.startsAt) } : {}),
+          ...(b.autoRenew !== undefined ? { autoRenew: b.autoRenew } : {}),
+          ...(b.allowOverage !== undefined ? { allowOverage: b.allowOverage } : {}),
+          ...(b.contract ? { contract: { ...b.contract } } : {}),
+        },
+      ];
     }
     if (cmd instanceof ChangePlanSettings) return [cmd.accountId, { type: 'ChangePlanSettings', wallet: cmd.wallet, now, ...cmd.body }];
     return [cmd.accountId, { type: 'CancelPlan', wallet: cmd.wallet, now }];
   }
 }
 
-@CommandHandler(OpenAccount) export class OpenAccountHandler extends AccountCommandHandler {}
-@CommandHandler(StartPlan) export class StartPlanHandler extends AccountCommandHandler {}
-@CommandHandler(ChangePlanSettings) export class ChangePlanSettingsHandler extends AccountCommandHandler {}
-@CommandHandler(CancelPlan) export class CancelPlanHandler extends AccountCommandHandler {}
+@CommandHandler(OpenAccount)
+export class OpenAccountHandler extends AccountCommandHandler {}
+@CommandHandler(StartPlan)
+export class StartPlanHandler extends AccountCommandHandler {}
+@CommandHandler(ChangePlanSettings)
+export class ChangePlanSettingsHandler extends AccountCommandHandler {}
+@CommandHandler(CancelPlan)
+export class CancelPlanHandler extends AccountCommandHandler {}
 export const ACCOUNT_COMMAND_HANDLERS = [OpenAccountHandler, StartPlanHandler, ChangePlanSettingsHandler, CancelPlanHandler];

@@ -18,7 +18,10 @@ const iso = (v: Date | string | null) => (v === null ? '' : v instanceof Date ? 
 @ApiTags('exports')
 @Controller('v1/exports')
 export class ExportsController {
-  constructor(private readonly readModel: FinanceReadModel, private readonly queries: QueryBus) {}
+  constructor(
+    private readonly readModel: FinanceReadModel,
+    private readonly queries: QueryBus,
+  ) {}
 
   @Get('entries.csv')
   @ApiProduces('text/csv')
@@ -26,12 +29,44 @@ export class ExportsController {
   async entries(@Query() q: ExportQuery, @Res() res: Response): Promise<void> {
     const f = await this.period(q);
     this.start(res, `entries_${fileDate(f.from)}_${fileDate(f.to)}.csv`);
-    res.write(csvLine(['position', 'seq', 'account_id', 'wallet', 'kind', 'at', 'credits', 'lot_id', 'period_id', 'usage_kind',
-      'usage_source', 'usage_id', 'reason', 'recorded_at', 'provenance']));
-    await this.stream(res, this.readModel.exportEntries(f), (r) => csvLine([
-      csvNumber(r.position), csvNumber(r.seq), r.account_id, r.wallet, r.kind, iso(r.at), csvNumber(formatCredits(big(r.credits))), r.lot_id, r.period_id, r.usage_kind,
-      r.usage_source, r.usage_id, r.reason, iso(r.recorded_at), r.provenance,
-    ]));
+    res.write(
+      csvLine([
+        'position',
+        'seq',
+        'account_id',
+        'wallet',
+        'kind',
+        'at',
+        'credits',
+        'lot_id',
+        'period_id',
+        'usage_kind',
+        'usage_source',
+        'usage_id',
+        'reason',
+        'recorded_at',
+        'provenance',
+      ]),
+    );
+    await this.stream(res, this.readModel.exportEntries(f), (r) =>
+      csvLine([
+        csvNumber(r.position),
+        csvNumber(r.seq),
+        r.account_id,
+        r.wallet,
+        r.kind,
+        iso(r.at),
+        csvNumber(formatCredits(big(r.credits))),
+        r.lot_id,
+        r.period_id,
+        r.usage_kind,
+        r.usage_source,
+        r.usage_id,
+        r.reason,
+        iso(r.recorded_at),
+        r.provenance,
+      ]),
+    );
   }
 
   @Get('invoices.csv')
@@ -40,13 +75,50 @@ export class ExportsController {
   async invoices(@Query() q: ExportQuery, @Res() res: Response): Promise<void> {
     const f = await this.period(q);
     this.start(res, `invoices_${fileDate(f.from)}_${fileDate(f.to)}.csv`);
-    res.write(csvLine(['number', 'account_id', 'kind', 'wallet', 'plan', 'period_id', 'period_starts_at', 'period_ends_at', 'issued_at',
-      'supplements', 'catalog_version', 'invoice_total_cents', 'line_no', 'description', 'usage_kind', 'quantity', 'unit_price_cents', 'amount_cents']));
-    await this.stream(res, this.readModel.exportInvoiceLines(f), (r) => csvLine([
-      r.number, r.account_id, r.kind, r.wallet, r.plan, r.period_id, iso(r.period_starts_at), iso(r.period_ends_at), iso(r.issued_at),
-      r.supplements, r.catalog_version, big(r.total_cents), csvNumber(r.line_no), r.description, r.usage_kind, csvNumber(formatCredits(big(r.quantity))),
-      big(r.unit_price_cents), big(r.amount_cents),
-    ]));
+    res.write(
+      csvLine([
+        'number',
+        'account_id',
+        'kind',
+        'wallet',
+        'plan',
+        'period_id',
+        'period_starts_at',
+        'period_ends_at',
+        'issued_at',
+        'supplements',
+        'catalog_version',
+        'invoice_total_cents',
+        'line_no',
+        'description',
+        'usage_kind',
+        'quantity',
+        'unit_price_cents',
+        'amount_cents',
+      ]),
+    );
+    await this.stream(res, this.readModel.exportInvoiceLines(f), (r) =>
+      csvLine([
+        r.number,
+        r.account_id,
+        r.kind,
+        r.wallet,
+        r.plan,
+        r.period_id,
+        iso(r.period_starts_at),
+        iso(r.period_ends_at),
+        iso(r.issued_at),
+        r.supplements,
+        r.catalog_version,
+        big(r.total_cents),
+        csvNumber(r.line_no),
+        r.description,
+        r.usage_kind,
+        csvNumber(formatCredits(big(r.quantity))),
+        big(r.unit_price_cents),
+        big(r.amount_cents),
+      ]),
+    );
   }
 
   @Get('usage.csv')
@@ -54,11 +126,26 @@ export class ExportsController {
   @ApiOperation({ summary: 'Usage by account, usage kind and UTC day (or month) of [from, to)' })
   async usage(@Query() q: UsageExportQuery, @Res() res: Response): Promise<void> {
     const groupBy = q.groupBy ?? 'day';
-    const answer = unwrap(await this.queries.execute<GetUsage, Result<UsageAnswer>>(new GetUsage({ accountId: q.accountId, from: dayOf(q.from), to: dayOf(q.to), groupBy })));
+    const answer = unwrap(
+      await this.queries.execute<GetUsage, Result<UsageAnswer>>(
+        new GetUsage({ accountId: q.accountId, from: dayOf(q.from), to: dayOf(q.to), groupBy }),
+      ),
+    );
     this.start(res, `usage_${groupBy}_${dayOf(q.from)}_${dayOf(q.to)}.csv`);
     res.write(csvLine(['account_id', groupBy, 'usage_kind', 'records', 'credits', 'duration_ms', 'overage', 'uncovered']));
     for (const u of answer.usage) {
-      res.write(csvLine([u.accountId, u.period, u.usageKind, csvNumber(u.records), csvNumber(u.credits), csvNumber(u.durationMs), csvNumber(u.overage), csvNumber(u.uncovered)]));
+      res.write(
+        csvLine([
+          u.accountId,
+          u.period,
+          u.usageKind,
+          csvNumber(u.records),
+          csvNumber(u.credits),
+          csvNumber(u.durationMs),
+          csvNumber(u.overage),
+          csvNumber(u.uncovered),
+        ]),
+      );
     }
     res.end();
   }

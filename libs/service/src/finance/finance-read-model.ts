@@ -45,7 +45,8 @@ export interface UsageRow {
 }
 
 type Row = Record<string, any>;
-const iso = (v: Date | string | null): string | null => (v === null ? null : v instanceof Date ? v.toISOString() : new Date(v).toISOString());
+const iso = (v: Date | string | null): string | null =>
+  v === null ? null : v instanceof Date ? v.toISOString() : new Date(v).toISOString();
 const big = (v: bigint | string | number): bigint => (typeof v === 'bigint' ? v : BigInt(v));
 
 /** Builds `WHERE` clauses with numbered parameters. */
@@ -101,7 +102,9 @@ export class FinanceReadModel {
     if (after) w.add((p) => `(position, seq) > (${p(after.position.toString())}::bigint, ${p(after.seq)}::int2)`);
     this.filterEntries(w, f);
     const rows = await this.db.query<{ position: bigint | string; seq: number }>(
-      `SELECT position, seq FROM ${this.rm}.entries ${w.sql} ORDER BY position, seq LIMIT ${limit + 1}`, w.params);
+      `SELECT position, seq FROM ${this.rm}.entries ${w.sql} ORDER BY position, seq LIMIT ${limit + 1}`,
+      w.params,
+    );
     const page = rows.slice(0, limit).map((r) => ({ position: big(r.position), seq: Number(r.seq) }));
     return { entries: await this.renderEntries(page), next: rows.length > limit ? page[page.length - 1] : undefined };
   }
@@ -121,13 +124,20 @@ export class FinanceReadModel {
     if (places.length === 0) return [];
     const rows = await this.db.query<Row>(
       `SELECT global_position, stream_id, stream_version, type, data, metadata, recorded_at FROM ${this.events}
-       WHERE global_position = ANY($1::bigint[])`, [[...new Set(places.map((p) => p.position.toString()))]]);
+       WHERE global_position = ANY($1::bigint[])`,
+      [[...new Set(places.map((p) => p.position.toString()))]],
+    );
     const byPosition = new Map<bigint, ReturnType<typeof entriesOf>>();
     for (const r of rows) {
       if (!isAccountEventType(r.type)) continue;
       const recorded: RecordedEvent = {
-        streamId: r.stream_id, streamVersion: r.stream_version, globalPosition: big(r.global_position), type: r.type,
-        data: r.data, metadata: r.metadata, recordedAt: r.recorded_at instanceof Date ? r.recorded_at : new Date(r.recorded_at),
+        streamId: r.stream_id,
+        streamVersion: r.stream_version,
+        globalPosition: big(r.global_position),
+        type: r.type,
+        data: r.data,
+        metadata: r.metadata,
+        recordedAt: r.recorded_at instanceof Date ? r.recorded_at : new Date(r.recorded_at),
       };
       byPosition.set(recorded.globalPosition, entriesOf(decodeAccountEvent(r.type, r.data), recorded));
     }
@@ -166,15 +176,30 @@ export class FinanceReadModel {
 
   /** reading/views.ts invoiceView, from the read model's columns. */
   private invoiceView(r: Row) {
-    const lines = ((typeof r.lines === 'string' ? JSON.parse(r.lines) : r.lines) ?? []) as [string, string | null, string, string, string][];
+    const lines = ((typeof r.lines === 'string' ? JSON.parse(r.lines) : r.lines) ?? []) as [
+      string,
+      string | null,
+      string,
+      string,
+      string,
+    ][];
     return {
-      number: r.number, accountId: r.account_id, kind: r.kind, wallet: r.wallet, plan: r.plan,
+      number: r.number,
+      accountId: r.account_id,
+      kind: r.kind,
+      wallet: r.wallet,
+      plan: r.plan,
       period: { id: r.period_id, startsAt: iso(r.period_starts_at), endsAt: iso(r.period_ends_at) },
       lines: lines.map(([description, usageKind, quantity, unitPriceCents, amountCents]) => ({
-        description, ...(usageKind ? { usageKind } : {}), quantity: formatCredits(BigInt(quantity)),
-        unitPriceCents: Number(unitPriceCents), amountCents: Number(amountCents),
+        description,
+        ...(usageKind ? { usageKind } : {}),
+        quantity: formatCredits(BigInt(quantity)),
+        unitPriceCents: Number(unitPriceCents),
+        amountCents: Number(amountCents),
       })),
-      totalCents: Number(r.total_cents), catalogVersion: r.catalog_version, issuedAt: iso(r.issued_at),
+      totalCents: Number(r.total_cents),
+      catalogVersion: r.catalog_version,
+      issuedAt: iso(r.issued_at),
       ...(r.supplements ? { supplements: r.supplements } : {}),
     };
   }
@@ -202,8 +227,14 @@ export class FinanceReadModel {
     }
     const rows = await this.db.query<Row>(sql, w.params);
     return rows.map((r) => ({
-      accountId: r.account_id, period: r.period, usageKind: r.usage_kind, records: Number(r.records), credits: BigInt(r.credits),
-      durationMs: Number(r.duration_ms), overage: BigInt(r.overage), uncovered: BigInt(r.uncovered),
+      accountId: r.account_id,
+      period: r.period,
+      usageKind: r.usage_kind,
+      records: Number(r.records),
+      credits: BigInt(r.credits),
+      durationMs: Number(r.duration_ms),
+      overage: BigInt(r.overage),
+      uncovered: BigInt(r.uncovered),
     }));
   }
 
@@ -220,7 +251,9 @@ export class FinanceReadModel {
       const rows = await this.db.query<Row>(
         `SELECT en.position, en.seq, en.account_id, en.wallet, en.kind, en.at, en.credits, en.lot_id, en.period_id, en.usage_kind,
            en.usage_source, en.usage_id, en.reason, en.recorded_at, en.provenance
-         FROM ${this.rm}.entries_with_provenance en ${w.sql} ORDER BY en.at, en.position, en.seq LIMIT ${pageSize}`, w.params);
+         FROM ${this.rm}.entries_with_provenance en ${w.sql} ORDER BY en.at, en.position, en.seq LIMIT ${pageSize}`,
+        w.params,
+      );
       if (rows.length === 0) return;
       yield rows;
       const last = rows[rows.length - 1];
@@ -240,14 +273,18 @@ export class FinanceReadModel {
         w.add((p) => `i.position > ${p(a)}::bigint`);
       }
       const invoices = await this.db.query<{ position: bigint | string }>(
-        `SELECT i.position FROM ${this.rm}.invoices i ${w.sql} ORDER BY i.position LIMIT ${pageSize}`, w.params);
+        `SELECT i.position FROM ${this.rm}.invoices i ${w.sql} ORDER BY i.position LIMIT ${pageSize}`,
+        w.params,
+      );
       if (invoices.length === 0) return;
       const positions = invoices.map((r) => String(r.position));
       yield await this.db.query<Row>(
         `SELECT i.number, i.account_id, i.kind, i.wallet, i.plan, i.period_id, i.period_starts_at, i.period_ends_at, i.issued_at,
            i.supplements, i.catalog_version, i.total_cents, l.line_no, l.description, l.usage_kind, l.quantity, l.unit_price_cents, l.amount_cents
          FROM ${this.rm}.invoices i JOIN ${this.rm}.invoice_lines l ON l.number = i.number
-         WHERE i.position = ANY($1::bigint[]) ORDER BY i.position, l.line_no`, [positions]);
+         WHERE i.position = ANY($1::bigint[]) ORDER BY i.position, l.line_no`,
+        [positions],
+      );
       after = positions[positions.length - 1];
       if (invoices.length < pageSize) return;
     }

@@ -19,17 +19,28 @@ export class FinanceController {
   }
 
   @Get('accounts/:id/entries')
-  @ApiOperation({ summary: 'Ledger entries, oldest first (log order), each naming its cause and provenance; pages of `limit` with `nextCursor`. With asOf: as they stood then, from history.' })
+  @ApiOperation({
+    summary:
+      'Ledger entries, oldest first (log order), each naming its cause and provenance; pages of `limit` with `nextCursor`. With asOf: as they stood then, from history.',
+  })
   entries(@Param('id', new AccountIdPipe()) id: string, @Query() q: EntriesQuery) {
-    return this.ask(new GetEntriesPage(
-      id, { kinds: q.kind?.split(','), wallet: q.wallet, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit, instant(q.asOf),
-    ));
+    return this.ask(
+      new GetEntriesPage(
+        id,
+        { kinds: q.kind?.split(','), wallet: q.wallet, from: instant(q.from), to: instant(q.to) },
+        q.cursor,
+        q.limit,
+        instant(q.asOf),
+      ),
+    );
   }
 
   @Get('invoices')
   @ApiOperation({ summary: 'Invoices in issue order, filtered by account, kind and issue time; pages of `limit` with `nextCursor`.' })
   invoices(@Query() q: InvoicesQuery) {
-    return this.ask(new ListInvoicesPage({ accountId: q.accountId, kind: q.kind, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit));
+    return this.ask(
+      new ListInvoicesPage({ accountId: q.accountId, kind: q.kind, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit),
+    );
   }
 
   @Get('invoices/:number')
@@ -40,8 +51,13 @@ export class FinanceController {
   @Get('usage')
   @ApiOperation({ summary: 'Usage by account, usage kind and UTC day or month: records, credits (as priced), durations; totals by kind.' })
   usage(@Query() q: UsageQuery) {
-    return this.ask(new GetUsage({
-      accountId: q.accountId, from: q.from && dayOf(q.from), to: q.to && dayOf(q.to), groupBy: q.groupBy ?? 'day',
-    }));
+    return this.ask(
+      new GetUsage({
+        accountId: q.accountId,
+        from: q.from && dayOf(q.from),
+        to: q.to && dayOf(q.to),
+        groupBy: q.groupBy ?? 'day',
+      }),
+    );
   }
 }

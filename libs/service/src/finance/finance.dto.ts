@@ -15,13 +15,16 @@ const KIND_LIST = new RegExp(`^(${ENTRY_KINDS.join('|')})(,(${ENTRY_KINDS.join('
 
 /** A UTC day: `YYYY-MM-DD`, or an instant at 00:00 UTC (usage is kept per day, so no other instant can be answered exactly). */
 export function IsDay(options?: ValidationOptions) {
-  return ValidateBy({
-    name: 'isDay',
-    validator: {
-      validate: (v: unknown) => typeof v === 'string' && dayOf(v) !== undefined,
-      defaultMessage: () => '$property must be a day (YYYY-MM-DD) or an instant at 00:00 UTC: usage is kept per UTC day',
+  return ValidateBy(
+    {
+      name: 'isDay',
+      validator: {
+        validate: (v: unknown) => typeof v === 'string' && dayOf(v) !== undefined,
+        defaultMessage: () => '$property must be a day (YYYY-MM-DD) or an instant at 00:00 UTC: usage is kept per UTC day',
+      },
     },
-  }, options);
+    options,
+  );
 }
 
 /** `YYYY-MM-DD` of a day bound, or undefined when it is not one. */
@@ -39,27 +42,44 @@ export function dayOf(v: string): string | undefined {
 
 class Page {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional() @IsString() cursor?: string;
+  @IsOptional()
+  @IsString()
+  cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PAGE) limit?: number;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  limit?: number;
 }
 
 export class EntriesQuery extends Page {
   @ApiPropertyOptional({ description: `one kind or a comma-separated list: ${ENTRY_KINDS.join(', ')}` })
-  @IsOptional() @Matches(KIND_LIST, { message: `kind must be one or more (comma-separated) of ${ENTRY_KINDS.join(', ')}` }) kind?: string;
+  @IsOptional()
+  @Matches(KIND_LIST, { message: `kind must be one or more (comma-separated) of ${ENTRY_KINDS.join(', ')}` })
+  kind?: string;
 
   @ApiPropertyOptional({ enum: WALLETS })
-  @IsOptional() @IsIn(WALLETS) wallet?: WalletId;
+  @IsOptional()
+  @IsIn(WALLETS)
+  wallet?: WalletId;
 
   @ApiPropertyOptional({ description: 'entries whose time (event time) is at or after this instant' })
-  @IsOptional() @IsInstant() from?: string;
+  @IsOptional()
+  @IsInstant()
+  from?: string;
 
   @ApiPropertyOptional({ description: 'entries whose time is before this instant' })
-  @IsOptional() @IsInstant() to?: string;
+  @IsOptional()
+  @IsInstant()
+  to?: string;
 
   @ApiPropertyOptional({ description: 'the entries as they stood at this instant, from history (not from the read models)' })
-  @IsOptional() @IsInstant() asOf?: string;
+  @IsOptional()
+  @IsInstant()
+  asOf?: string;
 }
 
 export class InvoicesQuery extends Page {

@@ -11,10 +11,20 @@ import { DEFAULT_PAGE } from './finance.dto';
 import { EntryFilter, FinanceReadModel, InvoiceFilter, UsageFilter, UsageRow } from './finance-read-model';
 
 export class GetEntriesPage {
-  constructor(readonly accountId: string, readonly filter: EntryFilter, readonly cursor?: string, readonly limit?: number, readonly asOf?: Instant) {}
+  constructor(
+    readonly accountId: string,
+    readonly filter: EntryFilter,
+    readonly cursor?: string,
+    readonly limit?: number,
+    readonly asOf?: Instant,
+  ) {}
 }
 export class ListInvoicesPage {
-  constructor(readonly filter: InvoiceFilter, readonly cursor?: string, readonly limit?: number) {}
+  constructor(
+    readonly filter: InvoiceFilter,
+    readonly cursor?: string,
+    readonly limit?: number,
+  ) {}
 }
 export class GetInvoiceByNumber {
   constructor(readonly number: string) {}
@@ -25,7 +35,10 @@ export class GetUsage {
 
 @QueryHandler(GetEntriesPage)
 export class GetEntriesPageHandler implements IQueryHandler<GetEntriesPage> {
-  constructor(private readonly readModel: FinanceReadModel, private readonly ledger: AccountLedger) {}
+  constructor(
+    private readonly readModel: FinanceReadModel,
+    private readonly ledger: AccountLedger,
+  ) {}
 
   async execute(q: GetEntriesPage): Promise<Result<object>> {
     const cursor = decodeCursor('entries', q.cursor);
@@ -61,7 +74,9 @@ export class GetEntriesPageHandler implements IQueryHandler<GetEntriesPage> {
     const page = entries.slice(0, limit);
     const next = entries.length > limit ? page[page.length - 1].place : undefined;
     return ok({
-      accountId: q.accountId, asOf: q.asOf, entries: page.map(({ place: _place, ...e }) => e),
+      accountId: q.accountId,
+      asOf: q.asOf,
+      entries: page.map(({ place: _place, ...e }) => e),
       nextCursor: next ? encodeCursor('entries', next) : null,
     });
   }
@@ -95,8 +110,14 @@ export class GetInvoiceByNumberHandler implements IQueryHandler<GetInvoiceByNumb
 }
 
 export const usageRowView = (r: UsageRow) => ({
-  accountId: r.accountId, period: r.period, usageKind: r.usageKind, records: r.records, credits: formatCredits(r.credits),
-  durationMs: r.durationMs, overage: formatCredits(r.overage), uncovered: formatCredits(r.uncovered),
+  accountId: r.accountId,
+  period: r.period,
+  usageKind: r.usageKind,
+  records: r.records,
+  credits: formatCredits(r.credits),
+  durationMs: r.durationMs,
+  overage: formatCredits(r.overage),
+  uncovered: formatCredits(r.uncovered),
 });
 
 @QueryHandler(GetUsage)
@@ -110,7 +131,10 @@ export class GetUsageHandler implements IQueryHandler<GetUsage> {
     if (unreadable) return { ok: false, failure: unreadable };
     const rows = await this.readModel.usage(f);
     // Totals by usage kind over the whole answer (sums of integers, then formatted).
-    const totals = new Map<string, { usageKind: string; records: number; credits: bigint; durationMs: number; overage: bigint; uncovered: bigint }>();
+    const totals = new Map<
+      string,
+      { usageKind: string; records: number; credits: bigint; durationMs: number; overage: bigint; uncovered: bigint }
+    >();
     for (const r of rows) {
       const t = totals.get(r.usageKind) ?? { usageKind: r.usageKind, records: 0, credits: 0n, durationMs: 0, overage: 0n, uncovered: 0n };
       t.records += r.records;
@@ -122,14 +146,24 @@ export class GetUsageHandler implements IQueryHandler<GetUsage> {
     }
     const credits = rows.reduce((s, r) => s + r.credits, 0n);
     return ok({
-      ...(f.accountId ? { accountId: f.accountId } : {}), ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}), groupBy: f.groupBy,
+      ...(f.accountId ? { accountId: f.accountId } : {}),
+      ...(f.from ? { from: f.from } : {}),
+      ...(f.to ? { to: f.to } : {}),
+      groupBy: f.groupBy,
       usage: rows.map(usageRowView),
       totals: {
-        credits: formatCredits(credits), records: rows.reduce((s, r) => s + r.records, 0),
-        byKind: [...totals.values()].sort((a, b) => a.usageKind.localeCompare(b.usageKind)).map((t) => ({
-          usageKind: t.usageKind, records: t.records, credits: formatCredits(t.credits), durationMs: t.durationMs,
-          overage: formatCredits(t.overage), uncovered: formatCredits(t.uncovered),
-        })),
+        credits: formatCredits(credits),
+        records: rows.reduce((s, r) => s + r.records, 0),
+        byKind: [...totals.values()]
+          .sort((a, b) => a.usageKind.localeCompare(b.usageKind))
+          .map((t) => ({
+            usageKind: t.usageKind,
+            records: t.records,
+            credits: formatCredits(t.credits),
+            durationMs: t.durationMs,
+            overage: formatCredits(t.overage),
+            uncovered: formatCredits(t.uncovered),
+          })),
       },
     });
   }

@@ -13,16 +13,34 @@ type HoldAnswer = Result<{ created: boolean; hold: HoldView }>;
 @ApiTags('holds')
 @Controller('v1')
 export class HoldsController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
 
   @Post('holds')
   async place(@Body() b: PlaceHoldDto, @Res({ passthrough: true }) res: Response) {
-    if (b.product && b.integration) throw new ApiError(400, 'invalid', 'give product or integration, not both', [{ field: 'integration', message: 'not with product' }]);
-    if (b.product === 'avatar_video' && !b.engine) throw new ApiError(400, 'invalid', 'engine is required for avatar_video', [{ field: 'engine', message: 'required for avatar_video' }]);
-    const kind: UsageKind = b.integration ? `streaming.${b.integration}` : b.product === 'avatar_video' ? `avatar_video.${b.engine!}` : b.product!;
-    const { created, hold } = unwrap(await this.commands.execute<PlaceHold, HoldAnswer>(new PlaceHold(b.accountId, b.holdKey, {
-      kind, estimatedDurationMs: b.estimatedDurationMs, ...(b.resolution ? { resolution: b.resolution } : {}), ...(b.ttlMs !== undefined ? { ttlMs: b.ttlMs } : {}),
-    })));
+    if (b.product && b.integration)
+      throw new ApiError(400, 'invalid', 'give product or integration, not both', [{ field: 'integration', message: 'not with product' }]);
+    if (b.product === 'avatar_video' && !b.engine)
+      throw new ApiError(400, 'invalid', 'engine is required for avatar_video', [
+        { field: 'engine', message: 'required for avatar_video' },
+      ]);
+    const kind: UsageKind = b.integration
+      ? `streaming.${b.integration}`
+      : b.product === 'avatar_video'
+        ? `avatar_video.${b.engine!}`
+        : b.product!;
+    const { created, hold } = unwrap(
+      await this.commands.execute<PlaceHold, HoldAnswer>(
+        new PlaceHold(b.accountId, b.holdKey, {
+          kind,
+          estimatedDurationMs: b.estimatedDurationMs,
+          ...(b.resolution ? { resolution: b.resolution } : {}),
+          ...(b.ttlMs !== undefined ? { ttlMs: b.ttlMs } : {}),
+        }),
+      ),
+    );
     res.status(created ? 201 : 200);
     return hold;
   }

@@ -24,7 +24,12 @@ export interface DeadLetterSource {
   groupId: string;
 }
 
-export function deadLetterOf(message: KafkaMessage, errors: readonly (FieldError & { code?: string })[], source: DeadLetterSource, at = new Date()): Message {
+export function deadLetterOf(
+  message: KafkaMessage,
+  errors: readonly (FieldError & { code?: string })[],
+  source: DeadLetterSource,
+  at = new Date(),
+): Message {
   const H = DEAD_LETTER_HEADERS;
   const headers: IHeaders = {
     ...(message.headers ?? {}),

@@ -75,7 +75,9 @@ export class IngestMetrics {
     const family = (name: string, type: 'counter' | 'gauge', help: string, samples: [Record<string, string | number>, number][]) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
       for (const [labels, value] of samples) {
-        const l = Object.entries({ group: this.groupId, ...labels }).map(([k, v]) => `${k}="${esc(String(v))}"`).join(',');
+        const l = Object.entries({ group: this.groupId, ...labels })
+          .map(([k, v]) => `${k}="${esc(String(v))}"`)
+          .join(',');
         out.push(`${name}{${l}} ${value}`);
       }
     };
@@ -86,11 +88,17 @@ export class IngestMetrics {
     family('ledger_kafka_events_duplicate_total', 'counter', 'Usage events already recorded (same source and id).', perTopic('duplicates'));
     family('ledger_kafka_events_dead_lettered_total', 'counter', 'Records sent to the dead-letter topic.', perTopic('deadLettered'));
     family('ledger_kafka_batches_total', 'counter', 'Batches processed and committed.', perTopic('batches'));
-    family('ledger_kafka_batch_retries_total', 'counter', 'Batches left for a retry after a store or dead-letter failure.', [[{}, this.retries]]);
+    family('ledger_kafka_batch_retries_total', 'counter', 'Batches left for a retry after a store or dead-letter failure.', [
+      [{}, this.retries],
+    ]);
     family('ledger_kafka_consumer_up', 'gauge', '1 while the consumer runs.', [[{}, this.up]]);
     if (lag)
-      family('ledger_kafka_consumer_lag', 'gauge', 'Records not yet committed by the group: high watermark minus committed offset.',
-        lag.map((p) => [{ topic: p.topic, partition: p.partition }, p.lag]));
+      family(
+        'ledger_kafka_consumer_lag',
+        'gauge',
+        'Records not yet committed by the group: high watermark minus committed offset.',
+        lag.map((p) => [{ topic: p.topic, partition: p.partition }, p.lag]),
+      );
     return out.join('\n') + '\n';
   }
 

@@ -30,7 +30,9 @@ export class KafkaIngestService implements OnApplicationBootstrap, OnModuleDestr
 
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = new UsageConsumer({
-      config: this.config, ingest: this.ingest, metrics: this.metrics,
+      config: this.config,
+      ingest: this.ingest,
+      metrics: this.metrics,
       onFatal: (err) => this.fatal.forEach((h) => h(err)),
     });
     await this.consumer.start();

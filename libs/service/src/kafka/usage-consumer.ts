@@ -82,10 +82,16 @@ export class UsageConsumer {
     const missing = [...this.topics, config.topics.deadLetter].filter((t) => !existing.has(t));
     if (missing.length) {
       await this.admin.disconnect();
-      throw new Error(`Kafka topics missing on ${config.brokers.join(',')}: ${missing.join(', ')} (create them: deploy/kafka/USING-YOUR-OWN-KAFKA.md)`);
+      throw new Error(
+        `Kafka topics missing on ${config.brokers.join(',')}: ${missing.join(', ')} (create them: deploy/kafka/USING-YOUR-OWN-KAFKA.md)`,
+      );
     }
 
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
 
     const heartbeatInterval = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
@@ -107,7 +113,9 @@ export class UsageConsumer {
       this.options.onFatal?.(payload.error);
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = Object.entries(payload.memberAssignment).map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ');
+      const assigned = Object.entries(payload.memberAssignment)
+        .map(([t, ps]) => `${t}[${ps.join(',')}]`)
+        .join(' ');
       this.log.log(`joined group ${payload.groupId}${payload.isLeader ? ' (leader)' : ''}: ${assigned || 'no partitions'}`);
     });
 
@@ -124,7 +132,9 @@ export class UsageConsumer {
       this.logTimer = setInterval(() => void this.logMetrics(), config.metricsLogIntervalMs);
       this.logTimer.unref();
     }
-    this.log.log(`consuming ${this.topics.join(', ')} as group ${config.groupId} on ${config.brokers.join(',')}; dead letters to ${config.topics.deadLetter}`);
+    this.log.log(
+      `consuming ${this.topics.join(', ')} as group ${config.groupId} on ${config.brokers.join(',')}; dead letters to ${config.topics.deadLetter}`,
+    );
   }
 
   /** Graceful: the batch in progress finishes and commits, then the member leaves the group. */
@@ -212,7 +222,8 @@ export class UsageConsumer {
     }
     this.delays.delete(key);
     this.metrics.batchDone(topic, outcome);
-    if (outcome.deadLettered) this.log.warn(`${range}: ${outcome.deadLettered} of ${outcome.consumed} records dead-lettered to ${this.config.topics.deadLetter}`);
+    if (outcome.deadLettered)
+      this.log.warn(`${range}: ${outcome.deadLettered} of ${outcome.consumed} records dead-lettered to ${this.config.topics.deadLetter}`);
     await p.heartbeat().catch(() => undefined);
   }
 
@@ -249,9 +260,12 @@ export class UsageConsumer {
     this.log.warn(`${range} not applied (${err.message}); nothing skipped or dead-lettered, retrying in ${delay} ms`);
     const resume = p.pause();
     clearTimeout(this.resumeTimers.get(key));
-    this.resumeTimers.set(key, setTimeout(() => {
-      this.resumeTimers.delete(key);
-      if (!this.stopping) resume();
-    }, delay));
+    this.resumeTimers.set(
+      key,
+      setTimeout(() => {
+        this.resumeTimers.delete(key);
+        if (!this.stopping) resume();
+      }, delay),
+    );
   }
 }

@@ -13,7 +13,10 @@ import { GlobalPosition, SqlExecutor } from '@ledger/event-store';
 
 /** A batch was not applied: the checkpoint was no longer where it was read from (another copy, or a replay's --switch, moved it). */
 export class CheckpointMoved extends Error {
-  constructor(readonly checkpoint: string, readonly from: GlobalPosition) {
+  constructor(
+    readonly checkpoint: string,
+    readonly from: GlobalPosition,
+  ) {
     super(`checkpoint ${checkpoint} is no longer at ${from}: batch not applied`);
     this.name = 'CheckpointMoved';
   }
@@ -21,7 +24,11 @@ export class CheckpointMoved extends Error {
 
 export class Checkpoint {
   /** `table`: schema-qualified, e.g. `ledger.process_checkpoints`. */
-  constructor(private readonly db: SqlExecutor, readonly table: string, readonly name: string) {}
+  constructor(
+    private readonly db: SqlExecutor,
+    readonly table: string,
+    readonly name: string,
+  ) {}
 
   /** Creates the row at position 0 when missing (a table with more columns creates its rows itself). */
   async ensure(): Promise<void> {
@@ -43,7 +50,8 @@ export class Checkpoint {
   async advance(tx: SqlExecutor, from: GlobalPosition, to: GlobalPosition): Promise<boolean> {
     const moved = await tx.query(
       `UPDATE ${this.table} SET position = $3::bigint, updated_at = now() WHERE name = $1 AND position = $2::bigint RETURNING 1`,
-      [this.name, String(from), String(to)]);
+      [this.name, String(from), String(to)],
+    );
     return moved.length === 1;
   }
 

@@ -101,7 +101,8 @@ export class CheckpointedProjection {
       if ((await this.step()) === 0) {
         // Nothing after the checkpoint although the head is beyond it: the head moved back (a
         // fresh store under the same name?). Refuse rather than spin.
-        if ((await this.position()) < target) throw new Error(`projection ${this.name}: no events after ${await this.position()} although the head was ${target}`);
+        if ((await this.position()) < target)
+          throw new Error(`projection ${this.name}: no events after ${await this.position()} although the head was ${target}`);
       }
     }
   }

@@ -31,7 +31,8 @@ export function readInt(env: Env, name: string, fallback: number, min = 0, max =
 export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
   const v = env[name];
   if (v === undefined || v === '') return fallback;
-  if (!(choices as readonly string[]).includes(v)) throw new ConfigError(name, `must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${v}"`);
+  if (!(choices as readonly string[]).includes(v))
+    throw new ConfigError(name, `must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${v}"`);
   return v as T;
 }
 
@@ -43,6 +44,7 @@ export function readBrokers(env: Env): string[] | undefined {
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  for (const b of brokers) if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError('KAFKA_BROKERS', `must be host:port[,host:port...], got "${b}"`);
+  for (const b of brokers)
+    if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError('KAFKA_BROKERS', `must be host:port[,host:port...], got "${b}"`);
   return brokers;
 }

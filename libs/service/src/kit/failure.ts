@@ -41,4 +41,8 @@ export const unknownAccount = (id: string): Failure => ({
   details: [{ field: 'accountId', message: 'no such account' }],
 });
 
-export const invalid = (field: string, message: string, detail = message): Failure => ({ error: 'invalid', message, details: [{ field, message: detail }] });
+export const invalid = (field: string, message: string, detail = message): Failure => ({
+  error: 'invalid',
+  message,
+  details: [{ field, message: detail }],
+});

@@ -36,7 +36,8 @@ const STATUS: Record<string, number> = {
 
 export const statusOf = (error: string): number => STATUS[error] ?? 400;
 
-export const httpError = (f: Failure): ApiError => new ApiError(statusOf(f.error), f.error, f.message, f.details as FailureDetail[], f.reasons ? { reasons: f.reasons } : {});
+export const httpError = (f: Failure): ApiError =>
+  new ApiError(statusOf(f.error), f.error, f.message, f.details as FailureDetail[], f.reasons ? { reasons: f.reasons } : {});
 
 /** The value of a result, or the HTTP error its failure maps to. */
 export function unwrap<T>(r: Result<T>): T {
@@ -58,15 +59,27 @@ export class ApiErrorFilter implements ExceptionFilter {
       const message = typeof body === 'string' ? body : (body as any).message;
       const status = err.getStatus();
       // A body that is not JSON at all (the body parser's error) names the whole body.
-      const details = Array.isArray(message) ? message.map((m: string) => ({ message: m })) : status === 400 ? [{ field: '$', message: String(message) }] : [];
-      res.status(status).json({ error: status === 404 ? 'not_found' : status === 400 ? 'invalid' : 'error', message: Array.isArray(message) ? 'invalid request' : String(message), details });
+      const details = Array.isArray(message)
+        ? message.map((m: string) => ({ message: m }))
+        : status === 400
+          ? [{ field: '$', message: String(message) }]
+          : [];
+      res.status(status).json({
+        error: status === 404 ? 'not_found' : status === 400 ? 'invalid' : 'error',
+        message: Array.isArray(message) ? 'invalid request' : String(message),
+        details,
+      });
       return;
     }
     // The body parser's own errors (http-errors with an `expose`d 4xx status): a body above the
     // limit is refused before it is read (413), a wrong charset or encoding is a 415 or 400.
     const parser = bodyParserError(err);
     if (parser) {
-      res.status(parser.status).json({ error: parser.status === 413 ? 'payload_too_large' : parser.status === 400 ? 'invalid' : 'unsupported', message: parser.message, details: [] });
+      res.status(parser.status).json({
+        error: parser.status === 413 ? 'payload_too_large' : parser.status === 400 ? 'invalid' : 'unsupported',
+        message: parser.message,
+        details: [],
+      });
       return;
     }
     // The store cannot serve now (connection lost, server restarting): a 503, the caller may retry.
@@ -83,6 +96,18 @@ export class ApiErrorFilter implements ExceptionFilter {
 
 function bodyParserError(err: unknown): { status: number; message: string } | undefined {
   const e = err as { status?: unknown; expose?: unknown; type?: unknown; message?: unknown };
-  if (!e || typeof e !== 'object' || e.expose !== true || typeof e.type !== 'string' || typeof e.status !== 'number' || e.status < 400 || e.status > 499) return undefined;
-  return { status: e.status, message: e.status === 413 ? 'the request body is larger than LEDGER_MAX_BODY_BYTES allows' : String(e.message) };
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    e.expose !== true ||
+    typeof e.type !== 'string' ||
+    typeof e.status !== 'number' ||
+    e.status < 400 ||
+    e.status > 499
+  )
+    return undefined;
+  return {
+    status: e.status,
+    message: e.status === 413 ? 'the request body is larger than LEDGER_MAX_BODY_BYTES allows' : String(e.message),
+  };
 }

@@ -48,7 +48,9 @@ export const isPrintable = (s: string): boolean => PRINTABLE.test(s);
 export const IsText = (max: number, min = 1) =>
   applyDecorators(
     IsString(),
-    Length(min, max, { message: min > 0 ? `$property must be ${min} to ${max} characters long` : `$property must be at most ${max} characters long` }),
+    Length(min, max, {
+      message: min > 0 ? `$property must be ${min} to ${max} characters long` : `$property must be at most ${max} characters long`,
+    }),
     Matches(PRINTABLE, { message: `$property must be ${PRINTABLE_RULE}` }),
   );
 
@@ -77,7 +79,10 @@ export class AccountIdPipe implements PipeTransform<unknown, string> {
 
 /** A printable path parameter of at most `max` characters. */
 export class TextPipe implements PipeTransform<unknown, string> {
-  constructor(private readonly field: string, private readonly max: number) {}
+  constructor(
+    private readonly field: string,
+    private readonly max: number,
+  ) {}
   transform(value: unknown): string {
     if (typeof value === 'string' && value.length >= 1 && value.length <= this.max && isPrintable(value)) return value;
     const message = `must be ${PRINTABLE_RULE}, 1 to ${this.max} characters long`;

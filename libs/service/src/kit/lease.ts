@@ -18,7 +18,10 @@ export type LeaseLog = Pick<Logger, 'log' | 'warn'>;
 
 /** This copy no longer holds the lease (it expired and another copy took it): the work was not done. */
 export class LeaseLost extends Error {
-  constructor(readonly lease: string, readonly holder: string) {
+  constructor(
+    readonly lease: string,
+    readonly holder: string,
+  ) {
     super(`${holder} no longer holds the lease ${lease}: batch not applied`);
     this.name = 'LeaseLost';
   }
@@ -61,7 +64,8 @@ export class Lease {
            token = CASE WHEN l.holder = excluded.holder THEN l.token ELSE l.token + 1 END
          WHERE l.holder = excluded.holder OR l.expires_at < clock_timestamp()
          RETURNING token`,
-        [this.name, this.holder, this.ttlMs]);
+        [this.name, this.holder, this.ttlMs],
+      );
       if (rows.length === 1) {
         this.heldUntil = started + this.ttlMs * 0.8;
         this.token = Number(rows[0].token);
@@ -86,7 +90,8 @@ export class Lease {
     const rows = await tx.query(
       `UPDATE ${this.schema}.process_leases SET expires_at = clock_timestamp() + $3::double precision * interval '1 millisecond'
        WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp() RETURNING token`,
-      [this.name, this.holder, this.ttlMs]);
+      [this.name, this.holder, this.ttlMs],
+    );
     if (rows.length === 1) return true;
     if (this.heldUntil > 0) this.log.warn(`${this.holder} lost ${this.name}`);
     this.heldUntil = 0;
@@ -98,7 +103,9 @@ export class Lease {
     const was = this.heldUntil > 0;
     this.heldUntil = 0;
     if (!was) return;
-    await this.db.query(`DELETE FROM ${this.schema}.process_leases WHERE name = $1 AND holder = $2`, [this.name, this.holder]).catch(() => undefined);
+    await this.db
+      .query(`DELETE FROM ${this.schema}.process_leases WHERE name = $1 AND holder = $2`, [this.name, this.holder])
+      .catch(() => undefined);
   }
 }
 

@@ -43,7 +43,9 @@ export class MetricsRegistry {
   /** A gauge read by `collect` at every scrape (one value, or samples with labels). */
   gauge(name: string, help: string, collect: () => number | bigint | Sample[] | Promise<number | bigint | Sample[]>): void {
     this.add({
-      name, type: 'gauge', help,
+      name,
+      type: 'gauge',
+      help,
       collect: async () => {
         const v = await collect();
         return typeof v === 'number' || typeof v === 'bigint' ? [{ value: v }] : v;

@@ -37,18 +37,27 @@ export class NotificationDispatcher {
   /** Delivers one page of what is due. Resolves true when it delivered something. */
   async step(): Promise<boolean> {
     if (!this.sink || performance.now() < this.pausedUntil) return false;
-    const rows = (await this.db.query<{ id: string; account_id: string; kind: string; body: unknown; attempts: number }>(
-      `SELECT id, account_id, kind, body, attempts FROM ${this.schema}.notification_outbox
+    const rows = (
+      await this.db.query<{ id: string; account_id: string; kind: string; body: unknown; attempts: number }>(
+        `SELECT id, account_id, kind, body, attempts FROM ${this.schema}.notification_outbox
        WHERE delivered_at IS NULL AND next_attempt_at <= now()
-       ORDER BY position, ordinal LIMIT ${PAGE}`)).map((r): OutboxRow => ({
-      id: r.id, accountId: r.account_id, kind: r.kind, attempts: r.attempts, body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+       ORDER BY position, ordinal LIMIT ${PAGE}`,
+      )
+    ).map((r): OutboxRow => ({
+      id: r.id,
+      accountId: r.account_id,
+      kind: r.kind,
+      attempts: r.attempts,
+      body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
     }));
     if (rows.length === 0) return false;
     const { delivered, error } = await this.sink.deliver(rows);
     if (delivered > 0) {
       await this.db.query(
         `UPDATE ${this.schema}.notification_outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL
-         WHERE id = ANY($1::text[]) AND delivered_at IS NULL`, [rows.slice(0, delivered).map((r) => r.id)]);
+         WHERE id = ANY($1::text[]) AND delivered_at IS NULL`,
+        [rows.slice(0, delivered).map((r) => r.id)],
+      );
     }
     if (error !== undefined) {
       const failed = rows[delivered] ?? rows[0];
@@ -56,7 +65,9 @@ export class NotificationDispatcher {
       await this.db.query(
         `UPDATE ${this.schema}.notification_outbox
          SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + $3::double precision * interval '1 millisecond'
-         WHERE id = $1`, [failed.id, error.slice(0, 500), wait]);
+         WHERE id = $1`,
+        [failed.id, error.slice(0, 500), wait],
+      );
       this.pausedUntil = performance.now() + wait;
       this.log.warn(`delivering ${failed.id} failed (attempt ${failed.attempts + 1}): ${error}; next try in ${wait} ms`);
     }

@@ -31,7 +31,11 @@ export const NOTIFICATION_TOPIC = 'ledger.notifications';
 export function readNotificationConfig(env: Env): NotificationConfig {
   const int = (name: string, fallback: number, min: number) => readInt(env, name, fallback, min);
   const rawThresholds = env.LEDGER_NOTIFY_THRESHOLDS ?? '80,90,100';
-  const thresholds = rawThresholds.split(',').map((t) => t.trim()).filter(Boolean).map(Number);
+  const thresholds = rawThresholds
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map(Number);
   if (thresholds.length === 0 || thresholds.some((t) => !Number.isInteger(t) || t < 1 || t > 100))
     throw fail('LEDGER_NOTIFY_THRESHOLDS', `must be whole percentages from 1 to 100, comma-separated, got "${rawThresholds}"`);
 
@@ -49,7 +53,8 @@ export function readNotificationConfig(env: Env): NotificationConfig {
     } catch {
       throw fail('LEDGER_WEBHOOK_URL', `is not a URL: "${url}"`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw fail('LEDGER_WEBHOOK_URL', `must be http or https, got "${url}"`);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw fail('LEDGER_WEBHOOK_URL', `must be http or https, got "${url}"`);
     const secret = env.LEDGER_WEBHOOK_SECRET;
     if (!secret) throw fail('LEDGER_WEBHOOK_SECRET', 'is required with LEDGER_WEBHOOK_URL (every delivery is signed)');
     sink = { kind: 'webhook', url, secret, timeoutMs: int('LEDGER_WEBHOOK_TIMEOUT_MS', 10_000, 1) };

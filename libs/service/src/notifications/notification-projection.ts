@@ -5,8 +5,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AccountEvent, decodeAccountEvent, isAccountEventType } from '@ledger/domain';
 import {
-  decodeNotificationState, decideNotifications, encodeNotificationState, evolveNotifications, initialNotificationState, Notification,
-  NotificationSettings, NotificationState,
+  decodeNotificationState,
+  decideNotifications,
+  encodeNotificationState,
+  evolveNotifications,
+  initialNotificationState,
+  Notification,
+  NotificationSettings,
+  NotificationState,
 } from '@ledger/domain/process/notifications';
 import { EVENT_STORE, EventStore, LEDGER_DATABASE, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
 import { accountOfStream } from '@ledger/domain';
@@ -45,7 +51,10 @@ const IGNORED = new Set(['AccountOpened', 'RenderFailed', 'PlanSettingsChanged',
 
 export class NotificationProjectionHandler implements ProjectionHandler {
   readonly name = 'notifications';
-  constructor(private readonly schema: string, private readonly settings: NotificationSettings) {}
+  constructor(
+    private readonly schema: string,
+    private readonly settings: NotificationSettings,
+  ) {}
 
   /** The manager's states go; the outbox stays: a replay decides the same ids, already there, not sent again. */
   async reset(tx: SqlExecutor): Promise<void> {
@@ -67,17 +76,34 @@ export class NotificationProjectionHandler implements ProjectionHandler {
 
     const ids = [...byAccount.keys()];
     const stored = await tx.query<{ account_id: string; state: unknown }>(
-      `SELECT account_id, state FROM ${s}.notification_accounts WHERE account_id = ANY($1::text[])`, [ids]);
+      `SELECT account_id, state FROM ${s}.notification_accounts WHERE account_id = ANY($1::text[])`,
+      [ids],
+    );
     const states = new Map<string, NotificationState>(stored.map((row) => [row.account_id, decodeNotificationState(row.state)]));
 
-    const out = { id: [] as string[], pos: [] as string[], ord: [] as number[], acct: [] as string[], kind: [] as string[], body: [] as string[] };
+    const out = {
+      id: [] as string[],
+      pos: [] as string[],
+      ord: [] as number[],
+      acct: [] as string[],
+      kind: [] as string[],
+      body: [] as string[],
+    };
     const st = { acct: [] as string[], state: [] as string[] };
     for (const [accountId, list] of byAccount) {
       let state = states.get(accountId) ?? initialNotificationState();
       for (const { r, e } of list) {
-        const told: Notification[] = decideNotifications({ accountId, streamId: r.streamId, streamVersion: r.streamVersion, event: e }, state, this.settings);
+        const told: Notification[] = decideNotifications(
+          { accountId, streamId: r.streamId, streamVersion: r.streamVersion, event: e },
+          state,
+          this.settings,
+        );
         told.forEach((n, i) => {
-          out.id.push(n.id); out.pos.push(String(r.globalPosition)); out.ord.push(i); out.acct.push(accountId); out.kind.push(n.kind);
+          out.id.push(n.id);
+          out.pos.push(String(r.globalPosition));
+          out.ord.push(i);
+          out.acct.push(accountId);
+          out.kind.push(n.kind);
           out.body.push(JSON.stringify(n));
         });
         state = evolveNotifications(state, e, this.settings);
@@ -85,14 +111,19 @@ export class NotificationProjectionHandler implements ProjectionHandler {
       st.acct.push(accountId);
       st.state.push(JSON.stringify(encodeNotificationState(state)));
     }
-    if (out.id.length) await tx.query(
-      `INSERT INTO ${s}.notification_outbox (id, position, ordinal, account_id, kind, body)
+    if (out.id.length)
+      await tx.query(
+        `INSERT INTO ${s}.notification_outbox (id, position, ordinal, account_id, kind, body)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::jsonb[])
-       ON CONFLICT (id) DO NOTHING`, [out.id, out.pos, out.ord, out.acct, out.kind, out.body]);
+       ON CONFLICT (id) DO NOTHING`,
+        [out.id, out.pos, out.ord, out.acct, out.kind, out.body],
+      );
     await tx.query(
       `INSERT INTO ${s}.notification_accounts (account_id, state)
        SELECT * FROM unnest($1::text[], $2::jsonb[])
-       ON CONFLICT (account_id) DO UPDATE SET state = excluded.state`, [st.acct, st.state]);
+       ON CONFLICT (account_id) DO UPDATE SET state = excluded.state`,
+      [st.acct, st.state],
+    );
   }
 }
 
@@ -124,10 +155,13 @@ export class NotificationProjection extends CheckpointedProjection {
        WHERE o.account_id = $1
          AND ($3::text IS NULL OR (o.position, o.ordinal) > (SELECT a.position, a.ordinal FROM ${this.schema}.notification_outbox a WHERE a.id = $3))
        ORDER BY o.position, o.ordinal LIMIT $2`,
-      [accountId, limit, after ?? null]);
+      [accountId, limit, after ?? null],
+    );
     return rows.map((r) => ({
-      ...r.body, recordedAt: new Date(r.recorded_at).toISOString(),
-      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null, attempts: r.attempts,
+      ...r.body,
+      recordedAt: new Date(r.recorded_at).toISOString(),
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
+      attempts: r.attempts,
     }));
   }
 

@@ -14,10 +14,17 @@ import { NotificationProjection } from './notification-projection';
 
 export class NotificationsQuery {
   @ApiPropertyOptional({ description: 'most notifications in the answer (default 500, at most 5000)' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(5000) limit?: number;
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  limit?: number;
 
   @ApiPropertyOptional({ description: 'the id of the last notification already seen: the answer starts after it' })
-  @IsOptional() @IsText(MAX_LENGTH.id) after?: string;
+  @IsOptional()
+  @IsText(MAX_LENGTH.id)
+  after?: string;
 }
 
 @ApiTags('notifications')
@@ -31,7 +38,12 @@ export class NotificationsController {
   @Get(':id/notifications')
   async list(@Param('id', new AccountIdPipe()) id: string, @Query() q: NotificationsQuery) {
     const notifications = await this.notifications.list(id, q.limit ?? 500, q.after);
-    if (notifications.length === 0 && !q.after && !(await this.notifications.knows(id)) && (await this.store.readStream(accountStream(id), 1)).length === 0) {
+    if (
+      notifications.length === 0 &&
+      !q.after &&
+      !(await this.notifications.knows(id)) &&
+      (await this.store.readStream(accountStream(id), 1)).length === 0
+    ) {
       throw httpError(unknownAccount(id));
     }
     return { accountId: id, notifications };

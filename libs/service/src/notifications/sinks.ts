@@ -31,7 +31,8 @@ export const ID_HEADER = 'x-ledger-notification-id';
 export const KIND_HEADER = 'x-ledger-notification-kind';
 
 /** `sha256=<hex>`: HMAC-SHA256 of the exact request body with the shared secret. */
-export const signBody = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+export const signBody = (secret: string, body: string): string =>
+  `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 
 /** POSTs one notification per request; any 2xx answer is a delivery. */
 export class WebhookSink implements Sink {
@@ -52,22 +53,28 @@ export class WebhookSink implements Sink {
     const body = Buffer.from(row.body, 'utf8');
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve) => {
-      const req = send(url, {
-        method: 'POST',
-        timeout: this.config.timeoutMs,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': body.length,
-          [ID_HEADER]: row.id,
-          [KIND_HEADER]: row.kind,
-          [SIGNATURE_HEADER]: signBody(this.config.secret, row.body),
-          'user-agent': 'usage-ledger-notifications/1',
+      const req = send(
+        url,
+        {
+          method: 'POST',
+          timeout: this.config.timeoutMs,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': body.length,
+            [ID_HEADER]: row.id,
+            [KIND_HEADER]: row.kind,
+            [SIGNATURE_HEADER]: signBody(this.config.secret, row.body),
+            'user-agent': 'usage-ledger-notifications/1',
+          },
         },
-      }, (res) => {
-        res.resume(); // the answer's body is not read
-        res.on('end', () => resolve(res.statusCode && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `HTTP ${res.statusCode}`));
-        res.on('error', (err) => resolve(err.message));
-      });
+        (res) => {
+          res.resume(); // the answer's body is not read
+          res.on('end', () =>
+            resolve(res.statusCode && res.statusCode >= 200 && res.statusCode < 300 ? undefined : `HTTP ${res.statusCode}`),
+          );
+          res.on('error', (err) => resolve(err.message));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.config.timeoutMs} ms`)));
       req.on('error', (err) => resolve(err.message));
       req.end(body);
@@ -90,7 +97,12 @@ export class KafkaSink implements Sink {
   private connect(): Promise<Producer> {
     if (this.producer) return Promise.resolve(this.producer);
     this.connecting ??= (async () => {
-      const kafka = new Kafka({ clientId: this.config.clientId, brokers: this.config.brokers, connectionTimeout: 5000, logLevel: logLevel.NOTHING });
+      const kafka = new Kafka({
+        clientId: this.config.clientId,
+        brokers: this.config.brokers,
+        connectionTimeout: 5000,
+        logLevel: logLevel.NOTHING,
+      });
       const admin = kafka.admin();
       try {
         await admin.connect();

@@ -7,7 +7,6 @@ import { EVENT_STORE, EventStore } from '@ledger/event-store';
 import { FinanceProjections } from '../projections/finance-projections.service';
 import { MetricsRegistry, PROMETHEUS_TEXT } from '../kit/metrics-registry';
 
-
 @ApiTags('operations')
 @Controller()
 export class ObservabilityController {
@@ -19,7 +18,7 @@ export class ObservabilityController {
 
   @Get('metrics')
   @Header('Content-Type', PROMETHEUS_TEXT)
-  @ApiOperation({ summary: 'Metrics in the Prometheus text format: projection head, checkpoint and lag, and every module\'s own' })
+  @ApiOperation({ summary: "Metrics in the Prometheus text format: projection head, checkpoint and lag, and every module's own" })
   @ApiProduces('text/plain')
   async render(): Promise<string> {
     return this.metrics.render();
@@ -43,12 +42,12 @@ export class ObservabilityController {
     try {
       const projection = await p.status();
       return {
-        status: projection.lag > p.config.healthMaxLag ? 'degraded' : 'ok', store,
+        status: projection.lag > p.config.healthMaxLag ? 'degraded' : 'ok',
+        store,
         projection: { ...projection, running: p.projector.running, leader: p.projector.isLeader },
       };
     } catch (err) {
       return { status: 'degraded', store, projection: { error: (err as Error).message } };
     }
   }
-
 }

@@ -61,19 +61,29 @@ export class ClockRunner implements OnModuleInit, OnApplicationBootstrap, OnModu
     if (this.loops.length) return;
     const c = this.config;
     const lease = (name: string) => new Lease(this.db, this.deadlines.schema, name, c.instanceId, c.leaseMs);
-    this.projectionsLoop = new LeasedLoop(lease('projections'), async () => {
-      const d = await this.deadlines.step();
-      const n = await this.notifications.step();
-      if (n !== 0) this.dispatchLoop?.wake();
-      return d !== 0 || n !== 0;
-    }, { idleMs: c.projectionPollMs });
+    this.projectionsLoop = new LeasedLoop(
+      lease('projections'),
+      async () => {
+        const d = await this.deadlines.step();
+        const n = await this.notifications.step();
+        if (n !== 0) this.dispatchLoop?.wake();
+        return d !== 0 || n !== 0;
+      },
+      { idleMs: c.projectionPollMs },
+    );
     this.loops.push(this.projectionsLoop);
     for (let k = 0; k < c.shards; k++) {
       const shard = { index: k, count: c.shards };
-      this.loops.push(new LeasedLoop(lease(`deadlines-${k}-of-${c.shards}`), async () => (await this.runner.advanceDue(this.clock.now(), shard)) > 0, { idleMs: c.pollMs }));
+      this.loops.push(
+        new LeasedLoop(lease(`deadlines-${k}-of-${c.shards}`), async () => (await this.runner.advanceDue(this.clock.now(), shard)) > 0, {
+          idleMs: c.pollMs,
+        }),
+      );
     }
     if (this.dispatcher.active) {
-      this.dispatchLoop = new LeasedLoop(lease('notification-dispatch'), () => this.dispatcher.step(), { idleMs: this.dispatcher.config.pollMs });
+      this.dispatchLoop = new LeasedLoop(lease('notification-dispatch'), () => this.dispatcher.step(), {
+        idleMs: this.dispatcher.config.pollMs,
+      });
       this.loops.push(this.dispatchLoop);
     }
     // An append in this process wakes the projections at once rather than at their next poll.

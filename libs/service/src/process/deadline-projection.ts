@@ -16,9 +16,29 @@ import { LEDGER_SCHEMA } from '../store/store-config';
 import { PROCESS_CONFIG, ProcessConfig } from './process-config';
 import { processTables } from './tables';
 
-interface LotChange { accountId: string; lotId: string; grant?: { expiresAt: string; credits: bigint }; drawn: bigint; closed: boolean }
-interface PeriodChange { accountId: string; periodId: string; endsAt?: string; started: boolean; ended: boolean }
-interface HoldChange { accountId: string; holdId: string; wallet?: string; credits?: bigint; expiresAt?: string; placed: boolean; ended: boolean }
+interface LotChange {
+  accountId: string;
+  lotId: string;
+  grant?: { expiresAt: string; credits: bigint };
+  drawn: bigint;
+  closed: boolean;
+}
+interface PeriodChange {
+  accountId: string;
+  periodId: string;
+  endsAt?: string;
+  started: boolean;
+  ended: boolean;
+}
+interface HoldChange {
+  accountId: string;
+  holdId: string;
+  wallet?: string;
+  credits?: bigint;
+  expiresAt?: string;
+  placed: boolean;
+  ended: boolean;
+}
 
 type Raw = Record<string, any>;
 
@@ -101,7 +121,8 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
   constructor(private readonly schema: string) {}
 
   async reset(tx: SqlExecutor): Promise<void> {
-    for (const table of ['process_open_lots', 'process_open_periods', 'process_open_holds', 'process_deadlines']) await tx.query(`DELETE FROM ${this.schema}.${table}`);
+    for (const table of ['process_open_lots', 'process_open_periods', 'process_open_holds', 'process_deadlines'])
+      await tx.query(`DELETE FROM ${this.schema}.${table}`);
   }
 
   async apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void> {
@@ -117,53 +138,101 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
     for (const c of lots) {
       if (c.grant) {
         const left = c.grant.credits - c.drawn;
-        if (!c.closed && left > 0n) { ins.a.push(c.accountId); ins.l.push(c.lotId); ins.e.push(c.grant.expiresAt); ins.r.push(String(left)); }
+        if (!c.closed && left > 0n) {
+          ins.a.push(c.accountId);
+          ins.l.push(c.lotId);
+          ins.e.push(c.grant.expiresAt);
+          ins.r.push(String(left));
+        }
         continue;
       }
-      if (!c.closed && c.drawn > 0n) { upd.a.push(c.accountId); upd.l.push(c.lotId); upd.d.push(String(c.drawn)); }
-      if (c.closed || c.drawn > 0n) { out.a.push(c.accountId); out.l.push(c.lotId); out.closed.push(c.closed); }
+      if (!c.closed && c.drawn > 0n) {
+        upd.a.push(c.accountId);
+        upd.l.push(c.lotId);
+        upd.d.push(String(c.drawn));
+      }
+      if (c.closed || c.drawn > 0n) {
+        out.a.push(c.accountId);
+        out.l.push(c.lotId);
+        out.closed.push(c.closed);
+      }
     }
     const pIns = { a: [] as string[], p: [] as string[], e: [] as string[] };
     const pOut = { a: [] as string[], p: [] as string[] };
     for (const c of periods) {
-      if (c.started && !c.ended) { pIns.a.push(c.accountId); pIns.p.push(c.periodId); pIns.e.push(c.endsAt!); }
-      else if (!c.started && c.ended) { pOut.a.push(c.accountId); pOut.p.push(c.periodId); }
+      if (c.started && !c.ended) {
+        pIns.a.push(c.accountId);
+        pIns.p.push(c.periodId);
+        pIns.e.push(c.endsAt!);
+      } else if (!c.started && c.ended) {
+        pOut.a.push(c.accountId);
+        pOut.p.push(c.periodId);
+      }
     }
 
     const hIns = { a: [] as string[], h: [] as string[], w: [] as string[], c: [] as string[], e: [] as string[] };
     const hOut = { a: [] as string[], h: [] as string[] };
     for (const c of holds) {
-      if (c.placed && !c.ended) { hIns.a.push(c.accountId); hIns.h.push(c.holdId); hIns.w.push(c.wallet!); hIns.c.push(String(c.credits!)); hIns.e.push(c.expiresAt!); }
-      else if (!c.placed && c.ended) { hOut.a.push(c.accountId); hOut.h.push(c.holdId); }
+      if (c.placed && !c.ended) {
+        hIns.a.push(c.accountId);
+        hIns.h.push(c.holdId);
+        hIns.w.push(c.wallet!);
+        hIns.c.push(String(c.credits!));
+        hIns.e.push(c.expiresAt!);
+      } else if (!c.placed && c.ended) {
+        hOut.a.push(c.accountId);
+        hOut.h.push(c.holdId);
+      }
     }
 
-    if (ins.a.length) await tx.query(
-      `INSERT INTO ${s}.process_open_lots (account_id, lot_id, expires_at, remaining)
+    if (ins.a.length)
+      await tx.query(
+        `INSERT INTO ${s}.process_open_lots (account_id, lot_id, expires_at, remaining)
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])
-       ON CONFLICT (account_id, lot_id) DO NOTHING`, [ins.a, ins.l, ins.e, ins.r]);
-    if (upd.a.length) await tx.query(
-      `UPDATE ${s}.process_open_lots l SET remaining = l.remaining - d.drawn
+       ON CONFLICT (account_id, lot_id) DO NOTHING`,
+        [ins.a, ins.l, ins.e, ins.r],
+      );
+    if (upd.a.length)
+      await tx.query(
+        `UPDATE ${s}.process_open_lots l SET remaining = l.remaining - d.drawn
        FROM unnest($1::text[], $2::text[], $3::bigint[]) AS d(account_id, lot_id, drawn)
-       WHERE l.account_id = d.account_id AND l.lot_id = d.lot_id`, [upd.a, upd.l, upd.d]);
-    if (out.a.length) await tx.query(
-      `DELETE FROM ${s}.process_open_lots l
+       WHERE l.account_id = d.account_id AND l.lot_id = d.lot_id`,
+        [upd.a, upd.l, upd.d],
+      );
+    if (out.a.length)
+      await tx.query(
+        `DELETE FROM ${s}.process_open_lots l
        USING unnest($1::text[], $2::text[], $3::boolean[]) AS c(account_id, lot_id, closed)
-       WHERE l.account_id = c.account_id AND l.lot_id = c.lot_id AND (c.closed OR l.remaining <= 0)`, [out.a, out.l, out.closed]);
-    if (pIns.a.length) await tx.query(
-      `INSERT INTO ${s}.process_open_periods (account_id, period_id, ends_at)
+       WHERE l.account_id = c.account_id AND l.lot_id = c.lot_id AND (c.closed OR l.remaining <= 0)`,
+        [out.a, out.l, out.closed],
+      );
+    if (pIns.a.length)
+      await tx.query(
+        `INSERT INTO ${s}.process_open_periods (account_id, period_id, ends_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[])
-       ON CONFLICT (account_id, period_id) DO NOTHING`, [pIns.a, pIns.p, pIns.e]);
-    if (pOut.a.length) await tx.query(
-      `DELETE FROM ${s}.process_open_periods p USING unnest($1::text[], $2::text[]) AS c(account_id, period_id)
-       WHERE p.account_id = c.account_id AND p.period_id = c.period_id`, [pOut.a, pOut.p]);
+       ON CONFLICT (account_id, period_id) DO NOTHING`,
+        [pIns.a, pIns.p, pIns.e],
+      );
+    if (pOut.a.length)
+      await tx.query(
+        `DELETE FROM ${s}.process_open_periods p USING unnest($1::text[], $2::text[]) AS c(account_id, period_id)
+       WHERE p.account_id = c.account_id AND p.period_id = c.period_id`,
+        [pOut.a, pOut.p],
+      );
 
-    if (hIns.a.length) await tx.query(
-      `INSERT INTO ${s}.process_open_holds (account_id, hold_id, wallet, credits, expires_at)
+    if (hIns.a.length)
+      await tx.query(
+        `INSERT INTO ${s}.process_open_holds (account_id, hold_id, wallet, credits, expires_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
-       ON CONFLICT (account_id, hold_id) DO NOTHING`, [hIns.a, hIns.h, hIns.w, hIns.c, hIns.e]);
-    if (hOut.a.length) await tx.query(
-      `DELETE FROM ${s}.process_open_holds h USING unnest($1::text[], $2::text[]) AS c(account_id, hold_id)
-       WHERE h.account_id = c.account_id AND h.hold_id = c.hold_id`, [hOut.a, hOut.h]);
+       ON CONFLICT (account_id, hold_id) DO NOTHING`,
+        [hIns.a, hIns.h, hIns.w, hIns.c, hIns.e],
+      );
+    if (hOut.a.length)
+      await tx.query(
+        `DELETE FROM ${s}.process_open_holds h USING unnest($1::text[], $2::text[]) AS c(account_id, hold_id)
+       WHERE h.account_id = c.account_id AND h.hold_id = c.hold_id`,
+        [hOut.a, hOut.h],
+      );
 
     // Every account touched: its earliest open lot expiry or period end, or no row at all.
     await tx.query(
@@ -179,7 +248,9 @@ export class DeadlineProjectionHandler implements ProjectionHandler {
        INSERT INTO ${s}.process_deadlines (account_id, due_at)
        SELECT account_id, due_at FROM n WHERE due_at IS NOT NULL
        ON CONFLICT (account_id) DO UPDATE SET due_at = excluded.due_at
-         WHERE ${s}.process_deadlines.due_at IS DISTINCT FROM excluded.due_at`, [touched]);
+         WHERE ${s}.process_deadlines.due_at IS DISTINCT FROM excluded.due_at`,
+      [touched],
+    );
   }
 }
 
@@ -216,7 +287,8 @@ export class DeadlineProjection extends CheckpointedProjection {
       `SELECT account_id, due_at FROM ${this.schema}.process_deadlines WHERE due_at <= $1::timestamptz
        ${sharded ? 'AND (hashtext(account_id) & 2147483647) % $3 = $4' : ''}
        ORDER BY due_at, account_id LIMIT $2`,
-      sharded ? [now, limit, shard.count, shard.index] : [now, limit]);
+      sharded ? [now, limit, shard.count, shard.index] : [now, limit],
+    );
     return rows.map((r) => ({ accountId: r.account_id, dueAt: new Date(r.due_at).toISOString() }));
   }
 
@@ -224,7 +296,9 @@ export class DeadlineProjection extends CheckpointedProjection {
   async rows(accountIds: string[]): Promise<Map<string, string>> {
     if (accountIds.length === 0) return new Map();
     const rows = await this.database.query<{ account_id: string; due_at: Date | string }>(
-      `SELECT account_id, due_at FROM ${this.schema}.process_deadlines WHERE account_id = ANY($1::text[])`, [accountIds]);
+      `SELECT account_id, due_at FROM ${this.schema}.process_deadlines WHERE account_id = ANY($1::text[])`,
+      [accountIds],
+    );
     return new Map(rows.map((r) => [r.account_id, new Date(r.due_at).toISOString()]));
   }
 }

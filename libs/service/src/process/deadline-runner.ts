@@ -38,14 +38,18 @@ export class DeadlineRunner {
    */
   async advanceDue(now: string, shard?: Shard, limit = this.config.advanceBatch * 10): Promise<number> {
     await this.deadlines.catchUp();
-    const rows = (await this.deadlines.due(now, limit + this.stuck.size, shard)).filter((r) => {
-      const skipped = this.stuck.get(r.accountId);
-      if (skipped !== undefined && skipped !== r.dueAt) this.stuck.delete(r.accountId); // it moved
-      return this.stuck.get(r.accountId) !== r.dueAt;
-    }).slice(0, limit);
+    const rows = (await this.deadlines.due(now, limit + this.stuck.size, shard))
+      .filter((r) => {
+        const skipped = this.stuck.get(r.accountId);
+        if (skipped !== undefined && skipped !== r.dueAt) this.stuck.delete(r.accountId); // it moved
+        return this.stuck.get(r.accountId) !== r.dueAt;
+      })
+      .slice(0, limit);
     if (rows.length === 0) return 0;
     const dueAtOf = new Map(rows.map((r) => [r.accountId, r.dueAt]));
-    const commands = rows.flatMap((r) => decideDeadlines({ type: 'DeadlineDue', accountId: r.accountId, dueAt: r.dueAt, now }, deadlineRowState(r.dueAt)));
+    const commands = rows.flatMap((r) =>
+      decideDeadlines({ type: 'DeadlineDue', accountId: r.accountId, dueAt: r.dueAt, now }, deadlineRowState(r.dueAt)),
+    );
     const empty = new Map<string, string>(); // advanced, nothing recorded: stale row, or a disagreement
     const failed: { accountId: string; error: unknown }[] = [];
     for (let i = 0; i < commands.length; i += this.config.advanceBatch) {
@@ -70,13 +74,20 @@ export class DeadlineRunner {
       for (const [accountId, dueAt] of empty) {
         if (now2.get(accountId) === dueAt && dueAt <= now) {
           this.stuck.set(accountId, dueAt);
-          this.log.error(`account ${accountId}: its deadline ${dueAt} stays due after an Advance to ${now} recorded nothing; skipped until it moves`);
+          this.log.error(
+            `account ${accountId}: its deadline ${dueAt} stays due after an Advance to ${now} recorded nothing; skipped until it moves`,
+          );
         }
       }
     }
     if (failed.length > 0) {
       const first = failed[0].error as Error;
-      throw new Error(`advancing to ${now}: ${failed.length} of ${commands.length} accounts failed (${failed.slice(0, 3).map((f) => f.accountId).join(', ')}...): ${first?.message ?? first}`);
+      throw new Error(
+        `advancing to ${now}: ${failed.length} of ${commands.length} accounts failed (${failed
+          .slice(0, 3)
+          .map((f) => f.accountId)
+          .join(', ')}...): ${first?.message ?? first}`,
+      );
     }
     return commands.length - [...empty.keys()].filter((a) => this.stuck.has(a)).length;
   }

@@ -15,16 +15,22 @@ export class HoldMetrics implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.metrics.gauge('ledger_holds_open', 'Holds placed and not yet captured, released or expired, per wallet.', async () => (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.open })));
-    this.metrics.gauge('ledger_holds_held_microcredits', 'Credits reserved by open holds, per wallet, in millionths of a credit.', async () => (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.held })));
+    this.metrics.gauge('ledger_holds_open', 'Holds placed and not yet captured, released or expired, per wallet.', async () =>
+      (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.open })),
+    );
+    this.metrics.gauge(
+      'ledger_holds_held_microcredits',
+      'Credits reserved by open holds, per wallet, in millionths of a credit.',
+      async () => (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.held })),
+    );
   }
 
   private async byWallet(): Promise<{ wallet: string; open: number; held: bigint }[]> {
     const rows = await this.database.query<{ wallet: string; open: string | number; held: string | null }>(
       `SELECT w.wallet, count(h.hold_id) AS open, sum(h.credits)::text AS held
        FROM (VALUES ('api'), ('live_avatar')) AS w(wallet) LEFT JOIN ${this.schema}.process_open_holds h ON h.wallet = w.wallet
-       GROUP BY w.wallet ORDER BY w.wallet`);
+       GROUP BY w.wallet ORDER BY w.wallet`,
+    );
     return rows.map((r) => ({ wallet: r.wallet, open: Number(r.open), held: BigInt(r.held ?? '0') }));
   }
 }
-

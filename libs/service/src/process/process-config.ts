@@ -28,7 +28,13 @@ export interface ProcessConfig {
 export const defaultInstanceId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 export const DEFAULT_PROCESS_CONFIG: Omit<ProcessConfig, 'instanceId'> = {
-  enabled: true, pollMs: 1000, projectionPollMs: 200, projectionBatch: 5000, advanceBatch: 200, shards: 1, leaseMs: 15_000,
+  enabled: true,
+  pollMs: 1000,
+  projectionPollMs: 200,
+  projectionBatch: 5000,
+  advanceBatch: 200,
+  shards: 1,
+  leaseMs: 15_000,
 };
 
 export function readProcessConfig(env: Env): ProcessConfig {

@@ -78,10 +78,20 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
        VALUES (d.account_id, d.wallet, d.plan, d.period_id, d.granted, d.charged, d.expired, d.forfeited, d.overage, d.uncovered,
          coalesce(d.exhausted, false), d.position)`,
     [
-      text(pick(b, (r) => r.accountId)), text(pick(b, (r) => r.wallet)), bools(pick(b, (r) => r.setPeriod)), text(pick(b, (r) => r.plan)),
-      text(pick(b, (r) => r.periodId)), text(pick(b, (r) => r.clearIf)), ints(pick(b, (r) => r.granted)), ints(pick(b, (r) => r.charged)),
-      ints(pick(b, (r) => r.expired)), ints(pick(b, (r) => r.forfeited)), ints(pick(b, (r) => r.overage)),
-      ints(pick(b, (r) => r.uncovered)), bools(pick(b, (r) => r.exhausted)), ints(pick(b, (r) => r.position)),
+      text(pick(b, (r) => r.accountId)),
+      text(pick(b, (r) => r.wallet)),
+      bools(pick(b, (r) => r.setPeriod)),
+      text(pick(b, (r) => r.plan)),
+      text(pick(b, (r) => r.periodId)),
+      text(pick(b, (r) => r.clearIf)),
+      ints(pick(b, (r) => r.granted)),
+      ints(pick(b, (r) => r.charged)),
+      ints(pick(b, (r) => r.expired)),
+      ints(pick(b, (r) => r.forfeited)),
+      ints(pick(b, (r) => r.overage)),
+      ints(pick(b, (r) => r.uncovered)),
+      bools(pick(b, (r) => r.exhausted)),
+      ints(pick(b, (r) => r.position)),
     ],
   ]);
 
@@ -102,10 +112,20 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
        VALUES (d.account_id, d.lot_id, d.wallet, d.period_id, d.issued_at, d.expires_at, d.granted, d.charged, d.expired, d.forfeited,
          d.corrected, d.closure, d.closed_at, d.position)`,
     [
-      text(pick(l, (r) => r.accountId)), text(pick(l, (r) => r.lotId)), text(pick(l, (r) => r.wallet)), text(pick(l, (r) => r.periodId)),
-      text(pick(l, (r) => r.issuedAt)), text(pick(l, (r) => r.expiresAt)), ints(pick(l, (r) => r.granted)), ints(pick(l, (r) => r.charged)),
-      ints(pick(l, (r) => r.expired)), ints(pick(l, (r) => r.forfeited)), ints(pick(l, (r) => r.corrected)),
-      text(pick(l, (r) => r.closure)), text(pick(l, (r) => r.closedAt)), ints(pick(l, (r) => r.position)),
+      text(pick(l, (r) => r.accountId)),
+      text(pick(l, (r) => r.lotId)),
+      text(pick(l, (r) => r.wallet)),
+      text(pick(l, (r) => r.periodId)),
+      text(pick(l, (r) => r.issuedAt)),
+      text(pick(l, (r) => r.expiresAt)),
+      ints(pick(l, (r) => r.granted)),
+      ints(pick(l, (r) => r.charged)),
+      ints(pick(l, (r) => r.expired)),
+      ints(pick(l, (r) => r.forfeited)),
+      ints(pick(l, (r) => r.corrected)),
+      text(pick(l, (r) => r.closure)),
+      text(pick(l, (r) => r.closedAt)),
+      ints(pick(l, (r) => r.position)),
     ],
   ]);
 
@@ -115,8 +135,17 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
      SELECT * FROM unnest($1::bigint[], $2::int2[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[],
        $8::text[], $9::text[], $10::text[], $11::text[])`,
     [
-      ints(e.position), ints(e.seq), text(e.accountId), text(e.wallet), text(e.kind), text(e.at), ints(e.credits),
-      text(e.lotId), text(e.periodId), text(e.usageKind), text(e.reason),
+      ints(e.position),
+      ints(e.seq),
+      text(e.accountId),
+      text(e.wallet),
+      text(e.kind),
+      text(e.at),
+      ints(e.credits),
+      text(e.lotId),
+      text(e.periodId),
+      text(e.usageKind),
+      text(e.reason),
     ],
   ]);
 
@@ -144,13 +173,26 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
          d.end_reason, d.monthly_credits, d.price_cents, d.overage_cents_per_credit, d.auto_renew, d.allow_overage, d.records,
          d.charged, d.overage, d.uncovered, d.position)`,
     [
-      text(pick(p, (r) => r.accountId)), text(pick(p, (r) => r.periodId)), text(pick(p, (r) => r.wallet)), text(pick(p, (r) => r.started?.plan ?? null)),
-      text(pick(p, (r) => r.started?.catalogVersion ?? null)), text(pick(p, (r) => r.started?.reason ?? null)),
-      text(pick(p, (r) => r.started?.startsAt ?? null)), text(pick(p, (r) => r.started?.endsAt ?? null)), text(pick(p, (r) => r.endedAt)),
-      text(pick(p, (r) => r.endReason)), nullableInts(pick(p, (r) => r.started?.monthlyCredits ?? null)),
-      nullableInts(pick(p, (r) => r.started?.priceCents ?? null)), nullableInts(pick(p, (r) => r.started?.overageCentsPerCredit ?? null)),
-      bools(pick(p, (r) => r.autoRenew)), bools(pick(p, (r) => r.allowOverage)), ints(pick(p, (r) => r.records)), ints(pick(p, (r) => r.charged)),
-      ints(pick(p, (r) => r.overage)), ints(pick(p, (r) => r.uncovered)), ints(pick(p, (r) => r.position)),
+      text(pick(p, (r) => r.accountId)),
+      text(pick(p, (r) => r.periodId)),
+      text(pick(p, (r) => r.wallet)),
+      text(pick(p, (r) => r.started?.plan ?? null)),
+      text(pick(p, (r) => r.started?.catalogVersion ?? null)),
+      text(pick(p, (r) => r.started?.reason ?? null)),
+      text(pick(p, (r) => r.started?.startsAt ?? null)),
+      text(pick(p, (r) => r.started?.endsAt ?? null)),
+      text(pick(p, (r) => r.endedAt)),
+      text(pick(p, (r) => r.endReason)),
+      nullableInts(pick(p, (r) => r.started?.monthlyCredits ?? null)),
+      nullableInts(pick(p, (r) => r.started?.priceCents ?? null)),
+      nullableInts(pick(p, (r) => r.started?.overageCentsPerCredit ?? null)),
+      bools(pick(p, (r) => r.autoRenew)),
+      bools(pick(p, (r) => r.allowOverage)),
+      ints(pick(p, (r) => r.records)),
+      ints(pick(p, (r) => r.charged)),
+      ints(pick(p, (r) => r.overage)),
+      ints(pick(p, (r) => r.uncovered)),
+      ints(pick(p, (r) => r.position)),
     ],
   ]);
 
@@ -161,10 +203,20 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
        $9::bigint[], $10::text[], $11::timestamptz[], $12::text[], $13::int[], $14::bigint[])`,
     [
-      text(pick(i, (r) => r.number)), text(pick(i, (r) => r.accountId)), text(pick(i, (r) => r.kind)), text(pick(i, (r) => r.wallet)),
-      text(pick(i, (r) => r.plan)), text(pick(i, (r) => r.periodId)), text(pick(i, (r) => r.periodStartsAt)), text(pick(i, (r) => r.periodEndsAt)),
-      ints(pick(i, (r) => r.totalCents)), text(pick(i, (r) => r.catalogVersion)), text(pick(i, (r) => r.issuedAt)),
-      text(pick(i, (r) => r.supplements)), ints(pick(i, (r) => r.lineCount)), ints(pick(i, (r) => r.position)),
+      text(pick(i, (r) => r.number)),
+      text(pick(i, (r) => r.accountId)),
+      text(pick(i, (r) => r.kind)),
+      text(pick(i, (r) => r.wallet)),
+      text(pick(i, (r) => r.plan)),
+      text(pick(i, (r) => r.periodId)),
+      text(pick(i, (r) => r.periodStartsAt)),
+      text(pick(i, (r) => r.periodEndsAt)),
+      ints(pick(i, (r) => r.totalCents)),
+      text(pick(i, (r) => r.catalogVersion)),
+      text(pick(i, (r) => r.issuedAt)),
+      text(pick(i, (r) => r.supplements)),
+      ints(pick(i, (r) => r.lineCount)),
+      ints(pick(i, (r) => r.position)),
     ],
   ]);
 
@@ -173,8 +225,13 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
     `INSERT INTO ${s}.invoice_lines (number, line_no, description, usage_kind, quantity, unit_price_cents, amount_cents)
      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])`,
     [
-      text(pick(il, (r) => r.number)), ints(pick(il, (r) => r.lineNo)), text(pick(il, (r) => r.description)), text(pick(il, (r) => r.usageKind)),
-      ints(pick(il, (r) => r.quantity)), ints(pick(il, (r) => r.unitPriceCents)), ints(pick(il, (r) => r.amountCents)),
+      text(pick(il, (r) => r.number)),
+      ints(pick(il, (r) => r.lineNo)),
+      text(pick(il, (r) => r.description)),
+      text(pick(il, (r) => r.usageKind)),
+      ints(pick(il, (r) => r.quantity)),
+      ints(pick(il, (r) => r.unitPriceCents)),
+      ints(pick(il, (r) => r.amountCents)),
     ],
   ]);
 
@@ -186,7 +243,11 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
  * rows nearly all are); the others are upserted, adding to what is there. One statement.
  */
 function usageStatement(
-  s: string, table: string, bucket: 'day' | 'month', rows: UsageChange[], watermark: string | null,
+  s: string,
+  table: string,
+  bucket: 'day' | 'month',
+  rows: UsageChange[],
+  watermark: string | null,
 ): { statement: PreparedBatch['statements'][number]; watermark: string | null } {
   if (rows.length === 0) return { statement: { table }, watermark };
   let newest = watermark;
@@ -197,8 +258,14 @@ function usageStatement(
     if (newest === null || r.bucket > newest) newest = r.bucket;
   }
   const columns = (u: UsageChange[]) => [
-    text(pick(u, (r) => r.accountId)), text(pick(u, (r) => r.bucket)), text(pick(u, (r) => r.usageKind)), ints(pick(u, (r) => r.records)),
-    ints(pick(u, (r) => r.credits)), ints(pick(u, (r) => r.durationMs)), ints(pick(u, (r) => r.overage)), ints(pick(u, (r) => r.uncovered)),
+    text(pick(u, (r) => r.accountId)),
+    text(pick(u, (r) => r.bucket)),
+    text(pick(u, (r) => r.usageKind)),
+    ints(pick(u, (r) => r.records)),
+    ints(pick(u, (r) => r.credits)),
+    ints(pick(u, (r) => r.durationMs)),
+    ints(pick(u, (r) => r.overage)),
+    ints(pick(u, (r) => r.uncovered)),
   ];
   const unnest = (from: number) =>
     `unnest($${from}::text[], $${from + 1}::date[], $${from + 2}::text[], $${from + 3}::bigint[], $${from + 4}::bigint[], $${from + 5}::bigint[], $${from + 6}::bigint[], $${from + 7}::bigint[])`;

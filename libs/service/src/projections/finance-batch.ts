@@ -2,7 +2,17 @@
 // (entries, invoices, accounts) are collected as they are; rows that change (balances, lots,
 // periods, usage) are folded into one change per key, so the batch writes one row per key,
 // whatever the number of events that touched it.
-import { AccountEvent, EntryFact, EntryKind, EntrySink, Instant, isAccountEventType, UsageKind, WalletId, writeEntries } from '@ledger/domain';
+import {
+  AccountEvent,
+  EntryFact,
+  EntryKind,
+  EntrySink,
+  Instant,
+  isAccountEventType,
+  UsageKind,
+  WalletId,
+  writeEntries,
+} from '@ledger/domain';
 import type { RecordedEvent } from '@ledger/event-store';
 
 /** One event of the global log, as the projector reads it (its metadata stays in the database). */
@@ -39,19 +49,36 @@ export interface ChargeFields {
 export function chargeFields(data: Record<string, unknown>): ChargeFields {
   const d = data as unknown as Stored<UsageChargedData>;
   return {
-    wallet: d.wallet, periodId: d.periodId, at: d.at, usageKind: d.usage.kind, durationMs: d.usage.durationMs,
-    credits: d.priced.credits, overage: d.overage, uncovered: d.uncovered, draws: d.draws,
+    wallet: d.wallet,
+    periodId: d.periodId,
+    at: d.at,
+    usageKind: d.usage.kind,
+    durationMs: d.usage.durationMs,
+    credits: d.priced.credits,
+    overage: d.overage,
+    uncovered: d.uncovered,
+    draws: d.draws,
   };
 }
 type UsageChargedData = Extract<AccountEvent, { type: 'UsageCharged' }>['data'];
 
 /** A value as the codec stores it: every bigint amount is its decimal string. */
-type Stored<T> = T extends bigint ? string : T extends readonly (infer U)[] ? Stored<U>[] : T extends object ? { [K in keyof T]: Stored<T[K]> } : T;
+type Stored<T> = T extends bigint
+  ? string
+  : T extends readonly (infer U)[]
+    ? Stored<U>[]
+    : T extends object
+      ? { [K in keyof T]: Stored<T[K]> }
+      : T;
 /**
  * An account event as stored. The projection reads amounts with BigInt() where it needs them
  * rather than decoding every event whole (decodeAccountEvent walks all of it: a rebuild's hot path).
  */
-type StoredEvent = AccountEvent extends infer E ? (E extends { type: infer T; data: infer D } ? { type: T; data: Stored<D> } : never) : never;
+type StoredEvent = AccountEvent extends infer E
+  ? E extends { type: infer T; data: infer D }
+    ? { type: T; data: Stored<D> }
+    : never
+  : never;
 /** Most amounts in a charge are zero (no overage, nothing uncovered): no BigInt made for those. */
 const big = (x: string): bigint => (x === '0' ? 0n : BigInt(x));
 
@@ -85,8 +112,17 @@ export class EntryColumns implements EntrySink {
     writeEntries(fact, this);
   }
 
-  entry(kind: EntryKind, seq: number, wallet: WalletId, at: Instant, credits: bigint,
-    lotId: string | null, periodId: string | null, usageKind: UsageKind | null, reason: string | null): void {
+  entry(
+    kind: EntryKind,
+    seq: number,
+    wallet: WalletId,
+    at: Instant,
+    credits: bigint,
+    lotId: string | null,
+    periodId: string | null,
+    usageKind: UsageKind | null,
+    reason: string | null,
+  ): void {
     this.position.push(this.eventPosition);
     this.seq.push(seq);
     this.accountId.push(this.eventAccount);
@@ -145,8 +181,14 @@ export interface PeriodChange {
   wallet: string;
   /** Set when the period started in this batch. */
   started: {
-    plan: string; catalogVersion: string; reason: string; startsAt: string; endsAt: string;
-    monthlyCredits: bigint; priceCents: bigint; overageCentsPerCredit: bigint;
+    plan: string;
+    catalogVersion: string;
+    reason: string;
+    startsAt: string;
+    endsAt: string;
+    monthlyCredits: bigint;
+    priceCents: bigint;
+    overageCentsPerCredit: bigint;
   } | null;
   endedAt: string | null;
   endReason: string | null;
@@ -292,7 +334,14 @@ export class FinanceBatch {
     }
     // The stored strings are the ledger's own (a wallet, a usage kind): taken as they are.
     this.entries.add(position, accountId, {
-      kind: 'charge', wallet: c.wallet as WalletId, at: c.at, periodId: c.periodId, usageKind: c.usageKind as UsageKind, drawn, overage, uncovered,
+      kind: 'charge',
+      wallet: c.wallet as WalletId,
+      at: c.at,
+      periodId: c.periodId,
+      usageKind: c.usageKind as UsageKind,
+      drawn,
+      overage,
+      uncovered,
     });
     const credits = big(c.credits);
     this.usage(a, a.daily, c.at.slice(0, 10), c.usageKind, credits, c.durationMs, overage, uncovered);
@@ -314,8 +363,14 @@ export class FinanceBatch {
         b.clearIf = null;
         const p = this.period(a, d.periodId, d.wallet, position);
         p.started = {
-          plan: d.terms.plan, catalogVersion: d.terms.catalogVersion, reason: d.reason, startsAt: d.startsAt, endsAt: d.endsAt,
-          monthlyCredits: big(d.terms.monthlyCredits), priceCents: big(d.terms.priceCents), overageCentsPerCredit: big(d.terms.overageCentsPerCredit),
+          plan: d.terms.plan,
+          catalogVersion: d.terms.catalogVersion,
+          reason: d.reason,
+          startsAt: d.startsAt,
+          endsAt: d.endsAt,
+          monthlyCredits: big(d.terms.monthlyCredits),
+          priceCents: big(d.terms.priceCents),
+          overageCentsPerCredit: big(d.terms.overageCentsPerCredit),
         };
         p.autoRenew = d.terms.autoRenew;
         p.allowOverage = d.terms.allowOverage;
@@ -393,21 +448,45 @@ export class FinanceBatch {
           l.forfeited -= credits;
         }
         l.corrected += credits;
-        this.entries.add(position, accountId, { kind: 'correction', wallet: d.wallet, at: d.at, credits, lotId: d.lotId, closure: d.closure });
+        this.entries.add(position, accountId, {
+          kind: 'correction',
+          wallet: d.wallet,
+          at: d.at,
+          credits,
+          lotId: d.lotId,
+          closure: d.closure,
+        });
         return;
       }
       case 'InvoiceIssued': {
         const i = e.data.invoice;
         this.invoices.push({
-          number: i.number, accountId: i.accountId, kind: i.kind, wallet: i.wallet, plan: i.plan, periodId: i.periodId,
-          periodStartsAt: i.period.startsAt, periodEndsAt: i.period.endsAt, totalCents: big(i.totalCents),
-          catalogVersion: i.catalogVersion, issuedAt: i.issuedAt, supplements: i.supplements ?? null,
-          lineCount: i.lines.length, position,
+          number: i.number,
+          accountId: i.accountId,
+          kind: i.kind,
+          wallet: i.wallet,
+          plan: i.plan,
+          periodId: i.periodId,
+          periodStartsAt: i.period.startsAt,
+          periodEndsAt: i.period.endsAt,
+          totalCents: big(i.totalCents),
+          catalogVersion: i.catalogVersion,
+          issuedAt: i.issuedAt,
+          supplements: i.supplements ?? null,
+          lineCount: i.lines.length,
+          position,
         });
-        i.lines.forEach((l, n) => this.invoiceLines.push({
-          number: i.number, lineNo: n + 1, description: l.description, usageKind: l.usageKind ?? null,
-          quantity: big(l.quantity), unitPriceCents: big(l.unitPriceCents), amountCents: big(l.amountCents),
-        }));
+        i.lines.forEach((l, n) =>
+          this.invoiceLines.push({
+            number: i.number,
+            lineNo: n + 1,
+            description: l.description,
+            usageKind: l.usageKind ?? null,
+            quantity: big(l.quantity),
+            unitPriceCents: big(l.unitPriceCents),
+            amountCents: big(l.amountCents),
+          }),
+        );
         return;
       }
       case 'RenderFailed':
@@ -421,8 +500,20 @@ export class FinanceBatch {
     let b = a.wallets.get(wallet);
     if (!b) {
       b = {
-        accountId: a.accountId, wallet, setPeriod: false, plan: null, periodId: null, clearIf: null,
-        granted: 0n, charged: 0n, expired: 0n, forfeited: 0n, overage: 0n, uncovered: 0n, exhausted: null, position,
+        accountId: a.accountId,
+        wallet,
+        setPeriod: false,
+        plan: null,
+        periodId: null,
+        clearIf: null,
+        granted: 0n,
+        charged: 0n,
+        expired: 0n,
+        forfeited: 0n,
+        overage: 0n,
+        uncovered: 0n,
+        exhausted: null,
+        position,
       };
       a.wallets.set(wallet, b);
     }
@@ -434,8 +525,20 @@ export class FinanceBatch {
     let l = a.lots.get(lotId);
     if (!l) {
       l = {
-        accountId: a.accountId, lotId, wallet, periodId: null, issuedAt: null, expiresAt: null,
-        granted: 0n, charged: 0n, expired: 0n, forfeited: 0n, corrected: 0n, closure: null, closedAt: null, position,
+        accountId: a.accountId,
+        lotId,
+        wallet,
+        periodId: null,
+        issuedAt: null,
+        expiresAt: null,
+        granted: 0n,
+        charged: 0n,
+        expired: 0n,
+        forfeited: 0n,
+        corrected: 0n,
+        closure: null,
+        closedAt: null,
+        position,
       };
       a.lots.set(lotId, l);
     }
@@ -447,8 +550,19 @@ export class FinanceBatch {
     let p = a.periods.get(periodId);
     if (!p) {
       p = {
-        accountId: a.accountId, periodId, wallet, started: null, endedAt: null, endReason: null, autoRenew: null, allowOverage: null,
-        records: 0n, charged: 0n, overage: 0n, uncovered: 0n, position,
+        accountId: a.accountId,
+        periodId,
+        wallet,
+        started: null,
+        endedAt: null,
+        endReason: null,
+        autoRenew: null,
+        allowOverage: null,
+        records: 0n,
+        charged: 0n,
+        overage: 0n,
+        uncovered: 0n,
+        position,
       };
       a.periods.set(periodId, p);
     }
@@ -457,8 +571,14 @@ export class FinanceBatch {
   }
 
   private usage(
-    a: AccountChanges, into: Map<string, Map<string, UsageChange>>, bucket: string, usageKind: string,
-    credits: bigint, durationMs: number, overage: bigint, uncovered: bigint,
+    a: AccountChanges,
+    into: Map<string, Map<string, UsageChange>>,
+    bucket: string,
+    usageKind: string,
+    credits: bigint,
+    durationMs: number,
+    overage: bigint,
+    uncovered: bigint,
   ): void {
     let byKind = into.get(bucket);
     if (!byKind) into.set(bucket, (byKind = new Map()));

@@ -41,29 +41,52 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
     this.schema = readModelSchemaOf(ledgerSchema);
     // The SQL store hands back its own latest appends from memory (recentAfter) when it has them.
     this.reader = logReaderOf(storage);
-    const applied = metrics.counter('ledger_projection_events_applied_total', 'Events of the log applied to the finance read models by this process.');
+    const applied = metrics.counter(
+      'ledger_projection_events_applied_total',
+      'Events of the log applied to the finance read models by this process.',
+    );
     const batches = metrics.counter('ledger_projection_batches_total', 'Batch transactions committed by this process.');
     const failures = metrics.counter('ledger_projection_batch_failures_total', 'Batch transactions rolled back (retried), by reason.');
     let lastError = '';
     this.projector = new Projector({
-      db, reader: this.reader, schema: this.schema, ledgerSchema,
+      db,
+      reader: this.reader,
+      schema: this.schema,
+      ledgerSchema,
       holder: `${config.instanceId}:finance`,
-      batchSize: config.batchSize, leaseMs: config.leaseMs, pollMs: config.pollMs, standbyMs: Math.max(100, Math.floor(config.leaseMs / 3)),
+      batchSize: config.batchSize,
+      leaseMs: config.leaseMs,
+      pollMs: config.pollMs,
+      standbyMs: Math.max(100, Math.floor(config.leaseMs / 3)),
       onBatch: (b) => {
         applied.inc(b.events);
         batches.inc();
         lastError = '';
       },
       onError: (err) => {
-        failures.inc(1, { reason: err instanceof LeaseLost ? 'lease_lost' : err instanceof CheckpointMoved ? 'checkpoint_moved' : 'error' });
+        failures.inc(1, {
+          reason: err instanceof LeaseLost ? 'lease_lost' : err instanceof CheckpointMoved ? 'checkpoint_moved' : 'error',
+        });
         const message = (err as Error).message ?? String(err);
         if (message !== lastError) this.log.warn(`batch not applied, retrying: ${message}`);
         lastError = message;
       },
     });
-    metrics.gauge('ledger_projection_head_position', 'Global position of the newest event in the log.', async () => (await this.status()).head);
-    metrics.gauge('ledger_projection_checkpoint_position', 'Global position the finance read models are complete up to.', async () => (await this.status()).checkpoint);
-    metrics.gauge('ledger_projection_lag_events', 'Events in the log not yet in the finance read models (head minus checkpoint).', async () => (await this.status()).lag);
+    metrics.gauge(
+      'ledger_projection_head_position',
+      'Global position of the newest event in the log.',
+      async () => (await this.status()).head,
+    );
+    metrics.gauge(
+      'ledger_projection_checkpoint_position',
+      'Global position the finance read models are complete up to.',
+      async () => (await this.status()).checkpoint,
+    );
+    metrics.gauge(
+      'ledger_projection_lag_events',
+      'Events in the log not yet in the finance read models (head minus checkpoint).',
+      async () => (await this.status()).lag,
+    );
     metrics.gauge('ledger_projection_leader', '1 while this process holds the projector lease.', () => (this.projector.isLeader ? 1 : 0));
   }
 

@@ -25,8 +25,10 @@ if (parentPort && workerData?.foldWorker) {
       }
       if (failed) throw new Error(failed);
       const reply: Sealed = {
-        prepared: prepareFinanceBatch(schema, batch, m.seal), events: batch.events,
-        first: String(batch.first ?? ''), last: String(batch.last ?? ''),
+        prepared: prepareFinanceBatch(schema, batch, m.seal),
+        events: batch.events,
+        first: String(batch.first ?? ''),
+        last: String(batch.last ?? ''),
       };
       batch = new FinanceBatch();
       port.postMessage(reply);

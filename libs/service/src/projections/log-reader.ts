@@ -96,11 +96,19 @@ export class SqlLogReader implements LogReader {
     );
     if (!row?.page) return undefined;
     const count = Number(row.n);
-    return { text: row.page, after: after.toString(), count, last: String(row.last), contiguous: BigInt(row.last!) - after === BigInt(count) };
+    return {
+      text: row.page,
+      after: after.toString(),
+      count,
+      last: String(row.last),
+      contiguous: BigInt(row.last!) - after === BigInt(count),
+    };
   }
 
   async head(): Promise<GlobalPosition> {
-    const [row] = await this.db.query<{ head: bigint | string }>(`SELECT coalesce(max(global_position), 0) AS head FROM ${this.ledgerSchema}.events`);
+    const [row] = await this.db.query<{ head: bigint | string }>(
+      `SELECT coalesce(max(global_position), 0) AS head FROM ${this.ledgerSchema}.events`,
+    );
     return BigInt(row.head);
   }
 }
@@ -157,12 +165,23 @@ export function parsePage(raw: RawPage): LogEvent[] {
     const position = after + BigInt(at + 1);
     if (f[2] === 'UsageCharged') {
       // A field missing (SQL null: concat_ws leaves it out) or with a tab in it changes the count.
-      if (f.length !== CHARGE_FIELDS) throw new Error(`log page after ${raw.after}: a UsageCharged line with ${f.length} fields: ${line.slice(0, 200)}`);
+      if (f.length !== CHARGE_FIELDS)
+        throw new Error(`log page after ${raw.after}: a UsageCharged line with ${f.length} fields: ${line.slice(0, 200)}`);
       slots[at] = {
-        position, streamId: streamOf(f[1]), type: 'UsageCharged', data: null,
+        position,
+        streamId: streamOf(f[1]),
+        type: 'UsageCharged',
+        data: null,
         charge: {
-          wallet: f[3], periodId: f[4] === '' ? null : f[4], at: f[5], usageKind: f[6], durationMs: Number(f[7]),
-          credits: f[8], overage: f[9], uncovered: f[10], draws: JSON.parse(f[11]) as ChargeFields['draws'],
+          wallet: f[3],
+          periodId: f[4] === '' ? null : f[4],
+          at: f[5],
+          usageKind: f[6],
+          durationMs: Number(f[7]),
+          credits: f[8],
+          overage: f[9],
+          uncovered: f[10],
+          draws: JSON.parse(f[11]) as ChargeFields['draws'],
         },
       };
     } else {

@@ -226,7 +226,8 @@ export class Projector {
     this.prefetched = undefined;
     this.at = await this.checkpoint.position();
     const [usage] = await this.o.db.query<{ day: string | null; month: string | null }>(
-      `SELECT (SELECT max(day)::text FROM ${this.o.schema}.usage_daily) AS day, (SELECT max(month)::text FROM ${this.o.schema}.usage_monthly) AS month`);
+      `SELECT (SELECT max(day)::text FROM ${this.o.schema}.usage_daily) AS day, (SELECT max(month)::text FROM ${this.o.schema}.usage_monthly) AS month`,
+    );
     this.watermark = { day: usage.day, month: usage.month };
     this.synced = true;
     for (const w of this.waiters) if (this.at >= w.target) this.settle(w, true);
@@ -236,7 +237,10 @@ export class Projector {
    * Reads up to batchSize events after `after` (one or more reads) and folds them into a batch;
    * with a log outside this database, also the account events to copy (see LogReader.inDatabase).
    */
-  private async collect(after: GlobalPosition, upTo?: GlobalPosition): Promise<{ batch: FinanceBatch; copied: RecordedEvent[] } | undefined> {
+  private async collect(
+    after: GlobalPosition,
+    upTo?: GlobalPosition,
+  ): Promise<{ batch: FinanceBatch; copied: RecordedEvent[] } | undefined> {
     const batch = new FinanceBatch();
     const copied: RecordedEvent[] = [];
     const copy = !this.o.reader.inDatabase;
@@ -350,7 +354,7 @@ export class Projector {
         this.o.onError?.(err);
         // A refused batch is looked at again at once: after a --switch the checkpoint is the
         // rebuilt one and the lease is free to take.
-        pause = err instanceof LeaseLost || err instanceof CheckpointMoved ? 0 : this.o.retryMs ?? 1000;
+        pause = err instanceof LeaseLost || err instanceof CheckpointMoved ? 0 : (this.o.retryMs ?? 1000);
       }
       if (pause > 0 && !this.stopped) await this.sleep(pause);
     }
@@ -383,25 +387,33 @@ export class Projector {
  * on from it without a rebuild. The tables themselves did not change: READ_MODEL_VERSION stays.
  */
 export async function migrateReadModels(
-  db: SqlClient, schema: string, ledgerSchema: string, name = FINANCE_PROJECTOR, options: { deferIndexes?: boolean; copyLog?: boolean } = {},
+  db: SqlClient,
+  schema: string,
+  ledgerSchema: string,
+  name = FINANCE_PROJECTOR,
+  options: { deferIndexes?: boolean; copyLog?: boolean } = {},
 ): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${0x4c454447}, hashtext($1))`, [`migrate:${schema}`]);
     for (const statement of readModelStatements(schema, ledgerSchema, options)) await tx.query(statement);
     const legacy = await tx.query(
-      `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'projector' AND column_name = 'holder'`, [schema]);
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'projector' AND column_name = 'holder'`,
+      [schema],
+    );
     if (legacy.length > 0) {
       await tx.query(`ALTER TABLE ${schema}.projector DROP COLUMN holder, DROP COLUMN lease_until,
         ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now()`);
     }
-    await tx.query(
-      `INSERT INTO ${schema}.projector (name, position, version) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING`,
-      [name, READ_MODEL_VERSION],
-    );
+    await tx.query(`INSERT INTO ${schema}.projector (name, position, version) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING`, [
+      name,
+      READ_MODEL_VERSION,
+    ]);
     const [row] = await tx.query<{ version: number }>(`SELECT version FROM ${schema}.projector WHERE name = $1`, [name]);
     if (row.version !== READ_MODEL_VERSION) {
-      throw new Error(`read models in ${schema} are version ${row.version}, this code writes version ${READ_MODEL_VERSION}: ` +
-        'rebuild them with `npm run replay -- --switch`');
+      throw new Error(
+        `read models in ${schema} are version ${row.version}, this code writes version ${READ_MODEL_VERSION}: ` +
+          'rebuild them with `npm run replay -- --switch`',
+      );
     }
   });
 }
@@ -419,9 +431,12 @@ function logCopyStatement(s: string, events: RecordedEvent[]): PreparedBatch['st
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[], $7::timestamptz[])
       ON CONFLICT (global_position) DO NOTHING`,
     params: [
-      arrayLiteral(events.map((e) => e.globalPosition.toString())), arrayLiteral(events.map((e) => e.streamId)),
-      integerArrayLiteral(events.map((e) => e.streamVersion)), arrayLiteral(events.map((e) => e.type)),
-      arrayLiteral(events.map((e) => JSON.stringify(e.data))), arrayLiteral(events.map((e) => JSON.stringify(e.metadata))),
+      arrayLiteral(events.map((e) => e.globalPosition.toString())),
+      arrayLiteral(events.map((e) => e.streamId)),
+      integerArrayLiteral(events.map((e) => e.streamVersion)),
+      arrayLiteral(events.map((e) => e.type)),
+      arrayLiteral(events.map((e) => JSON.stringify(e.data))),
+      arrayLiteral(events.map((e) => JSON.stringify(e.metadata))),
       arrayLiteral(events.map((e) => e.recordedAt.toISOString())),
     ],
   };

@@ -74,7 +74,10 @@ export const READ_MODEL_TABLES: readonly ReadModelTable[] = [
       kind text NOT NULL, at timestamptz NOT NULL, credits bigint NOT NULL, lot_id text, period_id text,
       usage_kind text, reason text`,
     // by account in log order (the API); by event time for a period's export
-    indexes: [['account', 'account_id, position, seq'], ['at', 'at, position, seq']],
+    indexes: [
+      ['account', 'account_id, position, seq'],
+      ['at', 'at, position, seq'],
+    ],
     insertOnly: true,
   },
   {
@@ -113,7 +116,10 @@ export const READ_MODEL_TABLES: readonly ReadModelTable[] = [
       period_id text NOT NULL, period_starts_at timestamptz NOT NULL, period_ends_at timestamptz NOT NULL,
       total_cents bigint NOT NULL, catalog_version text NOT NULL, issued_at timestamptz NOT NULL,
       supplements text, line_count integer NOT NULL, position bigint NOT NULL`,
-    indexes: [['account', 'account_id, position'], ['issued', 'issued_at']],
+    indexes: [
+      ['account', 'account_id, position'],
+      ['issued', 'issued_at'],
+    ],
     insertOnly: true,
   },
   {
@@ -149,7 +155,11 @@ const logCopyTable = (s: string) => `CREATE TABLE IF NOT EXISTS ${s}.log_events 
     global_position bigint PRIMARY KEY, stream_id text NOT NULL, stream_version integer NOT NULL, type text NOT NULL,
     data jsonb NOT NULL, metadata jsonb NOT NULL, recorded_at timestamptz NOT NULL)`;
 
-export function readModelStatements(s: string, ledgerSchema: string, options: { deferIndexes?: boolean; copyLog?: boolean } = {}): string[] {
+export function readModelStatements(
+  s: string,
+  ledgerSchema: string,
+  options: { deferIndexes?: boolean; copyLog?: boolean } = {},
+): string[] {
   checkSchemaName(s);
   checkSchemaName(ledgerSchema);
   const out = [

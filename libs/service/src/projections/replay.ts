@@ -44,8 +44,16 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
   let events = 0;
   const upTo = o.upTo ?? (await o.reader.head());
   const projector = new Projector({
-    db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
-    batchSize: o.batchSize ?? 100_000, pageSize: o.pageSize, leaseMs: 600_000, quiet: true, prefetch: o.prefetch,
+    db: o.db,
+    reader: o.reader,
+    schema: o.schema,
+    ledgerSchema: o.ledgerSchema,
+    holder: `rebuild-${process.pid}`,
+    batchSize: o.batchSize ?? 100_000,
+    pageSize: o.pageSize,
+    leaseMs: 600_000,
+    quiet: true,
+    prefetch: o.prefetch,
     foldThread: o.foldThread ?? (readsPages(o.reader) && upTo > 200_000n),
     onBatch: (b) => {
       events += b.events;
@@ -66,8 +74,14 @@ export async function rebuildReadModels(o: RebuildOptions): Promise<RebuildResul
 /** Brings a rebuilt schema forward to `target` (it already holds everything up to its checkpoint). */
 export async function advanceReadModels(o: Omit<RebuildOptions, 'upTo'> & { upTo: GlobalPosition }): Promise<GlobalPosition> {
   const projector = new Projector({
-    db: o.db, reader: o.reader, schema: o.schema, ledgerSchema: o.ledgerSchema, holder: `rebuild-${process.pid}`,
-    batchSize: o.batchSize ?? 100_000, leaseMs: 600_000, quiet: true,
+    db: o.db,
+    reader: o.reader,
+    schema: o.schema,
+    ledgerSchema: o.ledgerSchema,
+    holder: `rebuild-${process.pid}`,
+    batchSize: o.batchSize ?? 100_000,
+    leaseMs: 600_000,
+    quiet: true,
   });
   try {
     return await projector.runUntil(o.upTo);
@@ -110,7 +124,13 @@ const digestSql = (schema: string, t: ReadModelTable) =>
  * each time in one REPEATABLE READ snapshot.
  */
 export async function compareReadModels(o: {
-  db: SqlClient; reader: LogReader; ledgerSchema: string; live: string; rebuilt: string; maxDifferences?: number; attempts?: number;
+  db: SqlClient;
+  reader: LogReader;
+  ledgerSchema: string;
+  live: string;
+  rebuilt: string;
+  maxDifferences?: number;
+  attempts?: number;
 }): Promise<Comparison> {
   for (let attempt = 1; ; attempt++) {
     const livePosition = await positionOf(o.db, o.live);
@@ -118,36 +138,53 @@ export async function compareReadModels(o: {
     if (rebuiltPosition < livePosition) {
       await advanceReadModels({ db: o.db, reader: o.reader, schema: o.rebuilt, ledgerSchema: o.ledgerSchema, upTo: livePosition });
     }
-    const result = await o.db.transaction(async (tx) => {
-      const live = await positionOf(tx, o.live);
-      const rebuilt = await positionOf(tx, o.rebuilt);
-      if (live !== rebuilt && attempt < (o.attempts ?? 5)) return undefined; // the live one moved meanwhile: again
-      const tables: TableComparison[] = [];
-      for (const t of READ_MODEL_TABLES) {
-        const [l] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(o.live, t));
-        const [r] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(o.rebuilt, t));
-        const same = l.digest === r.digest && BigInt(l.n) === BigInt(r.n);
-        const differences: TableComparison['differences'] = [];
-        if (!same) {
-          const on = t.key.map((k) => `l.${k} = r.${k}`).join(' AND ');
-          const keyExpr = t.key.map((k) => `coalesce(l.${k}, r.${k})`);
-          const rows = await tx.query<{ key: Record<string, unknown>; live: Record<string, unknown> | null; rebuilt: Record<string, unknown> | null }>(
-            `SELECT json_build_object(${t.key.map((k, i) => `'${k}', ${keyExpr[i]}`).join(', ')}) AS key,
+    const result = await o.db.transaction(
+      async (tx) => {
+        const live = await positionOf(tx, o.live);
+        const rebuilt = await positionOf(tx, o.rebuilt);
+        if (live !== rebuilt && attempt < (o.attempts ?? 5)) return undefined; // the live one moved meanwhile: again
+        const tables: TableComparison[] = [];
+        for (const t of READ_MODEL_TABLES) {
+          const [l] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(o.live, t));
+          const [r] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(o.rebuilt, t));
+          const same = l.digest === r.digest && BigInt(l.n) === BigInt(r.n);
+          const differences: TableComparison['differences'] = [];
+          if (!same) {
+            const on = t.key.map((k) => `l.${k} = r.${k}`).join(' AND ');
+            const keyExpr = t.key.map((k) => `coalesce(l.${k}, r.${k})`);
+            const rows = await tx.query<{
+              key: Record<string, unknown>;
+              live: Record<string, unknown> | null;
+              rebuilt: Record<string, unknown> | null;
+            }>(
+              `SELECT json_build_object(${t.key.map((k, i) => `'${k}', ${keyExpr[i]}`).join(', ')}) AS key,
                CASE WHEN l.${t.key[0]} IS NULL THEN NULL ELSE row_to_json(l) END AS live,
                CASE WHEN r.${t.key[0]} IS NULL THEN NULL ELSE row_to_json(r) END AS rebuilt
              FROM ${o.live}.${t.name} l FULL JOIN ${o.rebuilt}.${t.name} r ON ${on}
              WHERE l.${t.key[0]} IS NULL OR r.${t.key[0]} IS NULL OR l::text <> r::text
              ORDER BY ${keyExpr.join(', ')} LIMIT ${o.maxDifferences ?? 5}`,
-          );
-          differences.push(...rows);
+            );
+            differences.push(...rows);
+          }
+          tables.push({
+            table: t.name,
+            liveRows: Number(l.n),
+            rebuiltRows: Number(r.n),
+            liveDigest: l.digest,
+            rebuiltDigest: r.digest,
+            same,
+            differences,
+          });
         }
-        tables.push({ table: t.name, liveRows: Number(l.n), rebuiltRows: Number(r.n), liveDigest: l.digest, rebuiltDigest: r.digest, same, differences });
-      }
-      return {
-        live: { schema: o.live, position: live }, rebuilt: { schema: o.rebuilt, position: rebuilt }, tables,
-        identical: live === rebuilt && tables.every((t) => t.same),
-      };
-    }, { beginWith: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' });
+        return {
+          live: { schema: o.live, position: live },
+          rebuilt: { schema: o.rebuilt, position: rebuilt },
+          tables,
+          identical: live === rebuilt && tables.every((t) => t.same),
+        };
+      },
+      { beginWith: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' },
+    );
     if (result) return result;
   }
 }
@@ -179,12 +216,22 @@ export function formatComparison(c: Comparison): string {
   ];
   const w = Math.max(...c.tables.map((t) => t.table.length));
   for (const t of c.tables) {
-    lines.push(`  ${t.table.padEnd(w)}  ${t.same ? 'same     ' : 'DIFFERENT'}  rows ${t.liveRows} / ${t.rebuiltRows}  digest ${t.liveDigest}${t.same ? '' : ` / ${t.rebuiltDigest}`}`);
+    lines.push(
+      `  ${t.table.padEnd(w)}  ${t.same ? 'same     ' : 'DIFFERENT'}  rows ${t.liveRows} / ${t.rebuiltRows}  digest ${t.liveDigest}${t.same ? '' : ` / ${t.rebuiltDigest}`}`,
+    );
     for (const d of t.differences) {
-      lines.push(`      key ${JSON.stringify(d.key)}`, `        live:    ${JSON.stringify(d.live)}`, `        rebuilt: ${JSON.stringify(d.rebuilt)}`);
+      lines.push(
+        `      key ${JSON.stringify(d.key)}`,
+        `        live:    ${JSON.stringify(d.live)}`,
+        `        rebuilt: ${JSON.stringify(d.rebuilt)}`,
+      );
     }
   }
-  lines.push(c.identical ? 'IDENTICAL: the live read models are what the log says.' : 'DIFFERENT: the live read models do not match a rebuild from the log.');
+  lines.push(
+    c.identical
+      ? 'IDENTICAL: the live read models are what the log says.'
+      : 'DIFFERENT: the live read models do not match a rebuild from the log.',
+  );
   return lines.join('\n');
 }
 
@@ -219,7 +266,12 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
   print(`rebuilding every read model from the log (${head} events) into ${rebuiltSchema}`);
   let shown = Date.now();
   const rebuilt = await rebuildReadModels({
-    db: o.db, reader: o.reader, schema: rebuiltSchema, ledgerSchema: o.ledgerSchema, upTo: head, batchSize: o.batchSize,
+    db: o.db,
+    reader: o.reader,
+    schema: rebuiltSchema,
+    ledgerSchema: o.ledgerSchema,
+    upTo: head,
+    batchSize: o.batchSize,
     onProgress: (position, events) => {
       if (Date.now() - shown > 2000) {
         shown = Date.now();
@@ -227,7 +279,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
       }
     },
   });
-  print(`rebuilt ${rebuilt.events} events in ${(rebuilt.ms / 1000).toFixed(2)} s (${Math.round((rebuilt.events / Math.max(1, rebuilt.ms)) * 1000)} events/s)`);
+  print(
+    `rebuilt ${rebuilt.events} events in ${(rebuilt.ms / 1000).toFixed(2)} s (${Math.round((rebuilt.events / Math.max(1, rebuilt.ms)) * 1000)} events/s)`,
+  );
   let comparison: Comparison | undefined;
   let exitCode = 0;
   if (o.verify) {
@@ -236,7 +290,12 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
       exitCode = 1;
     } else {
       comparison = await compareReadModels({
-        db: o.db, reader: o.reader, ledgerSchema: o.ledgerSchema, live, rebuilt: rebuiltSchema, maxDifferences: o.maxDifferences,
+        db: o.db,
+        reader: o.reader,
+        ledgerSchema: o.ledgerSchema,
+        live,
+        rebuilt: rebuiltSchema,
+        maxDifferences: o.maxDifferences,
       });
       print(formatComparison(comparison));
       if (!comparison.identical) exitCode = 1;

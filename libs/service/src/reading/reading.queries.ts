@@ -9,22 +9,47 @@ import { ACCOUNTS_CONFIG, AccountsConfig } from '../accounts/accounts-config';
 import { ok, Result, unknownAccount } from '../kit/failure';
 import { balanceView } from './views';
 
-export class GetBalance { constructor(readonly accountId: string, readonly asOf?: Instant) {} }
-export class Authorize { constructor(readonly accountId: string, readonly request: AuthorizationRequest) {} }
+export class GetBalance {
+  constructor(
+    readonly accountId: string,
+    readonly asOf?: Instant,
+  ) {}
+}
+export class Authorize {
+  constructor(
+    readonly accountId: string,
+    readonly request: AuthorizationRequest,
+  ) {}
+}
 
 @QueryHandler(GetBalance)
 export class GetBalanceHandler implements IQueryHandler<GetBalance> {
-  constructor(private readonly ledger: AccountLedger, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(
+    private readonly ledger: AccountLedger,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
   async execute(q: GetBalance): Promise<Result<ReturnType<typeof balanceView>>> {
     const history = await this.ledger.history(q.accountId);
     if (history.length === 0) return { ok: false, failure: unknownAccount(q.accountId) };
-    return ok(balanceView(balanceAt(q.accountId, history.map((h) => h.event), q.asOf ?? this.clock.now())));
+    return ok(
+      balanceView(
+        balanceAt(
+          q.accountId,
+          history.map((h) => h.event),
+          q.asOf ?? this.clock.now(),
+        ),
+      ),
+    );
   }
 }
 
 @QueryHandler(Authorize)
 export class AuthorizeHandler implements IQueryHandler<Authorize> {
-  constructor(private readonly ledger: AccountLedger, @Inject(CLOCK) private readonly clock: Clock, @Inject(ACCOUNTS_CONFIG) private readonly config: Pick<AccountsConfig, 'book'>) {}
+  constructor(
+    private readonly ledger: AccountLedger,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ACCOUNTS_CONFIG) private readonly config: Pick<AccountsConfig, 'book'>,
+  ) {}
   async execute(q: Authorize): Promise<Result<Authorization>> {
     const { state, version } = await this.ledger.read(q.accountId);
     if (version === 0) return { ok: false, failure: unknownAccount(q.accountId) };

@@ -15,7 +15,10 @@ export class ClockDto {
 @ApiTags('simulation')
 @Controller('v1/simulation/clock')
 export class SimulationController {
-  constructor(@Inject(CLOCK) private readonly clock: Clock, private readonly runner: ClockRunner) {}
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly runner: ClockRunner,
+  ) {}
 
   @Get()
   now() {
@@ -24,9 +27,13 @@ export class SimulationController {
 
   @Put()
   async set(@Body() body: ClockDto) {
-    if (!(this.clock instanceof SimulatedClock)) throw new ApiError(403, 'simulation_off', 'simulation mode is off (set LEDGER_SIMULATION=true, never in production)');
+    if (!(this.clock instanceof SimulatedClock))
+      throw new ApiError(403, 'simulation_off', 'simulation mode is off (set LEDGER_SIMULATION=true, never in production)');
     const to = toInstant(body.now);
-    if (to < this.clock.now()) throw new ApiError(409, 'clock_backwards', `the clock is at ${this.clock.now()} and cannot move back to ${to}`, [{ field: 'now', message: 'before the current simulated time' }]);
+    if (to < this.clock.now())
+      throw new ApiError(409, 'clock_backwards', `the clock is at ${this.clock.now()} and cannot move back to ${to}`, [
+        { field: 'now', message: 'before the current simulated time' },
+      ]);
     this.clock.set(to);
     await this.runner.advance(to);
     return { now: to };

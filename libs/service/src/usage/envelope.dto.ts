@@ -12,7 +12,6 @@ export const PRODUCTS = ['avatar_video', 'video_translation', 'proofreading'] as
 export const ENGINES = ['unlimited', 'avatar_iv'] as const;
 export const INTEGRATIONS = ['api', 'live_avatar_full', 'live_avatar_custom'] as const;
 
-
 export class UsageEnvelopeDto {
   @Equals('1.0') specversion!: string;
   @IsText(MAX_LENGTH.id) id!: string;
@@ -30,8 +29,10 @@ export class RenderCompletedDto {
   @IsIn(PRODUCTS) product!: (typeof PRODUCTS)[number];
   /** Required for avatar_video, refused for the other products (checked in usage-event.ts). */
   @IsOptional() @IsIn(ENGINES) engine?: (typeof ENGINES)[number];
-  @IsInt() @Min(1, { message: 'durationMs must be a positive number of milliseconds' })
-  @Max(MAX_RENDER_MS, { message: `durationMs must be at most ${MAX_RENDER_MS} (24 hours)` }) durationMs!: number;
+  @IsInt()
+  @Min(1, { message: 'durationMs must be a positive number of milliseconds' })
+  @Max(MAX_RENDER_MS, { message: `durationMs must be at most ${MAX_RENDER_MS} (24 hours)` })
+  durationMs!: number;
   @IsOptional() @IsIn(RESOLUTIONS) resolution?: (typeof RESOLUTIONS)[number];
   @IsOptional() @IsBoolean() watermarked?: boolean;
 }

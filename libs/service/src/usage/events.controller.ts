@@ -30,7 +30,8 @@ export class EventsController {
     res.status(allConflicts ? 409 : 400).json({
       error: allConflicts ? 'conflict' : 'invalid_events',
       message: `${rejected.length} of ${results.length} events rejected; the others were recorded`,
-      details: rejected, results,
+      details: rejected,
+      results,
     });
   }
 }
@@ -41,6 +42,9 @@ function batchOf(req: Request): unknown[] {
     const text = typeof req.body === 'string' ? req.body : '';
     return text.split('\n').filter((line) => line.trim() !== '');
   }
-  if (!Array.isArray(req.body)) throw new ApiError(400, 'invalid', 'the body must be a JSON array of events or application/x-ndjson', [{ field: '$', message: 'expected an array' }]);
+  if (!Array.isArray(req.body))
+    throw new ApiError(400, 'invalid', 'the body must be a JSON array of events or application/x-ndjson', [
+      { field: '$', message: 'expected an array' },
+    ]);
   return req.body;
 }

@@ -13,8 +13,7 @@ export interface FieldError {
 }
 
 export type ParsedUsage =
-  | { ok: true; id: string; source: string; item: LedgerItem }
-  | { ok: false; id?: string; source?: string; errors: FieldError[] };
+  { ok: true; id: string; source: string; item: LedgerItem } | { ok: false; id?: string; source?: string; errors: FieldError[] };
 
 /** Events further ahead of the ledger's clock than this are bad input (events.md). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -43,9 +42,10 @@ export const fingerprint = (raw: unknown): string => sha256(canonicalJson(raw) a
 const fingerprintOfText = (canonical: string): string => sha256(canonical);
 
 // crypto.hash (Node >= 20.12) is the one-shot form of createHash().update().digest(): same digest.
-const sha256: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
-  ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', text, 'base64url')
-  : (text) => crypto.createHash('sha256').update(text).digest('base64url');
+const sha256: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(alg: string, data: string, enc: string): string }).hash('sha256', text, 'base64url')
+    : (text) => crypto.createHash('sha256').update(text).digest('base64url');
 
 /**
  * Keys sorted, no spaces. Written as one pass of concatenation; the text is exactly what
@@ -94,7 +94,8 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
   if (!plain || typeof plain !== 'object' || Array.isArray(plain))
     return { ok: false, errors: [{ field: '$', message: 'an event must be a JSON object' }] };
   // Depth first (iterative): the canonical text below recurses.
-  if (nestsDeeperThan(plain, MAX_JSON_DEPTH)) return { ok: false, errors: [{ field: '$', message: `an event may nest at most ${MAX_JSON_DEPTH} levels deep` }] };
+  if (nestsDeeperThan(plain, MAX_JSON_DEPTH))
+    return { ok: false, errors: [{ field: '$', message: `an event may nest at most ${MAX_JSON_DEPTH} levels deep` }] };
   const canonical = canonicalJson(plain) as string;
   if (canonical.length > MAX_EVENT_BYTES) return tooLarge();
   const env = validate(UsageEnvelopeDto, plain);
@@ -102,24 +103,39 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
   const named = { id: env.value.id, source: env.value.source };
   if (env.errors.length) {
     const bad = new Set(env.errors.map((e) => e.field));
-    return { ok: false, id: bad.has('id') ? undefined : named.id, source: bad.has('source') ? undefined : named.source, errors: env.errors };
+    return {
+      ok: false,
+      id: bad.has('id') ? undefined : named.id,
+      source: bad.has('source') ? undefined : named.source,
+      errors: env.errors,
+    };
   }
   const e = env.value;
   const at = toInstant(e.time);
   if (ms(at) > ms(now) + MAX_CLOCK_SKEW_MS)
-    return { ok: false, ...named, errors: [{ field: 'time', message: `time is more than 5 minutes ahead of the ledger's clock (${now})` }] };
+    return {
+      ok: false,
+      ...named,
+      errors: [{ field: 'time', message: `time is more than 5 minutes ahead of the ledger's clock (${now})` }],
+    };
   const dataResult = commandOf(e, at, now);
   if ('errors' in dataResult) return { ok: false, ...named, errors: dataResult.errors };
   return okUsage(e, canonical, dataResult.command, provenance);
 }
 
-const tooLarge = (): ParsedUsage => ({ ok: false, errors: [{ field: '$', message: `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON` }] });
+const tooLarge = (): ParsedUsage => ({
+  ok: false,
+  errors: [{ field: '$', message: `an event may be at most ${MAX_EVENT_BYTES} bytes of JSON` }],
+});
 
 function okUsage(e: UsageEnvelopeDto, canonical: string, command: AccountCommand, provenance: Provenance): ParsedUsage {
   return {
-    ok: true, id: e.id, source: e.source,
+    ok: true,
+    id: e.id,
+    source: e.source,
     item: {
-      accountId: e.subject, command,
+      accountId: e.subject,
+      command,
       dedupe: { key: dedupeKey(e.source, e.id), fingerprint: fingerprintOfText(canonical) },
       provenance: { ...provenance, event: { source: e.source, id: e.id, type: e.type } },
     },
@@ -131,14 +147,27 @@ function commandOf(e: UsageEnvelopeDto, at: Instant, now: Instant): { command: A
   switch (e.type) {
     case 'render.completed': {
       const { value: d, errors } = validate(RenderCompletedDto, e.data, 'data.');
-      if (d.product === 'avatar_video' && d.engine === undefined) errors.push({ field: 'data.engine', message: 'engine is required for avatar_video (unlimited or avatar_iv)' });
-      if (d.product !== 'avatar_video' && d.engine !== undefined) errors.push({ field: 'data.engine', message: 'engine is only for product avatar_video' });
+      if (d.product === 'avatar_video' && d.engine === undefined)
+        errors.push({ field: 'data.engine', message: 'engine is required for avatar_video (unlimited or avatar_iv)' });
+      if (d.product !== 'avatar_video' && d.engine !== undefined)
+        errors.push({ field: 'data.engine', message: 'engine is only for product avatar_video' });
       if (errors.length) return { errors };
       const kind: UsageKind = d.product === 'avatar_video' ? `avatar_video.${d.engine!}` : d.product;
-      return { command: { type: 'ChargeUsage', now, usage: {
-        ref, kind, at, durationMs: d.durationMs, jobId: d.jobId,
-        ...(d.resolution ? { resolution: d.resolution } : {}), ...(d.watermarked !== undefined ? { watermarked: d.watermarked } : {}),
-      } } };
+      return {
+        command: {
+          type: 'ChargeUsage',
+          now,
+          usage: {
+            ref,
+            kind,
+            at,
+            durationMs: d.durationMs,
+            jobId: d.jobId,
+            ...(d.resolution ? { resolution: d.resolution } : {}),
+            ...(d.watermarked !== undefined ? { watermarked: d.watermarked } : {}),
+          },
+        },
+      };
     }
     case 'render.failed': {
       const { value: d, errors } = validate(RenderFailedDto, e.data, 'data.');
@@ -150,7 +179,8 @@ function commandOf(e: UsageEnvelopeDto, at: Instant, now: Instant): { command: A
       if (errors.length) return { errors };
       const durationMs = ms(d.endedAt) - ms(d.startedAt);
       if (durationMs <= 0) return { errors: [{ field: 'data.endedAt', message: 'endedAt must be after startedAt' }] };
-      if (durationMs > MAX_SESSION_MS) return { errors: [{ field: 'data.endedAt', message: `a session may last at most ${MAX_SESSION_MS} ms (7 days)` }] };
+      if (durationMs > MAX_SESSION_MS)
+        return { errors: [{ field: 'data.endedAt', message: `a session may last at most ${MAX_SESSION_MS} ms (7 days)` }] };
       const kind: UsageKind = `streaming.${d.integration}`;
       return { command: { type: 'ChargeUsage', now, usage: { ref, kind, at, durationMs, jobId: d.sessionId } } };
     }

@@ -49,7 +49,9 @@ export class UsageIngest implements UsageIngestPort {
     if (raws.length > this.config.maxBatch) return failed('batch_too_large', `at most ${this.config.maxBatch} events per request`);
     const now = this.clock.now();
     const parsed = raws.map((raw, i) => parseUsageEvent(raw, now, provenance(i)));
-    const results: EventResult[] = parsed.map((p) => (p.ok ? { id: p.id, source: p.source, status: 'accepted' } : { id: p.id, source: p.source, status: 'rejected', errors: p.errors }));
+    const results: EventResult[] = parsed.map((p) =>
+      p.ok ? { id: p.id, source: p.source, status: 'accepted' } : { id: p.id, source: p.source, status: 'rejected', errors: p.errors },
+    );
     const good = parsed.flatMap((p, i) => (p.ok ? [{ i, item: p.item }] : []));
     let outcomes: Submitted[];
     try {
@@ -61,10 +63,27 @@ export class UsageIngest implements UsageIngestPort {
     outcomes.forEach((o, k) => {
       const r = results[good[k].i];
       if (o.status === 'duplicate') r.status = 'duplicate';
-      else if (o.status === 'unrecordable') Object.assign(r, { status: 'rejected', errors: [{ field: '$', code: 'unrecordable', message: `the store refused to record this event (${o.reason})` }] });
-      else if (o.status === 'conflict') Object.assign(r, { status: 'rejected', errors: [{ field: 'id', code: 'conflict', message: 'this source + id was already recorded with a different body' }] });
+      else if (o.status === 'unrecordable')
+        Object.assign(r, {
+          status: 'rejected',
+          errors: [{ field: '$', code: 'unrecordable', message: `the store refused to record this event (${o.reason})` }],
+        });
+      else if (o.status === 'conflict')
+        Object.assign(r, {
+          status: 'rejected',
+          errors: [{ field: 'id', code: 'conflict', message: 'this source + id was already recorded with a different body' }],
+        });
       else if (o.status === 'rejected')
-        Object.assign(r, { status: 'rejected', errors: [{ field: o.rejection.field === 'accountId' ? 'subject' : o.rejection.field ?? '$', code: o.rejection.error, message: o.rejection.message }] });
+        Object.assign(r, {
+          status: 'rejected',
+          errors: [
+            {
+              field: o.rejection.field === 'accountId' ? 'subject' : (o.rejection.field ?? '$'),
+              code: o.rejection.error,
+              message: o.rejection.message,
+            },
+          ],
+        });
     });
     return ok(results);
   }
