@@ -2,8 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { UsageKind } from '@ledger/domain';
-import { ApiError, unwrap } from '../kit/http-errors';
+import { httpError, unwrap } from '../kit/http-errors';
+import { AccountIdPipe } from '../kit/input-limits';
+import { estimateOf } from '../usage/usage-estimate';
 import { Result } from '../kit/failure';
 import { HoldView, ListHolds, PlaceHold, ReleaseHold } from './hold.commands';
 import { HoldsQuery, PlaceHoldDto } from './holds.dto';
@@ -20,23 +21,12 @@ export class HoldsController {
 
   @Post('holds')
   async place(@Body() b: PlaceHoldDto, @Res({ passthrough: true }) res: Response) {
-    if (b.product && b.integration)
-      throw new ApiError(400, 'invalid', 'give product or integration, not both', [{ field: 'integration', message: 'not with product' }]);
-    if (b.product === 'avatar_video' && !b.engine)
-      throw new ApiError(400, 'invalid', 'engine is required for avatar_video', [
-        { field: 'engine', message: 'required for avatar_video' },
-      ]);
-    const kind: UsageKind = b.integration
-      ? `streaming.${b.integration}`
-      : b.product === 'avatar_video'
-        ? `avatar_video.${b.engine!}`
-        : b.product!;
+    const estimate = estimateOf(b);
+    if (!estimate.ok) throw httpError(estimate.failure);
     const { created, hold } = unwrap(
       await this.commands.execute<PlaceHold, HoldAnswer>(
         new PlaceHold(b.accountId, b.holdKey, {
-          kind,
-          estimatedDurationMs: b.estimatedDurationMs,
-          ...(b.resolution ? { resolution: b.resolution } : {}),
+          ...estimate.request,
           ...(b.ttlMs !== undefined ? { ttlMs: b.ttlMs } : {}),
         }),
       ),
@@ -52,7 +42,7 @@ export class HoldsController {
   }
 
   @Get('accounts/:id/holds')
-  async list(@Param('id') id: string, @Query() q: HoldsQuery) {
+  async list(@Param('id', new AccountIdPipe()) id: string, @Query() q: HoldsQuery) {
     return unwrap(await this.queries.execute(new ListHolds(id, q.status)));
   }
 }

@@ -1,24 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
-import { HoldStatus, Resolution, RESOLUTIONS } from '@ledger/domain';
-import { ENGINES, INTEGRATIONS, PRODUCTS } from '../usage/envelope.dto';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { HoldStatus } from '@ledger/domain';
+import { IsText, MAX_LENGTH } from '../kit/input-limits';
+import { UsageEstimateDto } from '../usage/usage-estimate';
 
 export const HOLD_STATUSES: readonly HoldStatus[] = ['held', 'captured', 'released', 'expired'];
 
-export class PlaceHoldDto {
-  @ApiProperty() @IsString() @IsNotEmpty() accountId!: string;
-  @ApiProperty({ description: "the render's jobId or the session's sessionId" }) @IsString() @IsNotEmpty() holdKey!: string;
-  @ApiPropertyOptional({ enum: PRODUCTS })
-  @ValidateIf((o) => o.integration === undefined)
-  @IsIn(PRODUCTS)
-  product?: (typeof PRODUCTS)[number];
-  @ApiPropertyOptional({ enum: INTEGRATIONS })
-  @ValidateIf((o) => o.product === undefined)
-  @IsIn(INTEGRATIONS)
-  integration?: (typeof INTEGRATIONS)[number];
-  @ApiPropertyOptional({ enum: ENGINES }) @IsOptional() @IsIn(ENGINES) engine?: (typeof ENGINES)[number];
-  @ApiPropertyOptional({ enum: RESOLUTIONS }) @IsOptional() @IsIn(RESOLUTIONS) resolution?: Resolution;
-  @ApiProperty() @IsInt() @Min(1) @Max(7 * 24 * 3_600_000) estimatedDurationMs!: number;
+/** POST /v1/holds: the estimate of what will run (usage/usage-estimate.ts, as for an authorization) and its hold's key. */
+export class PlaceHoldDto extends UsageEstimateDto {
+  @ApiProperty({ description: "the render's jobId or the session's sessionId" }) @IsText(MAX_LENGTH.id) holdKey!: string;
   @ApiPropertyOptional({ description: 'default LEDGER_HOLD_TTL_MS (one hour)' })
   @IsOptional()
   @IsInt()
