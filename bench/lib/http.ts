@@ -9,12 +9,22 @@ const ROOT = join(__dirname, '..', '..');
 
 export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
+/** The admin key of every service a benchmark starts (LEDGER_ADMIN_KEY), sent with every call. */
+export const BENCH_ADMIN_KEY = 'bench-admin-key-00000000000000000000000000000000';
+
 export interface HttpAnswer {
   status: number;
   body: string;
 }
 
-export function call(port: number, method: string, path: string, body?: string, contentType = 'application/json'): Promise<HttpAnswer> {
+export function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+  contentType = 'application/json',
+  key = BENCH_ADMIN_KEY,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -23,7 +33,10 @@ export function call(port: number, method: string, path: string, body?: string, 
         method,
         path,
         agent,
-        headers: body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -68,7 +81,8 @@ export async function startService(env: Record<string, string>, nodeArgs: string
   for (const k of ['DATABASE_URL', 'LEDGER_STORE', 'LEDGER_DATA_DIR', 'KAFKA_BROKERS', 'LEDGER_SCHEMA']) delete base[k];
   const child = spawn(process.execPath, [...nodeArgs, '-r', './deploy/register.js', 'apps/ledger/src/main.ts'], {
     cwd: ROOT,
-    env: { ...base, ...env, PORT: String(port) },
+    // Access on, as in production, with the rate limit off: a benchmark is one very busy producer.
+    env: { ...base, LEDGER_ADMIN_KEY: BENCH_ADMIN_KEY, LEDGER_RATE_LIMIT: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -2,15 +2,15 @@
 // clock), driven over HTTP with supertest, and builders for the usage events of events.md.
 import { randomUUID } from 'crypto';
 import { INestApplication } from '@nestjs/common';
-import request from 'supertest';
 import { readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
+import { ADMIN_ENV, asKey } from '../support/access';
 
 export const SIMULATION_START = '2026-01-01T00:00:00Z';
 
 export interface Ledger {
   app: INestApplication;
-  http: ReturnType<typeof request>;
+  http: ReturnType<typeof asKey>;
   close(): Promise<void>;
 }
 
@@ -19,10 +19,10 @@ export interface Ledger {
  * (pass LEDGER_DATA_DIR in `env` to persist to a directory).
  */
 export async function startLedger(env: Record<string, string> = {}): Promise<Ledger> {
-  const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...env });
+  const config = readConfig({ ...ADMIN_ENV, LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...env });
   const app = await createLedgerApp(config, { logger: false });
   await app.init();
-  const http = request(app.getHttpServer());
+  const http = asKey(app.getHttpServer());
   return { app, http, close: () => app.close() };
 }
 

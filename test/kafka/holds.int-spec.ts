@@ -3,7 +3,6 @@
 // Needs a broker (KAFKA_BROKERS); with DATABASE_URL on PostgreSQL, else on PGlite.
 import { INestApplication } from '@nestjs/common';
 import { Admin, Producer } from 'kafkajs';
-import request from 'supertest';
 import {
   caughtUp,
   configOf,
@@ -25,6 +24,7 @@ import {
   uid,
   waitFor,
 } from './support';
+import { asKey } from '../support/access';
 
 describeKafka('holds over Kafka', () => {
   const stores = new Stores('holds');
@@ -48,7 +48,7 @@ describeKafka('holds over Kafka', () => {
     topics = await createTopics(admin, 'holds', 2);
     const groupId = `ledger-test-holds-${uid()}`;
     app = await startService(configOf({ ...stores.fresh(), ...kafkaEnv(topics, groupId) }));
-    const http = request(app.getHttpServer());
+    const http = asKey(app.getHttpServer());
     await openAccounts(app, ['acct_kh'], 'api_pro');
     const place = async (holdKey: string, body: Record<string, unknown>) => {
       const res = await http.post('/v1/holds').send({ accountId: 'acct_kh', holdKey, estimatedDurationMs: 59_000, ...body });

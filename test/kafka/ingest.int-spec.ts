@@ -9,7 +9,6 @@ import { spawnSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import { INestApplication } from '@nestjs/common';
 import { Admin, Kafka, Producer } from 'kafkajs';
-import request from 'supertest';
 import { EVENT_STORE, EventStore } from '@ledger/event-store';
 import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import { DEAD_LETTER_HEADERS as H } from '@ledger/service/kafka/dead-letter';
@@ -44,6 +43,7 @@ import {
   uid,
   waitFor,
 } from './support';
+import { asKey } from '../support/access';
 
 describeKafka('Kafka ingest in the ledger service', () => {
   const stores = new Stores('ingest');
@@ -103,7 +103,7 @@ describeKafka('Kafka ingest in the ledger service', () => {
           () => lagReport(admin, groupId, usage),
         ),
       metrics: async () => {
-        const res = await request(app.getHttpServer()).get('/metrics').expect(200);
+        const res = await asKey(app.getHttpServer()).get('/metrics').expect(200);
         expect(res.headers['content-type']).toMatch(/^text\/plain/);
         return res.text;
       },
@@ -117,7 +117,7 @@ describeKafka('Kafka ingest in the ledger service', () => {
 
   it('(a) events produced with kafkajs and with kcat end up as the right balances; GET /metrics counts them', async () => {
     const s = await start('a');
-    const http = request(s.app.getHttpServer());
+    const http = asKey(s.app.getHttpServer());
     const [a1, a2] = [`acct_a1_${uid()}`, `acct_a2_${uid()}`];
     for (const id of [a1, a2]) {
       await http.post('/v1/accounts').send({ accountId: id, name: id }).expect(201);
@@ -177,7 +177,7 @@ describeKafka('Kafka ingest in the ledger service', () => {
 
   it('(b) the same source + id produced 3 times (two partitions) and sent over HTTP is charged once', async () => {
     const s = await start('b');
-    const http = request(s.app.getHttpServer());
+    const http = asKey(s.app.getHttpServer());
     const acct = `acct_b_${uid()}`;
     await openAccounts(s.app, [acct]);
     const before = await available(s.app, acct);
@@ -264,7 +264,7 @@ describeKafka('Kafka ingest in the ledger service', () => {
 
   it('(f) entries show where each charge came from: Kafka topic, partition, offset (HTTP ones say http)', async () => {
     const s = await start('f');
-    const http = request(s.app.getHttpServer());
+    const http = asKey(s.app.getHttpServer());
     const acct = `acct_f_${uid()}`;
     await openAccounts(s.app, [acct]);
     const viaKafka = [renderEvent(acct), renderEvent(acct)];

@@ -4,6 +4,7 @@
 // credit). Then SIGTERM: it finishes, commits, leaves the group and exits 0.
 import { ChildProcess, spawn } from 'child_process';
 import { Admin, Producer } from 'kafkajs';
+import { ADMIN_ENV, bearer, TEST_ADMIN_KEY } from '../support/access';
 import {
   available,
   connectBroker,
@@ -48,7 +49,7 @@ function spawnIngestor(env: Record<string, string>, port: number): Ingestor {
   );
   const child = spawn(process.execPath, ['-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...base, ...env, KAFKA_METRICS_PORT: String(port), NO_COLOR: '1' },
+    env: { ...base, ...ADMIN_ENV, ...env, KAFKA_METRICS_PORT: String(port), NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];
@@ -68,7 +69,7 @@ function spawnIngestor(env: Record<string, string>, port: number): Ingestor {
     exited,
     metrics: async () => {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: bearer(TEST_ADMIN_KEY) });
         return res.ok ? await res.text() : undefined;
       } catch {
         return undefined;

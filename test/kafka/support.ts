@@ -22,6 +22,7 @@ import { LedgerConfig, readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import { GetBalance } from '@ledger/service/reading/reading.queries';
 import { balanceView } from '@ledger/service/reading/views';
+import { ADMIN_ENV } from '../support/access';
 
 export const BROKERS = process.env.KAFKA_BROKERS;
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -220,7 +221,7 @@ export function kafkaEnv(topics: Topics, groupId: string, extra: Record<string, 
 }
 
 /** The configuration through the service's own reader (only these settings, not the test's env). */
-export const configOf = (env: Record<string, string>): LedgerConfig => readConfig(env);
+export const configOf = (env: Record<string, string>): LedgerConfig => readConfig({ ...ADMIN_ENV, ...env });
 
 /** The all-in-one HTTP service (with the ingestor when the config has `kafka`), initialised. */
 export async function startService(config: LedgerConfig): Promise<INestApplication> {

@@ -1,17 +1,18 @@
 // Helpers for the process-manager specs: the ledger service in-process on each backend (PGlite
 // persisted to a fresh directory; the PostgreSQL server of DATABASE_URL with a fresh schema per
 // test, skipped visibly without it), driven over HTTP.
+import { Response } from 'supertest';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { INestApplication } from '@nestjs/common';
-import request from 'supertest';
 import { AccountEvent, decodeAccountEvent, isAccountEventType } from '@ledger/domain';
 import { EVENT_STORE, EventStore, PgClient } from '@ledger/event-store';
 import { accountStream } from '@ledger/domain';
 import { readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import { ClockRunner } from '@ledger/service/process/clock-runner';
+import { ADMIN_ENV, asKey } from '../support/access';
 
 export const START = '2026-01-01T00:00:00.000Z';
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -80,7 +81,7 @@ export function describeEachBackend(title: string, body: (backend: Backend) => v
 
 export interface Ledger {
   app: INestApplication;
-  http: ReturnType<typeof request>;
+  http: ReturnType<typeof asKey>;
   runner: ClockRunner;
   store: EventStore;
   close(): Promise<void>;
@@ -89,6 +90,7 @@ export interface Ledger {
 /** The service on `place`, simulated clock at `start` (default 1 January 2026). */
 export async function startLedger(place: Place, env: Record<string, string> = {}): Promise<Ledger> {
   const config = readConfig({
+    ...ADMIN_ENV,
     LEDGER_SIMULATION: 'true',
     LEDGER_SIMULATION_START: START,
     LEDGER_PROCESS_LEASE_MS: '2000',
@@ -100,7 +102,7 @@ export async function startLedger(place: Place, env: Record<string, string> = {}
   let closed = false;
   return {
     app,
-    http: request(app.getHttpServer()),
+    http: asKey(app.getHttpServer()),
     runner: app.get(ClockRunner),
     store: app.get(EVENT_STORE),
     close: async () => {
@@ -113,7 +115,7 @@ export async function startLedger(place: Place, env: Record<string, string> = {}
 
 // ---- the API ----
 
-const ok = (what: string, res: request.Response, status = [200, 201]) => {
+const ok = (what: string, res: Response, status = [200, 201]) => {
   if (!status.includes(res.status)) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 };

@@ -6,19 +6,19 @@
 // held equal to those of the service that reads the SQL log itself.
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import request from 'supertest';
 import { LEDGER_DATABASE, LEDGER_STORAGE, LedgerStorage, openLedgerStorage, PgliteClient, SqlClient } from '@ledger/event-store';
 import { readConfig } from '@ledger/service/config';
 import { LedgerModule } from '@ledger/service/ledger.module';
 import { STORE_CONFIG, StoreConfig } from '@ledger/service/store/store-config';
 import { configureLedgerApp } from '../../apps/ledger/src/create-app';
 import { playSampleMonth, SAMPLE_ACCOUNTS, Service, SIMULATION_START } from './support';
+import { ADMIN_ENV, asKey } from '../support/access';
 
 /** The database of the port-only service's log (not the one its read models are in). */
 let logDb: SqlClient;
 
 async function service(portOnly: boolean): Promise<Service> {
-  const config = readConfig({ LEDGER_STORE: 'pglite', LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START });
+  const config = readConfig({ ...ADMIN_ENV, LEDGER_STORE: 'pglite', LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START });
   let builder = Test.createTestingModule({ imports: [LedgerModule.forRoot(config)] });
   if (portOnly) {
     builder = builder.overrideProvider(LEDGER_STORAGE).useFactory({
@@ -44,7 +44,7 @@ async function service(portOnly: boolean): Promise<Service> {
   const moduleRef = await builder.compile();
   const app = configureLedgerApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error'] }), config);
   await app.init();
-  return { app, http: request(app.getHttpServer()), db: app.get<SqlClient>(LEDGER_DATABASE), close: () => app.close() };
+  return { app, http: asKey(app.getHttpServer()), db: app.get<SqlClient>(LEDGER_DATABASE), close: () => app.close() };
 }
 
 /** Every answer of the finance API over the sample month that comes from the read models. */

@@ -1,16 +1,17 @@
 // Helpers for the projection specs: the databases they run on (PGlite always, the PostgreSQL
 // server of DATABASE_URL when set, skipped visibly otherwise), a fresh schema per test, a log
 // made by the domain decider, clean rebuilds to compare with, and the service in-process.
+import { Response } from 'supertest';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { INestApplication } from '@nestjs/common';
-import request from 'supertest';
 import { LEDGER_DATABASE, PgClient, PgliteClient, SqlClient, SqlEventStore } from '@ledger/event-store';
 import { readConfig } from '@ledger/service/config';
 import { createLedgerApp } from '../../apps/ledger/src/create-app';
 import { SqlLogReader } from '@ledger/service/projections/log-reader';
 import { compareReadModels, Comparison, rebuildReadModels } from '@ledger/service/projections/replay';
 import { appendSyntheticLog } from '../../bench/replay/synthetic-log';
+import { ADMIN_ENV, asKey } from '../support/access';
 
 export const DATABASE_URL = process.env.DATABASE_URL;
 
@@ -110,7 +111,7 @@ export const differing = (c: Comparison) => c.tables.filter((t) => !t.same).map(
 
 export interface Service {
   app: INestApplication;
-  http: ReturnType<typeof request>;
+  http: ReturnType<typeof asKey>;
   db: SqlClient;
   close(): Promise<void>;
 }
@@ -119,10 +120,16 @@ export const SIMULATION_START = '2026-01-01T00:00:00.000Z';
 
 /** The ledger service on `target` in `schema`, simulated clock from 1 January 2026, with `settings` (LEDGER_PROJECTOR...) besides. */
 export async function startService(target: Target, schema: string, settings: Record<string, string> = {}): Promise<Service> {
-  const config = readConfig({ LEDGER_SIMULATION: 'true', LEDGER_SIMULATION_START: SIMULATION_START, ...target.env(schema), ...settings });
+  const config = readConfig({
+    ...ADMIN_ENV,
+    LEDGER_SIMULATION: 'true',
+    LEDGER_SIMULATION_START: SIMULATION_START,
+    ...target.env(schema),
+    ...settings,
+  });
   const app = await createLedgerApp(config, { logger: ['error'] });
   await app.init();
-  return { app, http: request(app.getHttpServer()), db: app.get(LEDGER_DATABASE), close: () => app.close() };
+  return { app, http: asKey(app.getHttpServer()), db: app.get(LEDGER_DATABASE), close: () => app.close() };
 }
 
 // ---- the sample month of the demo (apps/ledger/src/demo) ----
@@ -136,7 +143,7 @@ export const SAMPLE_ACCOUNTS = [
 
 /** Plays apps/ledger/src/demo/sample-month.ndjson day by day over HTTP, as the demo does, and ends on 1 February. */
 export async function playSampleMonth(s: Service): Promise<void> {
-  const ok = (res: request.Response, what: string) => {
+  const ok = (res: Response, what: string) => {
     if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   for (const a of SAMPLE_ACCOUNTS) {

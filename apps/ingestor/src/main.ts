@@ -1,8 +1,8 @@
 // The standalone Kafka ingestor: the ledger (store, accounts, usage ingest) and the consumer
 // group on the usage topics, without the HTTP API. `npm run ingestor`; needs KAFKA_BROKERS,
 // uses the same store settings as the service (DATABASE_URL / LEDGER_STORE / LEDGER_DATA_DIR,
-// LEDGER_SCHEMA). With KAFKA_METRICS_PORT it serves GET /metrics (Prometheus text) and
-// GET /healthz on 127.0.0.1.
+// LEDGER_SCHEMA). With KAFKA_METRICS_PORT it serves GET /metrics (Prometheus text; a `metrics` or
+// `admin` key, as on the service) and GET /healthz (open, as the service's /health) on 127.0.0.1.
 // SIGTERM / SIGINT: the batch in progress finishes and commits, the member leaves the group,
 // the store closes, exit 0. A consumer crash kafkajs gives up on: exit 1 (let a supervisor restart it).
 import { Server, createServer } from 'http';
@@ -12,12 +12,14 @@ import { LedgerModule } from '@ledger/service/ledger.module';
 import { readConfig } from '@ledger/service/config';
 import { KafkaIngestService } from '@ledger/service/kafka/kafka-ingest.service';
 import { PROMETHEUS_TEXT } from '@ledger/service/kit/metrics-registry';
+import { KeyBook } from '@ledger/service/access/key-book';
+import { bearerOf } from '@ledger/service/access/secrets';
 
 const log = new Logger('ingestor');
 
 /** Listens before the ledger starts (a taken port fails the start, before the group is joined); `kafka()` is there once it has. */
-function serveMetrics(kafka: () => KafkaIngestService | undefined, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
+function serveMetrics(kafka: () => KafkaIngestService | undefined, keys: () => MetricsKeys | undefined, port: number): Promise<Server> {
+  const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const ingest = kafka();
     if (!ingest && req.method === 'GET' && (path === '/metrics' || path === '/healthz')) {
@@ -25,6 +27,14 @@ function serveMetrics(kafka: () => KafkaIngestService | undefined, port: number)
     } else if (!ingest) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: GET /metrics or /healthz\n');
     } else if (req.method === 'GET' && path === '/metrics') {
+      if (!(await mayReadMetrics(keys(), req.headers.authorization))) {
+        res
+          .writeHead(401, { 'Content-Type': 'application/json' })
+          .end(
+            JSON.stringify({ error: 'unauthenticated', message: 'send a metrics or admin key: Authorization: Bearer <key>', details: [] }),
+          );
+        return;
+      }
       ingest.renderMetrics().then(
         (text) => res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(text),
         (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(err)),
@@ -48,17 +58,38 @@ function serveMetrics(kafka: () => KafkaIngestService | undefined, port: number)
   });
 }
 
+interface MetricsKeys {
+  enabled: boolean;
+  book: KeyBook;
+}
+
+async function mayReadMetrics(keys: MetricsKeys | undefined, header: string | undefined): Promise<boolean> {
+  if (!keys) return false;
+  if (!keys.enabled) return true;
+  const token = bearerOf(header);
+  const caller = token === undefined ? undefined : await keys.book.authenticate(token);
+  return caller?.role === 'metrics' || caller?.role === 'admin';
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   if (!config.kafka) throw new Error('configuration: KAFKA_BROKERS is required by the ingestor (e.g. 127.0.0.1:19092)');
   const kafkaConfig = config.kafka;
 
   // The metrics port first: if it is taken, stop before joining the group (not after consuming).
-  const started: { kafka?: KafkaIngestService } = {};
-  const server = kafkaConfig.metricsPort !== undefined ? await serveMetrics(() => started.kafka, kafkaConfig.metricsPort) : undefined;
+  const started: { kafka?: KafkaIngestService; keys?: MetricsKeys } = {};
+  const server =
+    kafkaConfig.metricsPort !== undefined
+      ? await serveMetrics(
+          () => started.kafka,
+          () => started.keys,
+          kafkaConfig.metricsPort,
+        )
+      : undefined;
   // init() runs here: the store opens, then the consumer joins the group and starts.
   const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
   const ingest = app.get(KafkaIngestService);
+  started.keys = { enabled: config.access.enabled, book: app.get(KeyBook) };
   started.kafka = ingest;
 
   let closing: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import { ValidationError } from 'class-validator';
 import { LedgerModule } from '@ledger/service/ledger.module';
 import { LedgerConfig } from '@ledger/service/config';
 import { ApiError, ApiErrorFilter } from '@ledger/service/kit/http-errors';
+import { declareAccess } from '@ledger/service/access/openapi';
 
 const fields = (errors: ValidationError[], prefix = ''): { field: string; message: string }[] =>
   errors.flatMap((e) => [
@@ -45,7 +46,7 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   );
   app.useGlobalFilters(new ApiErrorFilter());
   app.enableShutdownHooks();
-  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build());
+  const doc = declareAccess(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build()));
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
   return app;
 }

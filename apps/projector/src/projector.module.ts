@@ -1,6 +1,8 @@
-// The projector on its own: the store, the finance projections, /metrics and /health. The
+// The projector on its own: the store, the finance projections, /metrics (a metrics or admin key,
+// as on the service) and /health. The
 // service then runs with LEDGER_PROJECTOR=off and waits on this process's checkpoint.
 import { DynamicModule, Module } from '@nestjs/common';
+import { AccessModule } from '@ledger/service/access/access.module';
 import { LedgerConfig } from '@ledger/service/config';
 import { ConfigModule } from '@ledger/service/config.module';
 import { ObservabilityModule } from '@ledger/service/observability/observability.module';
@@ -12,6 +14,9 @@ export class ProjectorModule {
   static forRoot(config: LedgerConfig): DynamicModule {
     // This process exists to run the projector, whatever LEDGER_PROJECTOR says for the service.
     const own = { ...config, projections: { ...config.projections, enabled: true } };
-    return { module: ProjectorModule, imports: [ConfigModule.forRoot(own), StoreModule, ProjectionsModule, ObservabilityModule] };
+    return {
+      module: ProjectorModule,
+      imports: [ConfigModule.forRoot(own), StoreModule, AccessModule, ProjectionsModule, ObservabilityModule],
+    };
   }
 }

@@ -15,3 +15,5 @@ export * from './account/codec';
 export * from './account/authorize';
 export * from './account/holds';
 export * from './account/stream';
+export * from './access/roles';
+export * from './access/keys';

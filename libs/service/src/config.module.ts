@@ -1,6 +1,7 @@
 // The configuration, read once at start (config.ts), handed to every module as its own
 // section under its own token. Global: a module injects its section, never the whole.
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ACCESS_CONFIG } from './access/access-config';
 import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts/accounts-config';
 import { LedgerConfig } from './config';
 import { HOLDS_CONFIG } from './holds/holds-config';
@@ -20,6 +21,7 @@ export class ConfigModule {
       { provide: STORE_CONFIG, useValue: { store: config.store, schema: config.schema } satisfies StoreConfig },
       { provide: ACCOUNTS_CONFIG, useValue: { book: config.book, cacheLimit: config.accountCache } satisfies AccountsConfig },
       { provide: USAGE_CONFIG, useValue: { maxBatch: config.maxBatch } satisfies UsageConfig },
+      { provide: ACCESS_CONFIG, useValue: config.access },
       { provide: HOLDS_CONFIG, useValue: config.holds },
       { provide: PROCESS_CONFIG, useValue: config.process },
       { provide: NOTIFICATION_CONFIG, useValue: config.notifications },

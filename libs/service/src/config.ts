@@ -3,6 +3,7 @@
 import { readFileSync } from 'fs';
 import { Catalog, CatalogBook, DEFAULT_BOOK } from '@ledger/domain';
 import { StorageConfig } from '@ledger/event-store';
+import { AccessConfig, readAccessConfig } from './access/access-config';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
 import { HoldsConfig, readHoldsConfig } from './holds/holds-config';
 import { ConfigError, Env, isProduction, readChoice, readInt } from './kit/env';
@@ -26,6 +27,8 @@ export interface LedgerConfig {
   maxBodyBytes: number;
   /** Account states the writer keeps in memory (accounts/accounts-config.ts). */
   accountCache: number;
+  /** Access: keys, LEDGER_AUTH, the first admin key, rate limits (access/access-config.ts). */
+  access: AccessConfig;
   /** Holds: the default lifetime (holds/holds-config.ts). */
   holds: HoldsConfig;
   /** Process managers: deadlines, runner, leases (process/process-config.ts). */
@@ -90,6 +93,7 @@ export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
     maxBatch: readInt(env, 'LEDGER_MAX_BATCH', 5000, 1),
     maxBodyBytes: readInt(env, 'LEDGER_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     accountCache: readInt(env, 'LEDGER_ACCOUNT_CACHE', 20_000, 1),
+    access: readAccessConfig(env),
     holds: readHoldsConfig(env),
     process,
     notifications: readNotificationConfig(env),

@@ -3,6 +3,7 @@
 // The projector app composes fewer (apps/projector).
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AccessModule } from './access/access.module';
 import { AccountsModule } from './accounts/accounts.module';
 import { LedgerConfig } from './config';
 import { ConfigModule } from './config.module';
@@ -27,6 +28,7 @@ export class LedgerModule {
         ConfigModule.forRoot(config),
         CqrsModule.forRoot(),
         StoreModule,
+        AccessModule,
         ObservabilityModule,
         AccountsModule,
         UsageModule,

@@ -4,7 +4,8 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { formatCredits } from '@ledger/domain';
+import { accountFilterOf, Caller, formatCredits } from '@ledger/domain';
+import { CallerOf } from '../access/caller';
 import { Result } from '../kit/failure';
 import { ApiError, httpError, unwrap } from '../kit/http-errors';
 import { csvLine, csvNumber } from './csv';
@@ -26,8 +27,8 @@ export class ExportsController {
   @Get('entries.csv')
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'Ledger entries whose time is in [from, to), in time order, with provenance' })
-  async entries(@Query() q: ExportQuery, @Res() res: Response): Promise<void> {
-    const f = await this.period(q);
+  async entries(@Query() q: ExportQuery, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
+    const f = await this.period(q, caller);
     this.start(res, `entries_${fileDate(f.from)}_${fileDate(f.to)}.csv`);
     res.write(
       csvLine([
@@ -72,8 +73,8 @@ export class ExportsController {
   @Get('invoices.csv')
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'Invoice lines of the invoices issued in [from, to): one row per line, with its invoice' })
-  async invoices(@Query() q: ExportQuery, @Res() res: Response): Promise<void> {
-    const f = await this.period(q);
+  async invoices(@Query() q: ExportQuery, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
+    const f = await this.period(q, caller);
     this.start(res, `invoices_${fileDate(f.from)}_${fileDate(f.to)}.csv`);
     res.write(
       csvLine([
@@ -124,11 +125,11 @@ export class ExportsController {
   @Get('usage.csv')
   @ApiProduces('text/csv')
   @ApiOperation({ summary: 'Usage by account, usage kind and UTC day (or month) of [from, to)' })
-  async usage(@Query() q: UsageExportQuery, @Res() res: Response): Promise<void> {
+  async usage(@Query() q: UsageExportQuery, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
     const groupBy = q.groupBy ?? 'day';
     const answer = unwrap(
       await this.queries.execute<GetUsage, Result<UsageAnswer>>(
-        new GetUsage({ accountId: q.accountId, from: dayOf(q.from), to: dayOf(q.to), groupBy }),
+        new GetUsage({ accountId: accountFilterOf(caller, q.accountId), from: dayOf(q.from), to: dayOf(q.to), groupBy }),
       ),
     );
     this.start(res, `usage_${groupBy}_${dayOf(q.from)}_${dayOf(q.to)}.csv`);
@@ -151,13 +152,14 @@ export class ExportsController {
   }
 
   /** Validates the period, waits for the read models, checks the account. */
-  private async period(q: ExportQuery): Promise<{ accountId?: string; from: string; to: string }> {
+  private async period(q: ExportQuery, caller: Caller | undefined): Promise<{ accountId?: string; from: string; to: string }> {
+    const accountId = accountFilterOf(caller, q.accountId);
     const from = instant(q.from)!;
     const to = instant(q.to)!;
     if (from >= to) throw new ApiError(400, 'invalid', 'to must be after from', [{ field: 'to', message: 'must be after from' }]);
-    const unreadable = await this.readModel.readable(q.accountId);
+    const unreadable = await this.readModel.readable(accountId);
     if (unreadable) throw httpError(unreadable);
-    return { accountId: q.accountId, from, to };
+    return { accountId, from, to };
   }
 
   private start(res: Response, filename: string): void {

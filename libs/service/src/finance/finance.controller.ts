@@ -2,6 +2,8 @@
 // kind and day or month. Served from the read models.
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
+import { accountFilterOf, Caller } from '@ledger/domain';
+import { CallerOf } from '../access/caller';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { dayOf, EntriesQuery, InvoicesQuery, UsageQuery } from './finance.dto';
 import { Result } from '../kit/failure';
@@ -37,23 +39,27 @@ export class FinanceController {
 
   @Get('invoices')
   @ApiOperation({ summary: 'Invoices in issue order, filtered by account, kind and issue time; pages of `limit` with `nextCursor`.' })
-  invoices(@Query() q: InvoicesQuery) {
+  invoices(@Query() q: InvoicesQuery, @CallerOf() caller?: Caller) {
     return this.ask(
-      new ListInvoicesPage({ accountId: q.accountId, kind: q.kind, from: instant(q.from), to: instant(q.to) }, q.cursor, q.limit),
+      new ListInvoicesPage(
+        { accountId: accountFilterOf(caller, q.accountId), kind: q.kind, from: instant(q.from), to: instant(q.to) },
+        q.cursor,
+        q.limit,
+      ),
     );
   }
 
   @Get('invoices/:number')
-  invoice(@Param('number', new TextPipe('number', MAX_LENGTH.invoiceNumber)) number: string) {
-    return this.ask(new GetInvoiceByNumber(number));
+  invoice(@Param('number', new TextPipe('number', MAX_LENGTH.invoiceNumber)) number: string, @CallerOf() caller?: Caller) {
+    return this.ask(new GetInvoiceByNumber(number, caller));
   }
 
   @Get('usage')
   @ApiOperation({ summary: 'Usage by account, usage kind and UTC day or month: records, credits (as priced), durations; totals by kind.' })
-  usage(@Query() q: UsageQuery) {
+  usage(@Query() q: UsageQuery, @CallerOf() caller?: Caller) {
     return this.ask(
       new GetUsage({
-        accountId: q.accountId,
+        accountId: accountFilterOf(caller, q.accountId),
         from: q.from && dayOf(q.from),
         to: q.to && dayOf(q.to),
         groupBy: q.groupBy ?? 'day',

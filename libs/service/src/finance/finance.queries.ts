@@ -2,7 +2,7 @@
 // log's head as of the request (read-your-writes); entries as of an instant come from history.
 // Each answers a Result: a failure (unknown account, projection behind, bad cursor) is data here.
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { eventTime, formatCredits, Instant, toInstant } from '@ledger/domain';
+import { Caller, eventTime, formatCredits, Instant, mayRead, toInstant } from '@ledger/domain';
 import { AccountLedger } from '../accounts/account-ledger';
 import { failed, invalid, ok, Result, unknownAccount } from '../kit/failure';
 import { entriesOf } from '../reading/views';
@@ -27,7 +27,11 @@ export class ListInvoicesPage {
   ) {}
 }
 export class GetInvoiceByNumber {
-  constructor(readonly number: string) {}
+  /** `caller`: a key bound to one account sees only that account's invoices; another's is unknown. */
+  constructor(
+    readonly number: string,
+    readonly caller?: Caller,
+  ) {}
 }
 export class GetUsage {
   constructor(readonly filter: UsageFilter) {}
@@ -104,7 +108,8 @@ export class GetInvoiceByNumberHandler implements IQueryHandler<GetInvoiceByNumb
     const unreadable = await this.readModel.readable();
     if (unreadable) return { ok: false, failure: unreadable };
     const invoice = await this.readModel.invoice(q.number);
-    if (!invoice) return failed('invoice_not_found', `unknown invoice ${q.number}`, [{ field: 'number', message: 'no such invoice' }]);
+    if (!invoice || !mayRead(q.caller, invoice.accountId))
+      return failed('invoice_not_found', `unknown invoice ${q.number}`, [{ field: 'number', message: 'no such invoice' }]);
     return ok(invoice);
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { KeyRateGuard } from '../access/rate-limit.guard';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
@@ -20,6 +21,7 @@ export class HoldsController {
   ) {}
 
   @Post('holds')
+  @UseGuards(KeyRateGuard)
   async place(@Body() b: PlaceHoldDto, @Res({ passthrough: true }) res: Response) {
     const estimate = estimateOf(b);
     if (!estimate.ok) throw httpError(estimate.failure);

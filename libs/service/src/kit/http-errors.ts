@@ -29,9 +29,22 @@ const STATUS: Record<string, number> = {
   auto_renew_not_allowed: 400,
   overage_not_allowed: 400,
   simulation_off: 403,
+  unauthenticated: 401,
+  forbidden: 403,
+  key_not_found: 404,
+  rate_limited: 429,
   batch_too_large: 413,
   projection_behind: 503,
   store_unavailable: 503,
+};
+
+/** The code of an error only a status names (Nest's own exceptions, the rate limiter's 429). */
+const CODE_OF_STATUS: Record<number, string> = {
+  400: 'invalid',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  429: 'rate_limited',
 };
 
 export const statusOf = (error: string): number => STATUS[error] ?? 400;
@@ -65,7 +78,7 @@ export class ApiErrorFilter implements ExceptionFilter {
           ? [{ field: '$', message: String(message) }]
           : [];
       res.status(status).json({
-        error: status === 404 ? 'not_found' : status === 400 ? 'invalid' : 'error',
+        error: CODE_OF_STATUS[status] ?? 'error',
         message: Array.isArray(message) ? 'invalid request' : String(message),
         details,
       });

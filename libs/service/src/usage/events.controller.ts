@@ -1,5 +1,8 @@
 // POST /v1/events: a JSON array of CloudEvents or NDJSON; every event gets its own answer.
-import { Controller, Post, Req, Res } from '@nestjs/common';
+import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Caller } from '@ledger/domain';
+import { CallerOf } from '../access/caller';
+import { KeyRateGuard } from '../access/rate-limit.guard';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
@@ -13,13 +16,16 @@ export class EventsController {
   constructor(private readonly usage: UsageIngest) {}
 
   @Post()
+  @UseGuards(KeyRateGuard)
   @ApiBody({ description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.' })
-  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async post(@Req() req: Request, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
     const raws = batchOf(req);
     // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
     const requestId = requestIdOf(req.headers['x-request-id'], randomUUID);
     res.setHeader('x-request-id', requestId);
-    const results: EventResult[] = unwrap(await this.usage.ingest(raws, (index) => ({ via: 'http', requestId, index })));
+    const results: EventResult[] = unwrap(
+      await this.usage.ingest(raws, (index) => ({ via: 'http', requestId, index, ...(caller ? { keyId: caller.keyId } : {}) })),
+    );
     // Each rejected event is named by its place in the batch too: one that is not even JSON has no id.
     const rejected = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, ...r }] : []));
     if (rejected.length === 0) {
