@@ -5,7 +5,7 @@
 
 export type NotificationSink =
   | { kind: 'kafka'; brokers: string[]; topic: string; clientId: string }
-  | { kind: 'webhook'; url: string; secret: string; timeoutMs: number }
+  | { kind: 'webhook'; url: string; secret: Secret; timeoutMs: number }
   | { kind: 'none' };
 
 export interface NotificationConfig {
@@ -22,6 +22,7 @@ export interface NotificationConfig {
 }
 
 import { ConfigError, Env, readBrokers, readInt } from '../kit/env';
+import { Secret } from '../kit/secret';
 
 export const NOTIFICATION_CONFIG = Symbol('NOTIFICATION_CONFIG');
 const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
@@ -57,7 +58,7 @@ export function readNotificationConfig(env: Env): NotificationConfig {
       throw fail('LEDGER_WEBHOOK_URL', `must be http or https, got "${url}"`);
     const secret = env.LEDGER_WEBHOOK_SECRET;
     if (!secret) throw fail('LEDGER_WEBHOOK_SECRET', 'is required with LEDGER_WEBHOOK_URL (every delivery is signed)');
-    sink = { kind: 'webhook', url, secret, timeoutMs: int('LEDGER_WEBHOOK_TIMEOUT_MS', 10_000, 1) };
+    sink = { kind: 'webhook', url, secret: new Secret(secret), timeoutMs: int('LEDGER_WEBHOOK_TIMEOUT_MS', 10_000, 1) };
   }
   const retryMs = int('LEDGER_NOTIFY_RETRY_MS', 1000, 1);
   return {
