@@ -4,7 +4,8 @@
 // LEDGER_WEBHOOK_URL is set, else nowhere (they stay readable at GET /v1/accounts/{id}/notifications).
 
 export type NotificationSink =
-  | { kind: 'kafka'; brokers: string[]; topic: string; clientId: string }
+  /** `security`: the same KAFKA_SASL_* and KAFKA_SSL* settings as the usage ingest's. */
+  | { kind: 'kafka'; brokers: string[]; topic: string; clientId: string; security: KafkaSecurity }
   | { kind: 'webhook'; url: string; secret: Secret; timeoutMs: number }
   | { kind: 'none' };
 
@@ -21,6 +22,7 @@ export interface NotificationConfig {
   projectionBatch: number;
 }
 
+import { KafkaSecurity, readKafkaSecurity } from '../kafka/kafka-config';
 import { ConfigError, Env, readBrokers, readInt } from '../kit/env';
 import { Secret } from '../kit/secret';
 
@@ -45,7 +47,13 @@ export function readNotificationConfig(env: Env): NotificationConfig {
   if (list) {
     const topic = env.LEDGER_NOTIFY_TOPIC || NOTIFICATION_TOPIC;
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw fail('LEDGER_NOTIFY_TOPIC', `is not a valid Kafka topic name: "${topic}"`);
-    sink = { kind: 'kafka', brokers: list, topic, clientId: `${env.KAFKA_CLIENT_ID || 'ledger'}-notifications` };
+    sink = {
+      kind: 'kafka',
+      brokers: list,
+      topic,
+      clientId: `${env.KAFKA_CLIENT_ID || 'ledger'}-notifications`,
+      security: readKafkaSecurity(env),
+    };
   } else if (env.LEDGER_WEBHOOK_URL) {
     const url = env.LEDGER_WEBHOOK_URL;
     let parsed: URL;

@@ -5,6 +5,7 @@ import { request as httpRequest } from 'http';
 import { request as httpsRequest } from 'https';
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, Producer } from 'kafkajs';
+import { kafkaSecurityOptions } from '../kafka/kafka-client';
 import { NotificationSink } from './notification-config';
 
 export interface OutboxRow {
@@ -164,6 +165,7 @@ export class KafkaSink implements Sink {
       const kafka = new Kafka({
         clientId: this.config.clientId,
         brokers: this.config.brokers,
+        ...kafkaSecurityOptions(this.config.security),
         connectionTimeout: 5000,
         logLevel: logLevel.NOTHING,
       });
