@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite with its servers: installs dependencies when needed, lints (and
 # checks formatting once the tree is formatted), starts a throwaway PostgreSQL unless
-# DATABASE_URL is set, then `npm test` with this script's arguments.
+# DATABASE_URL is set and a Kafka broker unless KAFKA_BROKERS is set (both with TLS, see below),
+# then `npm test` with this script's arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,15 @@ else
   echo "format:check skipped: no .prettier-formatted yet (the tree is not formatted)" >&2
 fi
 
+# openssl makes the test servers' certificates (deploy/tls/make-certs.sh): PostgreSQL's TLS and
+# Kafka's SASL_SSL listener, whose tests are skipped without them. Installed here when missing.
+if ! command -v openssl >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y openssl >&2 || { apt-get update >&2 && apt-get install -y openssl >&2; } || true
+fi
+
+# Both scripts also serve TLS: PostgreSQL with ssl=on (plain connections too), Kafka with a second,
+# SASL_SSL listener on 19094 (its client settings in .deploy-cache/kafka/run/19092/secured.env).
 if [ -z "${DATABASE_URL:-}" ]; then
   line="$(bash deploy/postgres/start.sh | tail -n1)"
   export DATABASE_URL="${line#DATABASE_URL=}"

@@ -16,6 +16,10 @@ KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 KAFKA_RUN_DIR=$KAFKA_CACHE_DIR/run/$KAFKA_PORT
 KAFKA_PID_FILE=$KAFKA_RUN_DIR/broker.pid
+# The second listener, SASL_SSL with SCRAM-SHA-512 (0 = none). What a client needs to use it
+# (address, mechanism, user, password, CA file) is written to KAFKA_SECURED_ENV while it is up.
+KAFKA_SECURED_PORT=${KAFKA_SECURED_PORT:-$((KAFKA_PORT + 2))}
+KAFKA_SECURED_ENV=$KAFKA_RUN_DIR/secured.env
 
 kafka_log() { echo "kafka: $*" >&2; }
 

@@ -9,10 +9,19 @@
 # Progress goes to stderr; the last line printed is KAFKA_BROKERS=127.0.0.1:<port>.
 # Idempotent: when a broker already answers on the port, it only creates missing topics.
 #
+# A second listener, SASL_SSL on KAFKA_SECURED_PORT (port+2, 19094; 0 = none): TLS with a CA and
+# broker certificate made for this broker (deploy/tls/make-certs.sh: localhost, 127.0.0.1; a
+# PKCS12 keystore, checked with keytool) and SCRAM-SHA-512 for user `ledger` with a random
+# password (added when the storage is formatted). Everything in the data dir; a client's settings
+# (KAFKA_SECURED_BROKERS, KAFKA_SASL_*, KAFKA_SSL, KAFKA_SSL_CA_FILE) go to
+# <cache>/run/<port>/secured.env (mode 600) while the broker is up. Without openssl or keytool the
+# broker starts with the plain listener only. The plain listener is the same either way.
+#
 # Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (port+1), KAFKA_PARTITIONS (6: usage.renders,
 # usage.streaming), KAFKA_DEAD_LETTER_PARTITIONS (1: usage.dead-letter),
 # KAFKA_NOTIFICATIONS_PARTITIONS (1: ledger.notifications), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m),
-# KAFKA_START_TIMEOUT (seconds, 90), KAFKA_LOG_LEVEL (INFO), KAFKA_CACHE_DIR, KAFKA_VERSION.
+# KAFKA_START_TIMEOUT (seconds, 90), KAFKA_LOG_LEVEL (INFO), KAFKA_CACHE_DIR, KAFKA_VERSION,
+# KAFKA_SECURED_PORT.
 # Broker log: <cache>/run/<port>/broker.log; data: a temp dir, removed by stop.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -38,6 +47,16 @@ ensure_topics() { # $1 = timeout in seconds
 
 "$KAFKA_DEPLOY_DIR/fetch.sh"
 
+# Says whether the secured listener of a running broker can be used (secured.env and its port).
+report_secured() {
+  [ "$KAFKA_SECURED_PORT" = 0 ] && return 0
+  if [ -s "$KAFKA_SECURED_ENV" ] && kafka_port_open "$KAFKA_HOST" "$KAFKA_SECURED_PORT"; then
+    kafka_log "SASL_SSL (SCRAM-SHA-512) on $KAFKA_HOST:$KAFKA_SECURED_PORT, client settings in $KAFKA_SECURED_ENV"
+  else
+    kafka_log "no SASL_SSL listener of ours on $KAFKA_HOST:$KAFKA_SECURED_PORT (this broker was started without it: stop.sh, then start.sh)"
+  fi
+}
+
 if kafka_port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
   if pid=$(kafka_running_pid); then
     kafka_log "already running (pid $pid, log $KAFKA_RUN_DIR/broker.log); ensuring topics"
@@ -45,6 +64,7 @@ if kafka_port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
     kafka_log "a broker (not started by this script) already answers on $BOOTSTRAP; ensuring topics"
   fi
   ensure_topics 30
+  report_secured
   echo "KAFKA_BROKERS=$BOOTSTRAP"
   exit 0
 fi
@@ -64,17 +84,52 @@ DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kafka-$KAFKA_PORT.XXXXXX")
 echo "$DATA_DIR" >"$KAFKA_RUN_DIR/data-dir"
 CONFIG=$KAFKA_RUN_DIR/server.properties
 LOG=$KAFKA_RUN_DIR/broker.log
+rm -f "$KAFKA_SECURED_ENV"
+
+# The secured listener's certificates, keystore and SCRAM password, in the data dir (or none).
+secured=
+scram_args=()
+if [ "$KAFKA_SECURED_PORT" != 0 ]; then
+  if kafka_port_open "$KAFKA_HOST" "$KAFKA_SECURED_PORT"; then
+    kafka_log "port $KAFKA_SECURED_PORT is taken: no SASL_SSL listener (set KAFKA_SECURED_PORT, 0 for none)"
+  elif ! command -v openssl >/dev/null || ! command -v keytool >/dev/null; then
+    kafka_log "openssl or keytool not found: no SASL_SSL listener"
+  else
+    tls=$DATA_DIR/tls
+    store_password=$(openssl rand -hex 16)
+    scram_password=$(openssl rand -hex 24)
+    bash "$KAFKA_DEPLOY_DIR/../tls/make-certs.sh" "$tls" localhost
+    openssl pkcs12 -export -name broker -in "$tls/server.crt" -inkey "$tls/server.key" -certfile "$tls/ca.crt" \
+      -passout "pass:$store_password" -out "$tls/broker.p12"
+    chmod 600 "$tls/broker.p12"
+    # the JVM must read what openssl wrote: keytool lists the key entry, or the listener is left out
+    if keytool -list -storetype PKCS12 -keystore "$tls/broker.p12" -storepass "$store_password" 2>&1 | grep -q PrivateKeyEntry; then
+      secured=yes
+      scram_args=(--add-scram "SCRAM-SHA-512=[name=ledger,password=$scram_password]")
+    else
+      kafka_log "keytool cannot read the PKCS12 keystore $tls/broker.p12: no SASL_SSL listener"
+    fi
+  fi
+fi
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+protocols=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+if [ -n "$secured" ]; then
+  listeners+=,SASL_SSL://$KAFKA_HOST:$KAFKA_SECURED_PORT
+  advertised+=,SASL_SSL://$KAFKA_HOST:$KAFKA_SECURED_PORT
+  protocols+=,SASL_SSL:SASL_SSL
+fi
 
 cat >"$CONFIG" <<PROPS
 # written by deploy/kafka/start.sh: one node, broker and controller (KRaft)
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+listeners=$listeners
+advertised.listeners=$advertised
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$DATA_DIR/logs
 metadata.log.dir=$DATA_DIR/metadata
 num.partitions=1
@@ -90,6 +145,19 @@ auto.create.topics.enable=false
 num.network.threads=2
 num.io.threads=4
 PROPS
+if [ -n "$secured" ]; then
+  cat >>"$CONFIG" <<PROPS
+# the SASL_SSL listener: server certificate only (no client certificates), SCRAM-SHA-512 users
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$tls/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$store_password
+listener.name.sasl_ssl.ssl.key.password=$store_password
+listener.name.sasl_ssl.ssl.client.auth=none
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+PROPS
+  chmod 600 "$CONFIG"
+fi
 
 read -r -a HEAP_OPTS <<<"$KAFKA_HEAP_OPTS"
 JAVA_OPTS=(
@@ -109,7 +177,7 @@ done
 started_ms=$(($(date +%s%N) / 1000000))
 kafka_log "formatting storage in $DATA_DIR"
 if ! java -Xmx256m "${JAVA_OPTS[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool \
-    format -t "$cluster_id" -c "$CONFIG" >"$LOG" 2>&1; then
+    format -t "$cluster_id" -c "$CONFIG" "${scram_args[@]}" >"$LOG" 2>&1; then
   cat "$LOG" >&2
   kafka_log "formatting failed"
   exit 1
@@ -144,6 +212,24 @@ if ! ensure_topics $((remaining > 10 ? remaining : 10)); then
   kafka_log "the broker does not serve requests; stopping it"
   "$KAFKA_DEPLOY_DIR/stop.sh" >&2 || true
   exit 1
+fi
+if [ -n "$secured" ]; then
+  until kafka_port_open "$KAFKA_HOST" "$KAFKA_SECURED_PORT" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.2; done
+  if kafka_port_open "$KAFKA_HOST" "$KAFKA_SECURED_PORT"; then
+    (
+      umask 077
+      cat >"$KAFKA_SECURED_ENV" <<ENV
+# written by deploy/kafka/start.sh: the SASL_SSL listener of the broker on $BOOTSTRAP (removed by stop.sh)
+KAFKA_SECURED_BROKERS=$KAFKA_HOST:$KAFKA_SECURED_PORT
+KAFKA_SASL_MECHANISM=scram-sha-512
+KAFKA_SASL_USERNAME=ledger
+KAFKA_SASL_PASSWORD=$scram_password
+KAFKA_SSL=true
+KAFKA_SSL_CA_FILE=$tls/ca.crt
+ENV
+    )
+  fi
+  report_secured
 fi
 kafka_log "up (pid $(cat "$KAFKA_PID_FILE"), Kafka $(ls "$KAFKA_LIBS_DIR" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')) in $(( $(date +%s%N) / 1000000 - started_ms )) ms"
 echo "KAFKA_BROKERS=$BOOTSTRAP"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the broker that start.sh started on KAFKA_PORT (default 19092), by its pid file,
-# and removes its data dir (keep it with KAFKA_KEEP_DATA=1). The log stays in
-# <cache>/run/<port>/broker.log. A broker this script did not start is left alone.
+# removes its data dir (keep it with KAFKA_KEEP_DATA=1; the secured listener's certificates are
+# in it) and secured.env. The log stays in <cache>/run/<port>/broker.log. A broker this script did
+# not start is left alone.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -25,4 +26,4 @@ data_dir=$(cat "$KAFKA_RUN_DIR/data-dir" 2>/dev/null || true)
 if [ -n "$data_dir" ] && [ -d "$data_dir" ] && [ "${KAFKA_KEEP_DATA:-0}" != 1 ]; then
   case "$data_dir" in */kafka-"$KAFKA_PORT".*) rm -rf "$data_dir" ;; esac
 fi
-rm -f "$KAFKA_PID_FILE" "$KAFKA_RUN_DIR/data-dir"
+rm -f "$KAFKA_PID_FILE" "$KAFKA_RUN_DIR/data-dir" "$KAFKA_SECURED_ENV"

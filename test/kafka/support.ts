@@ -1,9 +1,9 @@
 // Shared by the Kafka ingest tests: a real broker (KAFKA_BROKERS), the ledger on PostgreSQL
 // (DATABASE_URL, a fresh schema per test) or PGlite (a temp data dir per file, a fresh schema per
 // test), topics and groups of their own per test, CloudEvents, waiting and reading helpers.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { randomUUID } from 'crypto';
-import { mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -39,6 +39,71 @@ export function describeKafka(title: string, body: () => void): void {
     return;
   }
   describe(`${title} (Kafka ${BROKERS}, store ${DATABASE_URL ? 'PostgreSQL server' : 'PGlite'})`, body);
+}
+
+// ---------------------------------------------------------------- the secured listener
+
+/** The SASL_SSL listener deploy/kafka/start.sh opens beside the plain one, with what a client needs. */
+export interface SecuredListener {
+  /** KAFKA_SECURED_BROKERS: `127.0.0.1:19094`. */
+  brokers: string;
+  /** The file it was read from (`<cache>/run/<port>/secured.env`). */
+  file: string;
+  /** Its settings as the ledger takes them: KAFKA_SASL_MECHANISM, _USERNAME, _PASSWORD, KAFKA_SSL, KAFKA_SSL_CA_FILE. */
+  env: Record<string, string>;
+}
+
+/** A TLS handshake with host:port trusting the CA file (argv): exit 0, or 1 with the reason on stderr. */
+const TLS_PROBE = `
+const [host, port, ca] = process.argv.slice(1);
+const socket = require('tls').connect({ host, port: Number(port), ca: require('fs').readFileSync(ca) }, () => { socket.end(); process.exit(0); });
+socket.on('error', (err) => { console.error(err.message); process.exit(1); });
+setTimeout(() => { console.error('no TLS handshake within 5 s'); process.exit(1); }, 5000);`;
+
+/**
+ * The secured listener of the broker on KAFKA_BROKERS, decided when the test file loads: the
+ * secured.env start.sh writes while it is up (KAFKA_SECURED_ENV names another), then a TLS
+ * handshake with it. Otherwise the reason it cannot be used.
+ */
+export function securedListener(): SecuredListener | { unavailable: string } {
+  if (!BROKERS) return { unavailable: 'KAFKA_BROKERS not set (deploy/kafka/start.sh prints it)' };
+  const port = BROKERS.split(',')[0].split(':')[1];
+  const cache = process.env.KAFKA_CACHE_DIR ?? join(REPO_ROOT, '.deploy-cache', 'kafka');
+  const file = process.env.KAFKA_SECURED_ENV ?? join(cache, 'run', port, 'secured.env');
+  if (!existsSync(file))
+    return {
+      unavailable: `no ${file}: the broker on ${BROKERS} has no SASL_SSL listener of deploy/kafka/start.sh (stop.sh, then start.sh)`,
+    };
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  const { KAFKA_SECURED_BROKERS: brokers, ...settings } = env;
+  if (!brokers || !settings.KAFKA_SASL_PASSWORD || !settings.KAFKA_SSL_CA_FILE)
+    return { unavailable: `${file} lacks KAFKA_SECURED_BROKERS, KAFKA_SASL_PASSWORD or KAFKA_SSL_CA_FILE` };
+  const [host, securedPort] = brokers.split(':');
+  const probe = spawnSync(process.execPath, ['-e', TLS_PROBE, host, securedPort, settings.KAFKA_SSL_CA_FILE], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (probe.status !== 0)
+    return { unavailable: `no TLS handshake with ${brokers}: ${(probe.stderr || probe.error?.message || '').trim()}` };
+  return { brokers, file, env: settings };
+}
+
+/** Runs the suite against the secured listener, or skips it visibly (title and console) saying why. */
+export function describeSecuredKafka(title: string, body: (listener: SecuredListener) => void): void {
+  const listener = securedListener();
+  if ('unavailable' in listener) {
+    // jest does not list a file whose tests are all skipped (nor its console): stderr shows
+    process.stderr.write(`${title}: skipped, ${listener.unavailable}\n`);
+    describe.skip(`${title}: skipped, ${listener.unavailable}`, () => {
+      it('needs the SASL_SSL listener of deploy/kafka/start.sh (KAFKA_SECURED_PORT, 19094)', () => undefined);
+    });
+    return;
+  }
+  describe(`${title} (Kafka ${listener.brokers} SASL_SSL, store ${DATABASE_URL ? 'PostgreSQL server' : 'PGlite'})`, () => body(listener));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

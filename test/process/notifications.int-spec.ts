@@ -1,5 +1,6 @@
 // Notifications: recorded once each (thresholds once per period), readable over HTTP, delivered to
-// a webhook with a valid signature and redelivered after failures, or to Kafka.
+// a webhook with a valid signature (verifySignature, as a receiver checks it) and redelivered after
+// failures, or to Kafka.
 import { createHmac } from 'crypto';
 import { createServer, IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
@@ -8,6 +9,7 @@ import { LEDGER_DATABASE, SqlClient } from '@ledger/event-store';
 import { LEDGER_SCHEMA } from '@ledger/service/store/store-config';
 import { NotificationDispatcher } from '@ledger/service/notifications/dispatcher';
 import { readNotificationConfig } from '@ledger/service/notifications/notification-config';
+import { SIGNATURE_HEADER, verifySignature } from '@ledger/service/notifications/sinks';
 import {
   describeEachBackend,
   eventually,
@@ -46,7 +48,10 @@ async function receiver(answer: (n: number, r: Received) => number | 'hang-up' =
 }
 
 const SECRET = 'whsec_test_3f9a';
-const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+const nowSeconds = () => Date.now() / 1000;
+const header = (r: Received, name: string) => r.headers[name] as string | undefined;
+/** What a receiver does with a request: the signature header checked against the raw body, now. */
+const check = (r: Received, secret = SECRET) => verifySignature(header(r, SIGNATURE_HEADER), r.body, secret, nowSeconds());
 
 /** A Pro account through January: thresholds crossed in several records, then February. */
 async function proMonth(l: Ledger, accountId: string): Promise<void> {
@@ -104,7 +109,7 @@ describeEachBackend('notifications', (backend) => {
     expect((await ledger.http.get('/v1/accounts/acct_nobody/notifications')).status).toBe(404);
   });
 
-  it('are delivered to the webhook, signed with HMAC-SHA256 over the body, the id in a header', async () => {
+  it('are delivered to the webhook, signed with HMAC-SHA256 over a timestamp and the body, the id in a header', async () => {
     const hook = await receiver();
     try {
       ledger = await startLedger(place, { LEDGER_WEBHOOK_URL: hook.url, LEDGER_WEBHOOK_SECRET: SECRET, LEDGER_NOTIFY_POLL_MS: '10' });
@@ -115,24 +120,32 @@ describeEachBackend('notifications', (backend) => {
       }, 'every notification delivered');
       expect(hook.received.map((r) => r.headers['x-ledger-notification-id'])).toEqual(told.map((n) => n.id));
       for (const r of hook.received) {
-        expect(r.headers['x-ledger-signature']).toBe(sign(r.body));
+        // t=<unix seconds of the delivery, the wall clock, not the simulated one>,v1=<HMAC of "<t>.<body>">
+        const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header(r, SIGNATURE_HEADER) ?? '') ?? [];
+        expect(v1).toBe(createHmac('sha256', SECRET).update(`${t}.${r.body}`).digest('hex'));
+        expect(Math.abs(Number(t) - nowSeconds())).toBeLessThan(60);
+        expect(check(r)).toEqual({ ok: true, timestamp: Number(t) });
         expect(r.headers['content-type']).toBe('application/json');
         const body = JSON.parse(r.body);
         expect(body.id).toBe(r.headers['x-ledger-notification-id']);
         expect(body.kind).toBe(r.headers['x-ledger-notification-kind']);
         expect(body.accountId).toBe('acct_w');
       }
-      // a receiver with another secret would refuse them
-      expect(createHmac('sha256', 'not-the-secret').update(hook.received[0].body).digest('hex')).not.toBe(
-        hook.received[0].headers['x-ledger-signature'],
-      );
+      // a receiver refuses them with another secret, with a body changed on the way, or replayed later
+      const first = hook.received[0];
+      expect(check(first, 'not-the-secret')).toEqual({ ok: false, reason: 'mismatch' });
+      expect(check({ ...first, body: first.body.replace('acct_w', 'acct_x') })).toEqual({ ok: false, reason: 'mismatch' });
+      expect(verifySignature(header(first, SIGNATURE_HEADER), first.body, SECRET, nowSeconds() + 301)).toEqual({
+        ok: false,
+        reason: 'stale',
+      });
     } finally {
       await ledger?.close();
       await hook.close();
     }
   });
 
-  it('are redelivered after the webhook fails, with the same id and signature, until it answers 2xx', async () => {
+  it('are redelivered after the webhook fails, with the same id and body, each attempt signed when sent, until it answers 2xx', async () => {
     // the receiver fails the first three requests (500, 503, hang-up), then accepts
     const hook = await receiver((n) => (n === 1 ? 500 : n === 2 ? 503 : n === 3 ? 'hang-up' : 200));
     try {
@@ -152,7 +165,10 @@ describeEachBackend('notifications', (backend) => {
       const tries = hook.received.filter((r) => r.headers['x-ledger-notification-id'] === first.id);
       expect(tries).toHaveLength(4);
       expect(new Set(tries.map((r) => r.body)).size).toBe(1);
-      for (const r of tries) expect(r.headers['x-ledger-signature']).toBe(sign(r.body));
+      const checks = tries.map((r) => check(r));
+      expect(checks.every((c) => c.ok)).toBe(true);
+      const times = checks.map((c) => (c.ok ? c.timestamp : NaN));
+      expect(times).toEqual([...times].sort((a, b) => a - b)); // each retry signed when sent: never an older timestamp
       expect(first.attempts).toBe(4);
       // receivers dedupe by id: once deduped, each notification arrived exactly once, in order
       expect([...new Set(hook.received.map((r) => r.headers['x-ledger-notification-id']))]).toEqual(told.map((n) => n.id));

@@ -2,8 +2,9 @@
 // pg, PGlite, KurrentDB):
 // - `race`: a concurrent writer won (WrongExpectedVersion, DuplicateKey): reload and try again;
 // - `unavailable`: the store cannot be reached or cannot serve now (connection lost or refused,
-//   the server shutting down or out of resources, a serialization failure, the schema not there
-//   yet): nothing of the batch was stored, retry the same batch later (HTTP 503, Kafka pauses);
+//   its TLS failed, the server shutting down or out of resources, a serialization failure, the
+//   schema not there yet): nothing of the batch was stored, retry the same batch later (HTTP 503,
+//   Kafka pauses);
 // - `refused`: anything else, taken to belong to what was written (a value the database cannot
 //   store, a row over a size limit...): the ledger isolates the record and rejects it.
 // And how to name an error in a log without its message, which may quote stored data.
@@ -55,6 +56,39 @@ const UNAVAILABLE_MESSAGES = [
   /Query read timeout/,
 ];
 
+/**
+ * Node's TLS errors (a certificate no trusted CA signed, a host name the certificate does not
+ * carry, an expired certificate, a failed handshake) and pg's answer to a server without TLS: a
+ * setting to fix, nothing to do with a record.
+ */
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
+const TLS_MESSAGES = [/^The server does not support SSL connections/, /^There was an error establishing an SSL connection/];
+
+/** The connection's TLS failed (see TLS_CODES). */
+export function isTlsError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') return TLS_CODES.test(code);
+  return typeof message === 'string' && TLS_MESSAGES.some((m) => m.test(message));
+}
+
+/**
+ * A TLS failure of a PostgreSQL connection said plainly (what failed, which settings to check),
+ * keeping its code; any other error as it is. Node's TLS messages name certificates and hosts, no data.
+ */
+export function explainTlsError(err: unknown): unknown {
+  if (!isTlsError(err)) return err;
+  const e = err as Error & { code?: string };
+  const what = e.code ? `${e.message} (${e.code})` : e.message;
+  return Object.assign(
+    new Error(
+      `PostgreSQL over TLS: ${what}; check sslmode and sslrootcert (the CA that signed the server's certificate) and the host name of the connection string`,
+      { cause: err },
+    ),
+    e.code ? { code: e.code } : {},
+  );
+}
+
 /** KurrentDB client errors (by name) that mean the server is not reachable or not the leader. */
 const UNAVAILABLE_NAMES = new Set(['UnavailableError', 'DeadlineExceededError', 'NotLeaderError', 'CancelledError', 'TimeoutError']);
 
@@ -64,6 +98,7 @@ export function storeErrorKind(err: unknown): StoreErrorKind {
   const e = err as { code?: unknown; name?: unknown; message?: unknown; errno?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
   if (code && NETWORK_CODES.has(code)) return 'unavailable';
+  if (isTlsError(err)) return 'unavailable';
   if (code && /^[0-9A-Z]{5}$/.test(code) && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_CLASSES.has(code.slice(0, 2))))
     return 'unavailable';
   if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return 'unavailable';

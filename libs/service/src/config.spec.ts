@@ -1,4 +1,5 @@
-// The configuration refuses simulation mode in production, however NODE_ENV spells it.
+// The configuration refuses simulation mode in production, however NODE_ENV spells it, and a
+// DATABASE_URL whose TLS files cannot be read.
 import { ConfigError, readConfig } from './config';
 
 describe('LEDGER_SIMULATION=true', () => {
@@ -40,6 +41,43 @@ describe('access settings', () => {
       readConfig({ LEDGER_ADMIN_KEY: short });
     } catch (err) {
       expect((err as Error).message).not.toContain(short);
+    }
+  });
+});
+
+describe('DATABASE_URL with TLS (sslmode, sslrootcert in the URL)', () => {
+  const url = (query: string) => `postgres://ledger:s3cret-pw@db.example:5432/ledger?${query}`;
+
+  it('is taken as it is: pg reads sslmode and the CA file when it connects', () => {
+    const withCa = url(`sslmode=verify-full&sslrootcert=${encodeURIComponent(__filename)}`);
+    expect(readConfig({ DATABASE_URL: withCa }).store).toEqual({ kind: 'postgres', url: withCa });
+    expect(readConfig({ DATABASE_URL: url('sslmode=disable') }).store).toEqual({ kind: 'postgres', url: url('sslmode=disable') });
+  });
+
+  it.each([
+    [
+      'sslmode=verify_full',
+      /DATABASE_URL has sslmode=verify_full: must be one of disable, prefer, require, verify-ca, verify-full, no-verify/,
+    ],
+    [
+      'sslmode=verify-full&sslrootcert=/nonexistent/ca.crt',
+      /DATABASE_URL has sslrootcert=\/nonexistent\/ca.crt, which cannot be read \(ENOENT\)/,
+    ],
+    ['sslcert=/nonexistent/client.crt&sslkey=/nonexistent/client.key', /DATABASE_URL has sslcert=\/nonexistent\/client.crt/],
+  ])('refuses %j naming the parameter, never the URL (it holds the password)', (query, message) => {
+    for (const env of [
+      { DATABASE_URL: url(query) },
+      { LEDGER_STORE: 'kurrentdb', KURRENTDB_URL: 'kurrentdb://k:2113', DATABASE_URL: url(query) },
+    ]) {
+      let error: unknown;
+      try {
+        readConfig(env);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain('s3cret-pw');
     }
   });
 });

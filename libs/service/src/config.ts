@@ -49,10 +49,44 @@ function readStore(env: Env): StorageConfig {
       'DATABASE_URL',
       `is required when LEDGER_STORE=${kind}${kind === 'kurrentdb' ? ' (checkpoints and read models live in PostgreSQL)' : ''}`,
     );
+  checkDatabaseUrl(env.DATABASE_URL);
   if (kind === 'postgres') return { kind: 'postgres', url: env.DATABASE_URL };
   if (!env.KURRENTDB_URL)
     throw new ConfigError('KURRENTDB_URL', 'is required when LEDGER_STORE=kurrentdb (e.g. kurrentdb://127.0.0.1:2113?tls=false)');
   return { kind: 'kurrentdb', url: env.KURRENTDB_URL, databaseUrl: env.DATABASE_URL };
+}
+
+/** The sslmode values node-postgres knows (all but `disable` and `no-verify` verify the certificate and host name). */
+const SSLMODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/**
+ * TLS is set in the URL, as libpq's: `?sslmode=verify-full&sslrootcert=/path/ca.crt` (and
+ * `sslcert`/`sslkey` for a client certificate). pg reads those files when it connects, so they
+ * are checked here, at start. Messages name the parameter and its file, never the URL (it may
+ * hold a password).
+ */
+function checkDatabaseUrl(url: string): void {
+  let params: URLSearchParams;
+  try {
+    params = new URL(url).searchParams;
+  } catch {
+    return; // not a URL (a libpq key=value string, a socket path): pg reports its own errors
+  }
+  const mode = params.get('sslmode');
+  if (mode !== null && !SSLMODES.includes(mode))
+    throw new ConfigError('DATABASE_URL', `has sslmode=${mode}: must be one of ${SSLMODES.join(', ')} (verify-full to check the server)`);
+  for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const file = params.get(name);
+    if (file === null) continue;
+    try {
+      readFileSync(file); // as pg will (a directory fails here too)
+    } catch (err) {
+      throw new ConfigError(
+        'DATABASE_URL',
+        `has ${name}=${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
 }
 
 function readSimulation(env: Env): LedgerConfig['simulation'] {

@@ -1,5 +1,5 @@
 import { Pool, PoolClient, PoolConfig, QueryConfig, types } from 'pg';
-import { describeError } from '../store-errors';
+import { describeError, explainTlsError } from '../store-errors';
 import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
 
 /** Told of a connection error no query was waiting for; by default one line on stderr, class and code only. */
@@ -40,11 +40,17 @@ export class PgClient implements SqlClient {
   }
 
   async query<R>(text: string, params?: unknown[]): Promise<R[]> {
-    return (await this.pool.query(prepared(text, params))).rows as R[];
+    try {
+      return (await this.pool.query(prepared(text, params))).rows as R[];
+    } catch (err) {
+      throw explainTlsError(err);
+    }
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const conn = await this.pool.connect();
+    const conn = await this.pool.connect().catch((err: unknown) => {
+      throw explainTlsError(err);
+    });
     let broken: Error | undefined;
     // A checked-out client has no listener of the pool's: without ours, a connection lost between two
     // statements (or under one) is an unhandled 'error' event, and the process dies. The query under

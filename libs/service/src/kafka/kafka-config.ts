@@ -1,6 +1,32 @@
 // The `kafka` section of the ledger's configuration: on when KAFKA_BROKERS is set.
 // Read once at start (config.ts); a bad setting is a ConfigError naming it.
+import { readFileSync } from 'fs';
+import { createSecureContext } from 'tls';
 import { ConfigError, Env, readBrokers, readChoice, readInt } from '../kit/env';
+import { Secret } from '../kit/secret';
+
+export const SASL_MECHANISMS = ['scram-sha-512', 'scram-sha-256', 'plain'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/**
+ * How a client proves itself to the brokers and checks them: SASL, TLS, both or neither
+ * (PLAINTEXT). The usage ingest and the notifications' producer connect the same way.
+ */
+export interface KafkaSecurity {
+  /** KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (all three or none). */
+  sasl?: { mechanism: SaslMechanism; username: string; password: Secret };
+  /** KAFKA_SSL=true: TLS to every broker. */
+  tls?: KafkaTls;
+}
+
+export interface KafkaTls {
+  /** The CAs a broker's certificate must chain to (KAFKA_SSL_CA_FILE, PEM, read at start); Node's own CAs without it. */
+  ca?: { file: string; pem: string };
+  /** A client certificate and its key, for brokers that ask for one (KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE, PEM, both or neither). */
+  client?: { certFile: string; cert: string; keyFile: string; key: Secret };
+  /** false: a broker's certificate and name are not checked (KAFKA_SSL_REJECT_UNAUTHORIZED, default true). */
+  rejectUnauthorized: boolean;
+}
 
 export interface KafkaConfig {
   /** Bootstrap brokers, `host:port` each (KAFKA_BROKERS, comma-separated). */
@@ -23,6 +49,8 @@ export interface KafkaConfig {
   metricsPort?: number;
   /** How often the counters are logged, 0 = never (KAFKA_METRICS_LOG_MS, 60000). */
   metricsLogIntervalMs: number;
+  /** SASL and TLS (readKafkaSecurity); `{}` is PLAINTEXT. */
+  security: KafkaSecurity;
 }
 
 export const KAFKA_CONFIG = Symbol('KAFKA_CONFIG');
@@ -64,5 +92,89 @@ export function readKafkaConfig(env: Env): KafkaConfig | undefined {
     fromBeginning: fromBeginning === 'true',
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     metricsLogIntervalMs: int('KAFKA_METRICS_LOG_MS', 60_000),
+    security: readKafkaSecurity(env),
   };
+}
+
+const TLS_SETTINGS = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_REJECT_UNAUTHORIZED'] as const;
+
+/**
+ * The KAFKA_SASL_* and KAFKA_SSL* settings. Files are read now, so an unreadable one stops the
+ * start. No message ever holds the password or a key: only setting names and file paths.
+ */
+export function readKafkaSecurity(env: Env): KafkaSecurity {
+  const tls = readTls(env);
+  const sasl = readSasl(env, tls !== undefined);
+  return { ...(sasl ? { sasl } : {}), ...(tls ? { tls } : {}) };
+}
+
+function readSasl(env: Env, overTls: boolean): KafkaSecurity['sasl'] {
+  const raw = env.KAFKA_SASL_MECHANISM?.trim() ?? '';
+  const username = env.KAFKA_SASL_USERNAME ?? '';
+  const password = env.KAFKA_SASL_PASSWORD ?? '';
+  if (username && !password) throw fail('KAFKA_SASL_PASSWORD', 'is required with KAFKA_SASL_USERNAME');
+  if (password && !username) throw fail('KAFKA_SASL_USERNAME', 'is required with KAFKA_SASL_PASSWORD');
+  if (!raw && !username) return undefined;
+  const choices = SASL_MECHANISMS.map((m) => `"${m}"`).join(', ');
+  if (!raw) throw fail('KAFKA_SASL_MECHANISM', `is required with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: ${choices}`);
+  const mechanism = SASL_MECHANISMS.find((m) => m === raw.toLowerCase());
+  if (!mechanism) throw fail('KAFKA_SASL_MECHANISM', `must be one of ${choices}, got "${raw}"`);
+  if (!username) throw fail('KAFKA_SASL_USERNAME', `and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM=${mechanism}`);
+  if (mechanism === 'plain' && !overTls)
+    throw fail('KAFKA_SASL_MECHANISM', '"plain" sends the password as it is: it needs KAFKA_SSL=true (or use scram-sha-512)');
+  return { mechanism, username, password: new Secret(password) };
+}
+
+function readTls(env: Env): KafkaTls | undefined {
+  if (readChoice(env, 'KAFKA_SSL', ['true', 'false'], 'false') === 'false') {
+    const stray = TLS_SETTINGS.find((s) => env[s]);
+    if (stray) throw fail(stray, 'is set but KAFKA_SSL is not "true"');
+    return undefined;
+  }
+  const rejectUnauthorized = readChoice(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', ['true', 'false'], 'true') === 'true';
+  let ca: KafkaTls['ca'];
+  if (env.KAFKA_SSL_CA_FILE) {
+    const pem = readPem(env, 'KAFKA_SSL_CA_FILE', 'CERTIFICATE');
+    usable('KAFKA_SSL_CA_FILE', () => createSecureContext({ ca: pem }), `holds no usable CA certificate: ${env.KAFKA_SSL_CA_FILE}`);
+    ca = { file: env.KAFKA_SSL_CA_FILE, pem };
+  }
+  let client: KafkaTls['client'];
+  const certFile = env.KAFKA_SSL_CERT_FILE;
+  const keyFile = env.KAFKA_SSL_KEY_FILE;
+  if (certFile && !keyFile) throw fail('KAFKA_SSL_KEY_FILE', 'is required with KAFKA_SSL_CERT_FILE');
+  if (keyFile && !certFile) throw fail('KAFKA_SSL_CERT_FILE', 'is required with KAFKA_SSL_KEY_FILE');
+  if (certFile && keyFile) {
+    const cert = readPem(env, 'KAFKA_SSL_CERT_FILE', 'CERTIFICATE');
+    const key = readPem(env, 'KAFKA_SSL_KEY_FILE', 'PRIVATE KEY');
+    usable(
+      'KAFKA_SSL_KEY_FILE',
+      () => createSecureContext({ cert, key }),
+      `and KAFKA_SSL_CERT_FILE are not a usable pair: ${keyFile}, ${certFile}`,
+    );
+    client = { certFile, cert, keyFile, key: new Secret(key) };
+  }
+  return { ...(ca ? { ca } : {}), ...(client ? { client } : {}), rejectUnauthorized };
+}
+
+/** The PEM text of the file a setting names. */
+function readPem(env: Env, setting: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): string {
+  const file = env[setting]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw fail(setting, `cannot be read: ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z0-9 ]*${kind}-----`).test(text)) throw fail(setting, `is not a PEM ${kind.toLowerCase()}: ${file}`);
+  if (kind === 'PRIVATE KEY' && /ENCRYPTED/.test(text)) throw fail(setting, `is an encrypted key (no passphrase setting): ${file}`);
+  return text;
+}
+
+/** OpenSSL accepts it, or a ConfigError naming the setting with OpenSSL's reason (which quotes no content). */
+function usable(setting: string, load: () => unknown, problem: string): void {
+  try {
+    load();
+  } catch (err) {
+    throw fail(setting, `${problem} (${(err as Error).message})`);
+  }
 }

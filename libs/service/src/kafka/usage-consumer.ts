@@ -14,7 +14,7 @@ import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Partitioners, P
 import { EventResult, UsageIngestPort } from '../usage/usage-ingest';
 import { deadLetterOf } from './dead-letter';
 import { IngestMetrics, PartitionLag } from './ingest-metrics';
-import { createKafka } from './kafka-client';
+import { connectionHint, createKafka, describeSecurity } from './kafka-client';
 import { KafkaConfig } from './kafka-config';
 
 export interface UsageConsumerOptions {
@@ -77,7 +77,15 @@ export class UsageConsumer {
   async start(): Promise<void> {
     const { config } = this;
     this.admin = this.kafka.admin();
-    await this.admin.connect();
+    try {
+      await this.admin.connect();
+    } catch (err) {
+      // kafkajs says what failed (authentication, a certificate); this says where, how, and what to check
+      const { message } = err as Error;
+      const where = `Kafka ${config.brokers.join(',')} over ${describeSecurity(config.security)}`;
+      const hint = connectionHint(message);
+      throw new Error(`${where}: ${message}${hint ? ` (${hint})` : ''}`, { cause: err });
+    }
     const existing = new Set(await this.admin.listTopics());
     const missing = [...this.topics, config.topics.deadLetter].filter((t) => !existing.has(t));
     if (missing.length) {
@@ -133,7 +141,7 @@ export class UsageConsumer {
       this.logTimer.unref();
     }
     this.log.log(
-      `consuming ${this.topics.join(', ')} as group ${config.groupId} on ${config.brokers.join(',')}; dead letters to ${config.topics.deadLetter}`,
+      `consuming ${this.topics.join(', ')} as group ${config.groupId} on ${config.brokers.join(',')} over ${describeSecurity(config.security)}; dead letters to ${config.topics.deadLetter}`,
     );
   }
 

@@ -4,8 +4,9 @@
 // LEDGER_WEBHOOK_URL is set, else nowhere (they stay readable at GET /v1/accounts/{id}/notifications).
 
 export type NotificationSink =
-  | { kind: 'kafka'; brokers: string[]; topic: string; clientId: string }
-  | { kind: 'webhook'; url: string; secret: string; timeoutMs: number }
+  /** `security`: the same KAFKA_SASL_* and KAFKA_SSL* settings as the usage ingest's. */
+  | { kind: 'kafka'; brokers: string[]; topic: string; clientId: string; security: KafkaSecurity }
+  | { kind: 'webhook'; url: string; secret: Secret; timeoutMs: number }
   | { kind: 'none' };
 
 export interface NotificationConfig {
@@ -21,7 +22,9 @@ export interface NotificationConfig {
   projectionBatch: number;
 }
 
+import { KafkaSecurity, readKafkaSecurity } from '../kafka/kafka-config';
 import { ConfigError, Env, readBrokers, readInt } from '../kit/env';
+import { Secret } from '../kit/secret';
 
 export const NOTIFICATION_CONFIG = Symbol('NOTIFICATION_CONFIG');
 const fail = (setting: string, problem: string) => new ConfigError(setting, problem);
@@ -44,7 +47,13 @@ export function readNotificationConfig(env: Env): NotificationConfig {
   if (list) {
     const topic = env.LEDGER_NOTIFY_TOPIC || NOTIFICATION_TOPIC;
     if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw fail('LEDGER_NOTIFY_TOPIC', `is not a valid Kafka topic name: "${topic}"`);
-    sink = { kind: 'kafka', brokers: list, topic, clientId: `${env.KAFKA_CLIENT_ID || 'ledger'}-notifications` };
+    sink = {
+      kind: 'kafka',
+      brokers: list,
+      topic,
+      clientId: `${env.KAFKA_CLIENT_ID || 'ledger'}-notifications`,
+      security: readKafkaSecurity(env),
+    };
   } else if (env.LEDGER_WEBHOOK_URL) {
     const url = env.LEDGER_WEBHOOK_URL;
     let parsed: URL;
@@ -57,7 +66,7 @@ export function readNotificationConfig(env: Env): NotificationConfig {
       throw fail('LEDGER_WEBHOOK_URL', `must be http or https, got "${url}"`);
     const secret = env.LEDGER_WEBHOOK_SECRET;
     if (!secret) throw fail('LEDGER_WEBHOOK_SECRET', 'is required with LEDGER_WEBHOOK_URL (every delivery is signed)');
-    sink = { kind: 'webhook', url, secret, timeoutMs: int('LEDGER_WEBHOOK_TIMEOUT_MS', 10_000, 1) };
+    sink = { kind: 'webhook', url, secret: new Secret(secret), timeoutMs: int('LEDGER_WEBHOOK_TIMEOUT_MS', 10_000, 1) };
   }
   const retryMs = int('LEDGER_NOTIFY_RETRY_MS', 1000, 1);
   return {

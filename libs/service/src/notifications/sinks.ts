@@ -1,9 +1,11 @@
-// Where the dispatcher delivers notifications: a webhook (HMAC-SHA256 signed) or a Kafka topic.
-import { createHmac } from 'crypto';
+// Where the dispatcher delivers notifications: a webhook (signed: HMAC-SHA256 over a timestamp
+// and the body) or a Kafka topic.
+import { createHmac, timingSafeEqual } from 'crypto';
 import { request as httpRequest } from 'http';
 import { request as httpsRequest } from 'https';
 import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, Producer } from 'kafkajs';
+import { kafkaSecurityOptions } from '../kafka/kafka-client';
 import { NotificationSink } from './notification-config';
 
 export interface OutboxRow {
@@ -30,13 +32,76 @@ export const SIGNATURE_HEADER = 'x-ledger-signature';
 export const ID_HEADER = 'x-ledger-notification-id';
 export const KIND_HEADER = 'x-ledger-notification-kind';
 
-/** `sha256=<hex>`: HMAC-SHA256 of the exact request body with the shared secret. */
-export const signBody = (secret: string, body: string): string =>
-  `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+/** How far a signature's timestamp may be from the receiver's clock, by default: 5 minutes. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-/** POSTs one notification per request; any 2xx answer is a delivery. */
+const SCHEME = 'v1';
+const HMAC_BYTES = 32;
+
+const hmacOf = (secret: string, timestamp: number, body: string | Buffer): Buffer =>
+  createHmac('sha256', secret).update(`${timestamp}.`, 'utf8').update(body).digest();
+
+/**
+ * The signature header of one delivery, as Stripe signs webhooks: `t=<unix seconds>,v1=<hex>`,
+ * the HMAC-SHA256 with the shared secret of `<t>.<body>` (the exact bytes of the request body).
+ * The timestamp is signed with the body, so a captured request cannot be replayed later.
+ */
+export function signatureHeader(secret: string, body: string | Buffer, nowSeconds: number): string {
+  const t = Math.floor(nowSeconds);
+  return `t=${t},${SCHEME}=${hmacOf(secret, t, body).toString('hex')}`;
+}
+
+export type SignatureCheck =
+  | { ok: true; timestamp: number }
+  | {
+      ok: false;
+      /** `malformed`: no `t=` or no `v1=`; `stale`: the timestamp is beyond the tolerance (either way); `mismatch`: another body, timestamp or secret. */
+      reason: 'malformed' | 'stale' | 'mismatch';
+    };
+
+/**
+ * A receiver's check of a delivery (`x-ledger-signature`, the raw body as received, the shared
+ * secret, the receiver's clock in unix seconds): the timestamp within `toleranceSeconds` of now
+ * (default 300, in the past or the future), and one `v1` equal to the HMAC of `<t>.<body>`,
+ * compared in constant time. Several `v1` values are allowed (a secret being rotated); other
+ * schemes are ignored. Receivers also dedupe by `x-ledger-notification-id`: a redelivery inside
+ * the tolerance is the same notification.
+ */
+export function verifySignature(
+  header: string | undefined,
+  body: string | Buffer,
+  secret: string,
+  nowSeconds: number,
+  toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS,
+): SignatureCheck {
+  let timestamp: number | undefined;
+  const signatures: Buffer[] = [];
+  for (const part of (header ?? '').split(',')) {
+    const at = part.indexOf('=');
+    if (at < 0) continue;
+    const [key, value] = [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+    if (key === 't' && /^\d{1,12}$/.test(value)) timestamp = Number(value);
+    else if (key === SCHEME && /^[0-9a-f]+$/i.test(value) && value.length === HMAC_BYTES * 2) signatures.push(Buffer.from(value, 'hex'));
+  }
+  if (timestamp === undefined || signatures.length === 0) return { ok: false, reason: 'malformed' };
+  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'stale' };
+  const expected = hmacOf(secret, timestamp, body);
+  // every candidate is compared (no early exit), each in constant time
+  let match = false;
+  for (const s of signatures) match = timingSafeEqual(s, expected) || match;
+  return match ? { ok: true, timestamp } : { ok: false, reason: 'mismatch' };
+}
+
+/**
+ * POSTs one notification per request; any 2xx answer is a delivery. Each attempt is signed at
+ * the moment it is sent (`now`: the wall clock in unix seconds, never the simulated clock: the
+ * receiver checks the timestamp against its own), so a retry carries a fresh timestamp.
+ */
 export class WebhookSink implements Sink {
-  constructor(private readonly config: Extract<NotificationSink, { kind: 'webhook' }>) {}
+  constructor(
+    private readonly config: Extract<NotificationSink, { kind: 'webhook' }>,
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {}
 
   async deliver(rows: OutboxRow[]): Promise<{ delivered: number; error?: string }> {
     let delivered = 0;
@@ -63,7 +128,7 @@ export class WebhookSink implements Sink {
             'content-length': body.length,
             [ID_HEADER]: row.id,
             [KIND_HEADER]: row.kind,
-            [SIGNATURE_HEADER]: signBody(this.config.secret, row.body),
+            [SIGNATURE_HEADER]: signatureHeader(this.config.secret.reveal(), body, this.now()),
             'user-agent': 'usage-ledger-notifications/1',
           },
         },
@@ -100,6 +165,7 @@ export class KafkaSink implements Sink {
       const kafka = new Kafka({
         clientId: this.config.clientId,
         brokers: this.config.brokers,
+        ...kafkaSecurityOptions(this.config.security),
         connectionTimeout: 5000,
         logLevel: logLevel.NOTHING,
       });
