@@ -14,7 +14,7 @@ import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
-import request from 'supertest';
+import { asKey } from '../support/access';
 import { LedgerConfig } from '@ledger/service/config';
 import { LedgerModule } from '@ledger/service/ledger.module';
 import { readNotificationConfig } from '@ledger/service/notifications/notification-config';
@@ -153,7 +153,7 @@ describeSecuredKafka('Kafka over SASL_SSL (SCRAM-SHA-512)', (listener: SecuredLi
     const [charge] = await charges(app, acct);
     expect(charge).toMatchObject({ id: event.id, provenance: { via: 'kafka', topic: topics.renders } });
 
-    const http = request(app.getHttpServer());
+    const http = asKey(app.getHttpServer());
     const health = await http.get('/health');
     const metrics = await http.get('/metrics').expect(200);
     expect(metrics.text).toContain('ledger_kafka_consumer_up');
