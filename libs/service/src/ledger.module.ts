@@ -6,6 +6,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsModule } from './accounts/accounts.module';
 import { LedgerConfig } from './config';
 import { ConfigModule } from './config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { FinanceModule } from './finance/finance.module';
 import { HoldsModule } from './holds/holds.module';
 import { KafkaModule } from './kafka/kafka.module';
@@ -38,6 +39,7 @@ export class LedgerModule {
         NotificationsModule,
         ProcessModule,
         SimulationModule,
+        DashboardModule,
       ],
     };
   }
