@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite with its servers: installs dependencies when needed, lints (and
-# checks formatting once the tree is formatted), starts a throwaway PostgreSQL unless
-# DATABASE_URL is set, then `npm test` with this script's arguments.
+# Runs the whole test suite with its servers: installs dependencies when needed (npm packages,
+# which build the dashboard; Debian's Chromium for the browser test), lints (and checks formatting
+# once the tree is formatted), starts a throwaway PostgreSQL unless DATABASE_URL is set, then
+# `npm test` with this script's arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,14 @@ if [ -f .prettier-formatted ]; then
   npm run format:check
 else
   echo "format:check skipped: no .prettier-formatted yet (the tree is not formatted)" >&2
+fi
+
+# The dashboard's browser test (test/browser) drives Debian's Chromium through playwright-core
+# (Playwright's own browser download cannot work here).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "chromium missing: installing Debian's package" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update >&2 && apt-get install -y chromium >&2
 fi
 
 if [ -z "${DATABASE_URL:-}" ]; then
