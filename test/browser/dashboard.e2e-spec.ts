@@ -161,6 +161,11 @@ describeInChromium('the dashboard in Chromium, over the demo month', () => {
     await expect(page.locator('#over-time').textContent()).resolves.toContain('renewed at 90 %');
     await page.getByTestId('entries-table').waitFor();
     await shot('account-acct_scale');
+    await page.screenshot({
+      path: join(ARTIFACTS, 'account-acct_scale-top.png'),
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1280, height: 1400 },
+    });
     await page.locator('#over-time').screenshot({ path: join(ARTIFACTS, 'account-acct_scale-chart.png') });
 
     await page.setViewportSize({ width: 390, height: 844 });

@@ -35,6 +35,8 @@ export function TimeChart({
   height = 260,
   label,
   testid,
+  ticks = 'time',
+  xLabel = 'time (UTC)',
 }: {
   /** Seconds since the epoch. */
   xs: number[];
@@ -46,6 +48,10 @@ export function TimeChart({
   /** What the chart shows, for readers who cannot see it. */
   label: string;
   testid?: string;
+  /** `time`: the axis picks its instants; `each`: one tick per x, named by its text (months). */
+  ticks?: 'time' | 'each';
+  /** The x values' name in the legend. */
+  xLabel?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -59,11 +65,18 @@ export function TimeChart({
       legend: { live: true },
       scales: { y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
       axes: [
-        { stroke: '#444', grid: { stroke: '#e3e3e3' } },
+        ticks === 'each'
+          ? {
+              stroke: '#444',
+              grid: { stroke: '#e3e3e3' },
+              splits: () => xs,
+              values: (_u, ticks) => ticks.map((t) => xTexts[xs.indexOf(t)] ?? ''),
+            }
+          : { stroke: '#444', grid: { stroke: '#e3e3e3' } },
         { stroke: '#444', grid: { stroke: '#e3e3e3' }, size: 60, values: (_u, ticks) => ticks.map((t) => t.toLocaleString('en-US')) },
       ],
       series: [
-        { label: 'time (UTC)', value: (_u, _v, _s, i) => (i === null ? '–' : xTexts[i]) },
+        { label: xLabel, value: (_u, _v, _s, i) => (i === null ? '–' : xTexts[i]) },
         ...series.map<uPlot.Series>((s) => ({
           label: s.label,
           stroke: s.color,
@@ -108,6 +121,6 @@ export function TimeChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [xs, xTexts, series, marks, height]);
+  }, [xs, xTexts, series, marks, height, ticks, xLabel]);
   return <div class="chart" ref={box} role="img" aria-label={label} data-testid={testid} />;
 }

@@ -125,6 +125,8 @@ function Flows({ flows }: { flows: CreditFlows }) {
     <>
       <TimeChart
         {...chart}
+        ticks="each"
+        xLabel="month"
         label={`Credit flows per month from ${rows[0].period} to ${rows[rows.length - 1].period}, all wallets; the table below has the numbers.`}
         testid="flows-chart"
       />
