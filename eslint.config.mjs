@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   // node_modules/ and .git/ are ignored by ESLint itself; these are build output and local data.
-  globalIgnores(['**/dist/', '**/coverage/', '**/.data/', '.deploy-cache/', 'bench/.work/', 'deploy/kafka/target/']),
+  globalIgnores(['**/dist/', '**/coverage/', '**/.data/', '.deploy-cache/', 'bench/.work/', 'deploy/kafka/target/', 'test-artifacts/']),
 
   eslint.configs.recommended,
 
@@ -32,6 +32,13 @@ export default defineConfig(
       // warn: the any's are untyped JSON at a boundary (HTTP bodies, SQL rows, JSON.parse); shown so they get typed.
       '@typescript-eslint/no-explicit-any': 'warn',
     },
+  },
+
+  {
+    // The dashboard's page (apps/dashboard/src): TypeScript and TSX that run in the browser.
+    files: ['apps/dashboard/src/**/*.{ts,tsx}'],
+    extends: [tseslint.configs.recommended],
+    languageOptions: { globals: globals.browser },
   },
 
   {

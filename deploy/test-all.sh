@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite with its servers: installs dependencies when needed, lints (and
-# checks formatting once the tree is formatted), starts a throwaway PostgreSQL unless
-# DATABASE_URL is set and a Kafka broker unless KAFKA_BROKERS is set (both with TLS, see below),
-# then `npm test` with this script's arguments.
+# Runs the whole test suite with its servers: installs dependencies when needed (npm packages,
+# which build the dashboard; Debian's Chromium for the browser test), lints (and checks formatting
+# once the tree is formatted), starts a throwaway PostgreSQL unless DATABASE_URL is set and a Kafka
+# broker unless KAFKA_BROKERS is set (both with TLS, see below), then `npm test` with its arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,13 @@ fi
 if ! command -v openssl >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y openssl >&2 || { apt-get update >&2 && apt-get install -y openssl >&2; } || true
+fi
+# The dashboard's browser test (test/browser) drives Debian's Chromium through playwright-core
+# (Playwright's own browser download cannot work here).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "chromium missing: installing Debian's package" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update >&2 && apt-get install -y chromium >&2
 fi
 
 # Both scripts also serve TLS: PostgreSQL with ssl=on (plain connections too), Kafka with a second,

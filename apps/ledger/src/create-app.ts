@@ -1,5 +1,8 @@
-// Builds the HTTP application: validation at the door, JSON errors, OpenAPI at /docs.
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+// Builds the HTTP application: validation at the door, JSON errors, OpenAPI at /docs, the
+// dashboard at /dashboard (built here first if npm ci has not built it).
+import { existsSync } from 'fs';
+import { join } from 'path';
+import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +11,7 @@ import { LedgerModule } from '@ledger/service/ledger.module';
 import { LedgerConfig } from '@ledger/service/config';
 import { ApiError, ApiErrorFilter } from '@ledger/service/kit/http-errors';
 import { declareAccess } from '@ledger/service/access/openapi';
+import { buildDashboard } from '../../dashboard/build';
 
 const fields = (errors: ValidationError[], prefix = ''): { field: string; message: string }[] =>
   errors.flatMap((e) => [
@@ -19,6 +23,7 @@ export async function createLedgerApp(
   config: LedgerConfig,
   options: { logger?: false | ('error' | 'warn' | 'log')[] } = {},
 ): Promise<INestApplication> {
+  ensureDashboard(config.dashboard.dir);
   const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
     logger: options.logger ?? ['error', 'warn', 'log'],
     bodyParser: false,
@@ -49,4 +54,14 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   const doc = declareAccess(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build()));
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
   return app;
+}
+
+/** Builds the dashboard into `dir` when it is not there (an install that skipped the build); if that fails, /dashboard answers 503 saying so. */
+function ensureDashboard(dir: string): void {
+  if (existsSync(join(dir, 'index.html'))) return;
+  try {
+    buildDashboard(dir);
+  } catch (err) {
+    new Logger('dashboard').warn(`not built (${(err as Error).message.split('\n')[0]}): GET /dashboard answers 503`);
+  }
 }

@@ -4,6 +4,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ACCESS_CONFIG } from './access/access-config';
 import { ACCOUNTS_CONFIG, AccountsConfig } from './accounts/accounts-config';
 import { LedgerConfig } from './config';
+import { DASHBOARD_CONFIG } from './dashboard/dashboard-config';
 import { HOLDS_CONFIG } from './holds/holds-config';
 import { KAFKA_CONFIG } from './kafka/kafka-config';
 import { CLOCK, SimulatedClock, SystemClock } from './kit/clock';
@@ -27,6 +28,7 @@ export class ConfigModule {
       { provide: NOTIFICATION_CONFIG, useValue: config.notifications },
       { provide: PROJECTION_CONFIG, useValue: config.projections },
       { provide: KAFKA_CONFIG, useValue: config.kafka },
+      { provide: DASHBOARD_CONFIG, useValue: config.dashboard },
       { provide: CLOCK, useFactory: () => (config.simulation.enabled ? new SimulatedClock(config.simulation.start) : new SystemClock()) },
     ];
     return { module: ConfigModule, providers: sections, exports: sections.map((s) => s.provide) };

@@ -6,6 +6,7 @@ import { StorageConfig } from '@ledger/event-store';
 import { AccessConfig, readAccessConfig } from './access/access-config';
 import { KafkaConfig, readKafkaConfig } from './kafka/kafka-config';
 import { HoldsConfig, readHoldsConfig } from './holds/holds-config';
+import { DashboardConfig, readDashboardConfig } from './dashboard/dashboard-config';
 import { ConfigError, Env, isProduction, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
 import { ProcessConfig, readProcessConfig } from './process/process-config';
@@ -39,6 +40,8 @@ export interface LedgerConfig {
   projections: ProjectionConfig;
   /** Kafka ingest (kafka/kafka-config.ts): on when KAFKA_BROKERS is set. */
   kafka?: KafkaConfig;
+  /** The built dashboard page (dashboard/dashboard-config.ts). */
+  dashboard: DashboardConfig;
 }
 
 function readStore(env: Env): StorageConfig {
@@ -133,5 +136,6 @@ export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
     notifications: readNotificationConfig(env),
     projections: readProjectionConfig(env, process.instanceId),
     ...(kafka ? { kafka } : {}),
+    dashboard: readDashboardConfig(env),
   };
 }

@@ -7,6 +7,7 @@ import { AccessModule } from './access/access.module';
 import { AccountsModule } from './accounts/accounts.module';
 import { LedgerConfig } from './config';
 import { ConfigModule } from './config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { FinanceModule } from './finance/finance.module';
 import { HoldsModule } from './holds/holds.module';
 import { KafkaModule } from './kafka/kafka.module';
@@ -40,6 +41,7 @@ export class LedgerModule {
         NotificationsModule,
         ProcessModule,
         SimulationModule,
+        DashboardModule,
       ],
     };
   }
