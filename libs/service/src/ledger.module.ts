@@ -6,6 +6,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AccountsModule } from './accounts/accounts.module';
 import { LedgerConfig } from './config';
 import { ConfigModule } from './config.module';
+import { DirectoryModule } from './directory/directory.module';
 import { FinanceModule } from './finance/finance.module';
 import { HoldsModule } from './holds/holds.module';
 import { KafkaModule } from './kafka/kafka.module';
@@ -35,6 +36,7 @@ export class LedgerModule {
         HoldsModule,
         ProjectionsModule,
         FinanceModule,
+        DirectoryModule,
         NotificationsModule,
         ProcessModule,
         SimulationModule,
