@@ -295,6 +295,7 @@ it('every total of the credit-flow report is the sum of the matching entries', a
         expect(csvItems(csv.text, f)).toEqual(expectedFlows(all, f));
       }
     }),
+    // seeded: the same histories on every run; not shrunk (endOnFailure): the runs share one service and its clock
     { numRuns: NUM_RUNS, seed: SEED, endOnFailure: true },
   );
   // the histories made every kind of entry, so every total was put to the test
