@@ -35,9 +35,6 @@ if (!executablePath)
   console.warn("dashboard browser test skipped: no chromium on PATH (bash deploy/test-all.sh installs Debian's package)");
 const describeInChromium = executablePath ? describe : describe.skip;
 
-/** Says why an assertion is not made (yet), in the test's output. */
-const skipped = (what: string, why: string) => console.warn(`dashboard browser test: ${what} not checked: ${why}`);
-
 describeInChromium('the dashboard in Chromium, over the demo month', () => {
   let ledger: DemoLedger;
   let browser: Browser;
@@ -50,11 +47,6 @@ describeInChromium('the dashboard in Chromium, over the demo month', () => {
   const api = async (path: string, key = keys.finance) => {
     const res = await fetch(ledger.base + path, { headers: { authorization: `Bearer ${key}` } });
     return { status: res.status, json: (await res.json()) as any };
-  };
-  /** True when the route answers (not a 404 of the router or a 501): the parallel work it needs is in. */
-  const routeExists = async (path: string) => {
-    const r = await api(path);
-    return !(r.status === 501 || (r.status === 404 && /^Cannot GET/.test(r.json?.message ?? '')));
   };
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -109,43 +101,28 @@ describeInChromium('the dashboard in Chromium, over the demo month', () => {
     expect(usage.totals.byKind.map((k: any) => k.overage)).toContain('66.983344');
     expect(await page.getByTestId('month-uncovered').textContent()).toBe('0.5'); // acct_free's
 
-    if (await routeExists('/v1/reports/credit-flows?groupBy=month')) {
-      await page.getByTestId('flows-table').waitFor();
-      const flows = (await api('/v1/reports/credit-flows?groupBy=month')).json.items as any[];
-      const january = flows.filter((f) => f.period === '2026-01');
-      const row = page.getByTestId('flows-table').locator('tbody tr', { hasText: '2026-01' });
-      const granted = january.reduce((s, f) => s + parseCredits(f.granted), 0n);
-      await expect(row.locator('td').nth(1).textContent()).resolves.toBe(formatCredits(granted));
-      expect(await page.getByTestId('flows-chart').locator('canvas').count()).toBeGreaterThan(0);
-    } else {
-      await expect(page.locator('#flows').getByTestId('unavailable').textContent()).resolves.toContain('not available');
-      skipped('the credit flows chart', 'GET /v1/reports/credit-flows answers 404 on this ledger (the page says so)');
-    }
+    await page.getByTestId('flows-table').waitFor();
+    const flows = (await api('/v1/reports/credit-flows?groupBy=month')).json.items as any[];
+    const january = flows.filter((f) => f.period === '2026-01');
+    const row = page.getByTestId('flows-table').locator('tbody tr', { hasText: '2026-01' });
+    const granted = january.reduce((s, f) => s + parseCredits(f.granted), 0n);
+    await expect(row.locator('td').nth(1).textContent()).resolves.toBe(formatCredits(granted));
+    expect(await page.getByTestId('flows-chart').locator('canvas').count()).toBeGreaterThan(0);
 
-    if (await routeExists('/v1/accounts')) {
-      const attention = page.getByTestId('attention-table');
-      await attention.waitFor();
-      await expect(attention.locator('tbody tr', { hasText: 'acct_free' }).textContent()).resolves.toContain('uncovered');
-    } else {
-      await expect(page.locator('#attention').getByTestId('unavailable').textContent()).resolves.toContain('not available');
-      skipped('the accounts to look at', 'GET /v1/accounts answers 404 on this ledger (the page says so)');
-    }
+    const attention = page.getByTestId('attention-table');
+    await attention.waitFor();
+    await expect(attention.locator('tbody tr', { hasText: 'acct_free' }).textContent()).resolves.toContain('uncovered');
     await shot('overview-2026-01');
   });
 
-  it("opens the demo's Scale account (from the directory once it exists) and shows its balance as GET /v1/accounts/{id}/balances gives it", async () => {
-    if (await routeExists('/v1/accounts')) {
-      await page.goto(`${ledger.base}/dashboard#/accounts`);
-      await page.getByLabel('Search accounts by id or name').fill('scale');
-      await page.getByRole('button', { name: 'Search' }).click();
-      const link = page.getByTestId('directory-table').getByRole('link', { name: 'acct_scale' });
-      await link.waitFor();
-      await shot('accounts');
-      await link.click();
-    } else {
-      skipped('the directory', 'GET /v1/accounts answers 404 on this ledger: the account is opened by its address');
-      await page.goto(`${ledger.base}/dashboard#/accounts/acct_scale`);
-    }
+  it("opens the demo's Scale account from the directory and shows its balance as GET /v1/accounts/{id}/balances gives it", async () => {
+    await page.goto(`${ledger.base}/dashboard#/accounts`);
+    await page.getByLabel('Search accounts by id or name').fill('scale');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const link = page.getByTestId('directory-table').getByRole('link', { name: 'acct_scale' });
+    await link.waitFor();
+    await shot('accounts');
+    await link.click();
     await page.getByRole('heading', { level: 1, name: /acct_scale/ }).waitFor();
     const shown = page.getByTestId('balance-available-api');
     await shown.waitFor();

@@ -230,6 +230,14 @@ describe('every route of the OpenAPI document', () => {
     const csv = await own.get('/v1/exports/entries.csv').query({ from: '2025-12-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }).expect(200);
     expect(csv.text).toContain('acct_a');
     expect(csv.text).not.toContain('acct_b');
+    const directory = await own.get('/v1/accounts').query({ accountId: 'acct_b' }).expect(200);
+    expect(directory.body.items.map((i: { accountId: string }) => i.accountId)).toEqual(['acct_a']);
+    const flows = await own.get('/v1/reports/credit-flows').expect(200);
+    expect(flows.body.items.length).toBeGreaterThan(0);
+    expect(new Set(flows.body.items.map((i: { accountId: string }) => i.accountId))).toEqual(new Set(['acct_a']));
+    const flowsCsv = await own.get('/v1/exports/credit-flows.csv').query({ accountId: 'acct_b' }).expect(200);
+    expect(flowsCsv.text).toContain('acct_a');
+    expect(flowsCsv.text).not.toContain('acct_b');
     const theirs = await own.get(`/v1/invoices/${encodeURIComponent(placeholders.number)}`);
     expect([theirs.status, theirs.body.error]).toEqual([404, 'invoice_not_found']);
     await as(keys.finance)

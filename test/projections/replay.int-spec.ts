@@ -1,5 +1,7 @@
 // The audit replay: after the sample month (the demo's four accounts, played over HTTP day by
-// day), a rebuild from the log is identical to the live read models, table by table; a live row
+// day, with holds captured, released, expired and open), a rebuild from the log is identical to
+// the live read models, table by table (the holds the live projector updated batch by batch, the
+// rebuild wrote at once); a live row
 // changed by hand is reported, with the row; --switch puts the rebuilt read models live, and the
 // projector goes on from there.
 import { spawnSync } from 'child_process';
@@ -24,7 +26,7 @@ eachDatabase('the audit replay after the sample month', (target) => {
   beforeAll(async () => {
     schema = freshSchema('svc');
     service = await startService(target, schema);
-    await playSampleMonth(service);
+    await playSampleMonth(service, { holds: true });
   }, 120_000);
   afterAll(() => service?.close());
   beforeEach(() => lines.splice(0));
@@ -38,6 +40,7 @@ eachDatabase('the audit replay after the sample month', (target) => {
       ['accounts', true],
       ['balances', true],
       ['lots', true],
+      ['holds', true],
       ['entries', true],
       ['usage_daily', true],
       ['usage_monthly', true],
@@ -47,6 +50,15 @@ eachDatabase('the audit replay after the sample month', (target) => {
     ]);
     const entries = outcome.comparison!.tables.find((t) => t.table === 'entries')!;
     expect(entries.liveRows).toBeGreaterThan(100);
+    const holds = await service.db.query<{ hold_key: string; status: string; ended_at: Date | string | null }>(
+      `SELECT hold_key, status, ended_at FROM ${schema}_rm.holds ORDER BY hold_key`,
+    );
+    expect(holds.map((h) => [h.hold_key, h.status, h.ended_at !== null])).toEqual([
+      ['job_sample_expiring', 'expired', true],
+      ['job_sample_failed', 'released', true],
+      ['job_sample_held', 'captured', true],
+      ['sess_sample_open', 'held', false],
+    ]);
     expect(lines.join('\n')).toContain('IDENTICAL');
     // the rebuilt schema is gone again (no --switch, no --keep)
     expect(await service.db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [`${schema}_rm_replay`])).toEqual([]);
@@ -54,6 +66,7 @@ eachDatabase('the audit replay after the sample month', (target) => {
 
   it('reports a live row changed by hand: the table, its digest, the row on both sides; exit code 1', async () => {
     await service.db.query(`UPDATE ${schema}_rm.balances SET charged = charged + 1 WHERE account_id = 'acct_pro' AND wallet = 'api'`);
+    await service.db.query(`UPDATE ${schema}_rm.holds SET status = 'held', ended_at = NULL WHERE hold_key = 'job_sample_held'`);
     await service.db.query(
       `DELETE FROM ${schema}_rm.entries WHERE position = (SELECT max(position) FROM ${schema}_rm.entries WHERE account_id = 'acct_live')`,
     );
@@ -61,7 +74,10 @@ eachDatabase('the audit replay after the sample month', (target) => {
     expect(outcome.exitCode).toBe(1);
     const c = outcome.comparison!;
     expect(c.identical).toBe(false);
-    expect(c.tables.filter((t) => !t.same).map((t) => t.table)).toEqual(['balances', 'entries']);
+    expect(c.tables.filter((t) => !t.same).map((t) => t.table)).toEqual(['balances', 'holds', 'entries']);
+    const [hold] = c.tables.find((t) => t.table === 'holds')!.differences;
+    expect(hold.key).toEqual({ account_id: 'acct_pro', hold_id: expect.any(String) });
+    expect([hold.live!.status, hold.rebuilt!.status]).toEqual(['held', 'captured']);
     const balances = c.tables.find((t) => t.table === 'balances')!;
     expect(balances.differences).toHaveLength(1);
     const [d] = balances.differences;
@@ -109,7 +125,7 @@ eachDatabase('the audit replay after the sample month', (target) => {
       const schema = freshSchema('svc');
       const service = await startService(POSTGRES, schema);
       try {
-        await playSampleMonth(service);
+        await playSampleMonth(service, { holds: true });
         await service.http.get('/v1/invoices').expect(200);
         const run = () =>
           spawnSync(process.execPath, ['-r', './deploy/register.js', 'apps/projector/src/replay.ts', '--verify'], {

@@ -141,8 +141,12 @@ export const SAMPLE_ACCOUNTS = [
   { accountId: 'acct_free', name: 'Free account', plan: undefined },
 ];
 
-/** Plays apps/ledger/src/demo/sample-month.ndjson day by day over HTTP, as the demo does, and ends on 1 February. */
-export async function playSampleMonth(s: Service): Promise<void> {
+/**
+ * Plays apps/ledger/src/demo/sample-month.ndjson day by day over HTTP, as the demo does, and ends on 1 February.
+ * With `holds`, holds too: on 15 January the demo's two (one captured by its render.completed, one
+ * released by its render.failed), on 20 January one left to expire, on 31 January one still open on 1 February.
+ */
+export async function playSampleMonth(s: Pick<Service, 'http'>, options: { holds?: boolean } = {}): Promise<void> {
   const ok = (res: Response, what: string) => {
     if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
   };
@@ -154,16 +158,55 @@ export async function playSampleMonth(s: Service): Promise<void> {
   for (let day = 1; day <= 31; day++) {
     const start = new Date(Date.UTC(2026, 0, day)).toISOString();
     const end = new Date(Date.UTC(2026, 0, day + 1)).toISOString();
-    ok(await s.http.put('/v1/simulation/clock').send({ now: new Date(Date.UTC(2026, 0, day + 1) - 1).toISOString() }), 'clock');
+    const now = new Date(Date.UTC(2026, 0, day + 1) - 1).toISOString();
+    ok(await s.http.put('/v1/simulation/clock').send({ now }), 'clock');
     const today = lines.filter((l) => {
       const t = JSON.parse(l).time as string;
       return t >= start && t < end;
     });
-    if (today.length === 0) continue;
-    const batch = [...today, ...today.filter((_, i) => i % 10 === 0)]; // upstream resends
-    ok(await s.http.post('/v1/events').set('content-type', 'application/x-ndjson').send(batch.join('\n')), 'events');
+    if (today.length > 0) {
+      const batch = [...today, ...today.filter((_, i) => i % 10 === 0)]; // upstream resends
+      ok(await s.http.post('/v1/events').set('content-type', 'application/x-ndjson').send(batch.join('\n')), 'events');
+    }
+    if (options.holds) await sampleHolds(s, day, now, ok);
   }
   ok(await s.http.put('/v1/simulation/clock').send({ now: '2026-02-01T00:00:00.000Z' }), 'clock');
+}
+
+/** The holds of the sample month's `day` (playSampleMonth), placed at `now`. */
+async function sampleHolds(s: Pick<Service, 'http'>, day: number, now: string, ok: (res: Response, what: string) => void): Promise<void> {
+  const render = { product: 'avatar_video', engine: 'unlimited', estimatedDurationMs: 103_000 };
+  const event = (subject: string, type: string, jobId: string, data: Record<string, unknown>) => ({
+    specversion: '1.0',
+    id: `sample-${type}-${jobId}`,
+    source: 'renderer/eu-west-1',
+    type,
+    time: now,
+    subject,
+    data: { jobId, product: 'avatar_video', ...data },
+  });
+  if (day === 15) {
+    ok(await s.http.post('/v1/holds').send({ accountId: 'acct_pro', holdKey: 'job_sample_held', ...render }), 'hold');
+    const completed = event('acct_pro', 'render.completed', 'job_sample_held', {
+      engine: 'unlimited',
+      durationMs: 95_000,
+      resolution: '1080p',
+      watermarked: false,
+    });
+    ok(await s.http.post('/v1/events').send([completed]), 'capture');
+    ok(await s.http.post('/v1/holds').send({ accountId: 'acct_pro', holdKey: 'job_sample_failed', ...render }), 'hold');
+    ok(await s.http.post('/v1/events').send([event('acct_pro', 'render.failed', 'job_sample_failed', { reason: 'timeout' })]), 'release');
+  }
+  if (day === 20) {
+    ok(
+      await s.http.post('/v1/holds').send({ accountId: 'acct_scale', holdKey: 'job_sample_expiring', ttlMs: 1_800_000, ...render }),
+      'hold',
+    );
+  }
+  if (day === 31) {
+    const session = { accountId: 'acct_live', holdKey: 'sess_sample_open', integration: 'live_avatar_full', estimatedDurationMs: 600_000 };
+    ok(await s.http.post('/v1/holds').send(session), 'hold');
+  }
 }
 
 /** Exact sums of decimal credit strings (as integers of millionths). */

@@ -22,7 +22,9 @@ export function AccountsView({ q }: { q?: string }) {
   useEffect(() => {
     if (page.state === 'ok') setPages((ps) => (ps.includes(page.data) ? ps : [...ps, page.data]));
   }, [page]);
-  const items = pages.flatMap((p) => p.items);
+  // A page may arrive twice (a render that loads again): each account is listed once, in order.
+  const seen = new Set<string>();
+  const items = pages.flatMap((p) => p.items).filter((a) => !seen.has(a.accountId) && seen.add(a.accountId));
   const last = pages[pages.length - 1];
 
   return (

@@ -29,11 +29,15 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule | typeof PUBLIC>> = 
   'GET /v1/accounts/:id/holds': rule(['producer', ...READERS], 'path'),
 
   // Reading one account.
+  'GET /v1/accounts/:id': rule(READERS, 'path'),
   'GET /v1/accounts/:id/balances': rule(READERS, 'path'),
   'GET /v1/accounts/:id/entries': rule(READERS, 'path'),
   'GET /v1/accounts/:id/notifications': rule(READERS, 'path'),
 
   // Lists, exports and reports: an account key's are filtered to its account.
+  'GET /v1/accounts': rule(READERS, 'filter', 'the directory: an account key finds its own account only'),
+  'GET /v1/reports/credit-flows': rule(READERS, 'filter'),
+  'GET /v1/exports/credit-flows.csv': rule(READERS, 'filter'),
   'GET /v1/invoices': rule(READERS, 'filter'),
   'GET /v1/invoices/:number': rule(READERS, 'owned', "another account's invoice is a 404"),
   'GET /v1/usage': rule(READERS, 'filter'),

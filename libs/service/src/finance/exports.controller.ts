@@ -2,16 +2,16 @@
 // from the read models; credits as exact decimal strings, money in integer cents.
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { accountFilterOf, Caller, formatCredits } from '@ledger/domain';
 import { CallerOf } from '../access/caller';
 import { Result } from '../kit/failure';
 import { ApiError, httpError, unwrap } from '../kit/http-errors';
 import { csvLine, csvNumber } from './csv';
-import { dayOf, ExportQuery, UsageExportQuery } from './finance.dto';
+import { CreditFlowsQuery, dayOf, ExportQuery, UsageExportQuery } from './finance.dto';
 import { FinanceReadModel } from './finance-read-model';
-import { GetUsage, instant, UsageAnswer } from './finance.queries';
+import { CreditFlowsAnswer, creditFlowsOf, GetCreditFlows, GetUsage, instant, UsageAnswer } from './finance.queries';
 
 const big = (v: bigint | string | number) => (typeof v === 'bigint' ? v : BigInt(v));
 const iso = (v: Date | string | null) => (v === null ? '' : v instanceof Date ? v.toISOString() : new Date(v).toISOString());
@@ -145,6 +145,57 @@ export class ExportsController {
           csvNumber(u.durationMs),
           csvNumber(u.overage),
           csvNumber(u.uncovered),
+        ]),
+      );
+    }
+    res.end();
+  }
+
+  @Get('credit-flows.csv')
+  @ApiProduces('text/csv')
+  @ApiOperation({
+    summary:
+      'GET /v1/reports/credit-flows as CSV, the same filters: one row per UTC day (or month) and wallet; account_id is empty when the report is of every account',
+  })
+  @ApiOkResponse({
+    description: 'columns: day or month, account_id, wallet, granted, consumed, expired, forfeited, corrected, overage, uncovered, net',
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
+  async creditFlows(@Query() q: CreditFlowsQuery, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
+    const query = creditFlowsOf(q, caller);
+    const answer = unwrap(await this.queries.execute<GetCreditFlows, Result<CreditFlowsAnswer>>(query));
+    const f = query.filter;
+    const name = ['credit-flows', f.groupBy, f.accountId, f.wallet, f.from, f.to].filter((x) => x !== undefined).join('_');
+    this.start(res, `${name}.csv`);
+    res.write(
+      csvLine([
+        f.groupBy,
+        'account_id',
+        'wallet',
+        'granted',
+        'consumed',
+        'expired',
+        'forfeited',
+        'corrected',
+        'overage',
+        'uncovered',
+        'net',
+      ]),
+    );
+    for (const r of answer.items) {
+      res.write(
+        csvLine([
+          r.period,
+          f.accountId,
+          r.wallet,
+          csvNumber(r.granted),
+          csvNumber(r.consumed),
+          csvNumber(r.expired),
+          csvNumber(r.forfeited),
+          csvNumber(r.corrected),
+          csvNumber(r.overage),
+          csvNumber(r.uncovered),
+          csvNumber(r.net),
         ]),
       );
     }

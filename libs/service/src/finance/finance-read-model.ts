@@ -44,6 +44,36 @@ export interface UsageRow {
   uncovered: bigint;
 }
 
+export interface CreditFlowFilter {
+  /** Only this account (a caller bound to one account sees only its own). */
+  accountId?: string;
+  wallet?: string;
+  /** Instants (ISO, UTC): entries whose event time is in [from, to). */
+  from?: string;
+  to?: string;
+  groupBy: 'day' | 'month';
+}
+
+/**
+ * Credits moved in one UTC day or month on one wallet, by kind of entry: each the sum of the
+ * credits of the matching entries, as a positive amount (charges, expiries and forfeits are
+ * negative entries: consumed, expired and forfeited are their sums negated).
+ */
+export interface CreditFlowRow {
+  /** YYYY-MM or YYYY-MM-DD of the entries' event time, UTC. */
+  period: string;
+  wallet: string;
+  granted: bigint;
+  consumed: bigint;
+  expired: bigint;
+  forfeited: bigint;
+  corrected: bigint;
+  overage: bigint;
+  uncovered: bigint;
+  /** What the lots gained or lost: the sum of the grant, charge, expiry, forfeit and correction entries. */
+  net: bigint;
+}
+
 type Row = Record<string, any>;
 const iso = (v: Date | string | null): string | null =>
   v === null ? null : v instanceof Date ? v.toISOString() : new Date(v).toISOString();
@@ -235,6 +265,40 @@ export class FinanceReadModel {
       durationMs: Number(r.duration_ms),
       overage: BigInt(r.overage),
       uncovered: BigInt(r.uncovered),
+    }));
+  }
+
+  /**
+   * Credit flows by UTC day or month of the entries' event time and wallet, oldest first: sums of
+   * the entries read model's integer millionths, in SQL (numeric, exact), only for periods with
+   * entries.
+   */
+  async creditFlows(f: CreditFlowFilter): Promise<CreditFlowRow[]> {
+    const w = new Where();
+    if (f.accountId) w.add((p) => `account_id = ${p(f.accountId)}`);
+    if (f.wallet) w.add((p) => `wallet = ${p(f.wallet)}`);
+    if (f.from) w.add((p) => `at >= ${p(f.from)}::timestamptz`);
+    if (f.to) w.add((p) => `at < ${p(f.to)}::timestamptz`);
+    const sum = (kinds: string) => `coalesce(sum(credits) FILTER (WHERE kind IN (${kinds})), 0)`;
+    const rows = await this.db.query<Row>(
+      `SELECT to_char(at AT TIME ZONE 'UTC', '${f.groupBy === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}') AS period, wallet,
+         ${sum(`'grant'`)}::text AS granted, (-${sum(`'charge'`)})::text AS consumed, (-${sum(`'expiry'`)})::text AS expired,
+         (-${sum(`'forfeit'`)})::text AS forfeited, ${sum(`'correction'`)}::text AS corrected, ${sum(`'overage'`)}::text AS overage,
+         ${sum(`'uncovered'`)}::text AS uncovered, ${sum(`'grant', 'charge', 'expiry', 'forfeit', 'correction'`)}::text AS net
+       FROM ${this.rm}.entries ${w.sql} GROUP BY 1, 2 ORDER BY 1, 2`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      period: r.period,
+      wallet: r.wallet,
+      granted: BigInt(r.granted),
+      consumed: BigInt(r.consumed),
+      expired: BigInt(r.expired),
+      forfeited: BigInt(r.forfeited),
+      corrected: BigInt(r.corrected),
+      overage: BigInt(r.overage),
+      uncovered: BigInt(r.uncovered),
+      net: BigInt(r.net),
     }));
   }
 

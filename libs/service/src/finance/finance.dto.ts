@@ -96,6 +96,54 @@ export class UsageQuery {
   @ApiPropertyOptional({ enum: ['day', 'month'], default: 'day' }) @IsOptional() @IsIn(['day', 'month']) groupBy?: 'day' | 'month';
 }
 
+export const CREDIT_FLOW_GROUPS = ['day', 'month'] as const;
+
+/** GET /v1/reports/credit-flows and its CSV: every filter optional. */
+export class CreditFlowsQuery {
+  @ApiPropertyOptional({ description: 'only this account (its items then name it)' }) @IsOptional() @IsAccountId() accountId?: string;
+  @ApiPropertyOptional({ enum: WALLETS }) @IsOptional() @IsIn(WALLETS) wallet?: WalletId;
+  @ApiPropertyOptional({ description: 'first day (YYYY-MM-DD, or an instant at 00:00 UTC) of the event time of the entries' })
+  @IsOptional()
+  @IsDay()
+  from?: string;
+  @ApiPropertyOptional({ description: 'day after the last (exclusive)' }) @IsOptional() @IsDay() to?: string;
+  @ApiPropertyOptional({ enum: CREDIT_FLOW_GROUPS, default: 'month', description: 'UTC day or month of the event time of the entries' })
+  @IsOptional()
+  @IsIn(CREDIT_FLOW_GROUPS)
+  groupBy?: (typeof CREDIT_FLOW_GROUPS)[number];
+}
+
+export class CreditFlowDto {
+  @ApiProperty({ example: '2026-01', description: 'YYYY-MM (groupBy=month) or YYYY-MM-DD (day), UTC, of the event time of the entries' })
+  period!: string;
+  @ApiPropertyOptional({ description: 'present when the report is of one account (accountId given)' }) accountId?: string;
+  @ApiProperty({ enum: WALLETS }) wallet!: string;
+  @ApiProperty({ example: '100', description: 'credits granted: the sum of the grant entries' }) granted!: string;
+  @ApiProperty({ example: '42.5', description: 'credits drawn from lots by usage: the charge entries, negated' }) consumed!: string;
+  @ApiProperty({ example: '57.5', description: 'credits left in lots at their expiry: the expiry entries, negated' }) expired!: string;
+  @ApiProperty({ example: '0', description: 'credits forfeited (renewal, free grant replaced): the forfeit entries, negated' })
+  forfeited!: string;
+  @ApiProperty({ example: '0', description: 'credits given back to lots by corrections of a closure (late usage): the correction entries' })
+  corrected!: string;
+  @ApiProperty({ example: '0', description: 'usage beyond the credits, to be invoiced: the overage entries' }) overage!: string;
+  @ApiProperty({ example: '0', description: 'usage no credit covered (arrears): the uncovered entries' }) uncovered!: string;
+  @ApiProperty({
+    example: '0',
+    description: 'what the lots gained or lost: granted - consumed - expired - forfeited + corrected (the sum of those entries)',
+  })
+  net!: string;
+}
+
+export class CreditFlowsDto {
+  @ApiPropertyOptional() accountId?: string;
+  @ApiPropertyOptional({ enum: WALLETS }) wallet?: string;
+  @ApiPropertyOptional({ description: 'first day' }) from?: string;
+  @ApiPropertyOptional({ description: 'day after the last' }) to?: string;
+  @ApiProperty({ enum: CREDIT_FLOW_GROUPS }) groupBy!: string;
+  @ApiProperty({ type: [CreditFlowDto], description: 'oldest period first, then by wallet; only periods with entries' })
+  items!: CreditFlowDto[];
+}
+
 /** A period to export: both ends required. */
 export class ExportQuery {
   @ApiPropertyOptional() @IsOptional() @IsAccountId() accountId?: string;

@@ -2,13 +2,13 @@
 // log's head as of the request (read-your-writes); entries as of an instant come from history.
 // Each answers a Result: a failure (unknown account, projection behind, bad cursor) is data here.
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { Caller, eventTime, formatCredits, Instant, mayRead, toInstant } from '@ledger/domain';
+import { accountFilterOf, Caller, eventTime, formatCredits, Instant, mayRead, toInstant } from '@ledger/domain';
 import { AccountLedger } from '../accounts/account-ledger';
 import { failed, invalid, ok, Result, unknownAccount } from '../kit/failure';
 import { entriesOf } from '../reading/views';
 import { decodeCursor, encodeCursor, LogPlace } from './cursor';
-import { DEFAULT_PAGE } from './finance.dto';
-import { EntryFilter, FinanceReadModel, InvoiceFilter, UsageFilter, UsageRow } from './finance-read-model';
+import { CreditFlowsQuery, dayOf, DEFAULT_PAGE } from './finance.dto';
+import { CreditFlowFilter, CreditFlowRow, EntryFilter, FinanceReadModel, InvoiceFilter, UsageFilter, UsageRow } from './finance-read-model';
 
 export class GetEntriesPage {
   constructor(
@@ -35,6 +35,19 @@ export class GetInvoiceByNumber {
 }
 export class GetUsage {
   constructor(readonly filter: UsageFilter) {}
+}
+/** Credit flows; `accountId` in the filter restricts them to that account (what a caller bound to one account may see). */
+export class GetCreditFlows {
+  constructor(
+    readonly filter: {
+      accountId?: string;
+      wallet?: string;
+      /** Days, YYYY-MM-DD; `to` exclusive. */
+      from?: string;
+      to?: string;
+      groupBy: 'day' | 'month';
+    },
+  ) {}
 }
 
 @QueryHandler(GetEntriesPage)
@@ -183,7 +196,75 @@ export interface UsageAnswer {
   totals: { credits: string; records: number; byKind: object[] };
 }
 
+/** The query of a credit-flows report, from its validated parameters (the CSV export takes the same). */
+/** The report a query asks for; `caller`: a key bound to one account gets that account's, whatever the query says. */
+export const creditFlowsOf = (q: CreditFlowsQuery, caller?: Caller): GetCreditFlows =>
+  new GetCreditFlows({
+    accountId: accountFilterOf(caller, q.accountId),
+    wallet: q.wallet,
+    from: q.from && dayOf(q.from),
+    to: q.to && dayOf(q.to),
+    groupBy: q.groupBy ?? 'month',
+  });
+
+export const creditFlowView = (r: CreditFlowRow, accountId?: string) => ({
+  period: r.period,
+  ...(accountId ? { accountId } : {}),
+  wallet: r.wallet,
+  granted: formatCredits(r.granted),
+  consumed: formatCredits(r.consumed),
+  expired: formatCredits(r.expired),
+  forfeited: formatCredits(r.forfeited),
+  corrected: formatCredits(r.corrected),
+  overage: formatCredits(r.overage),
+  uncovered: formatCredits(r.uncovered),
+  net: formatCredits(r.net),
+});
+
+export interface CreditFlowsAnswer {
+  accountId?: string;
+  wallet?: string;
+  from?: string;
+  to?: string;
+  groupBy: 'day' | 'month';
+  items: ReturnType<typeof creditFlowView>[];
+}
+
+@QueryHandler(GetCreditFlows)
+export class GetCreditFlowsHandler implements IQueryHandler<GetCreditFlows> {
+  constructor(private readonly readModel: FinanceReadModel) {}
+
+  async execute(q: GetCreditFlows): Promise<Result<CreditFlowsAnswer>> {
+    const f = q.filter;
+    if (f.from && f.to && f.from >= f.to) return { ok: false, failure: invalid('to', 'to must be after from', 'must be after from') };
+    const unreadable = await this.readModel.readable(f.accountId);
+    if (unreadable) return { ok: false, failure: unreadable };
+    const filter: CreditFlowFilter = {
+      accountId: f.accountId,
+      wallet: f.wallet,
+      from: f.from && `${f.from}T00:00:00.000Z`,
+      to: f.to && `${f.to}T00:00:00.000Z`,
+      groupBy: f.groupBy,
+    };
+    const rows = await this.readModel.creditFlows(filter);
+    return ok({
+      ...(f.accountId ? { accountId: f.accountId } : {}),
+      ...(f.wallet ? { wallet: f.wallet } : {}),
+      ...(f.from ? { from: f.from } : {}),
+      ...(f.to ? { to: f.to } : {}),
+      groupBy: f.groupBy,
+      items: rows.map((r) => creditFlowView(r, f.accountId)),
+    });
+  }
+}
+
 /** Instants as the read models compare them (normalised ISO). */
 export const instant = (v: string | undefined): string | undefined => (v === undefined ? undefined : toInstant(v));
 
-export const FINANCE_HANDLERS = [GetEntriesPageHandler, ListInvoicesPageHandler, GetInvoiceByNumberHandler, GetUsageHandler];
+export const FINANCE_HANDLERS = [
+  GetEntriesPageHandler,
+  ListInvoicesPageHandler,
+  GetInvoiceByNumberHandler,
+  GetUsageHandler,
+  GetCreditFlowsHandler,
+];

@@ -129,6 +129,33 @@ export function prepareFinanceBatch(s: string, batch: FinanceBatch, watermark: U
     ],
   ]);
 
+  const h = batch.holds;
+  step('holds', h.length, () => [
+    `MERGE INTO ${s}.holds t
+     USING (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+       $8::timestamptz[], $9::timestamptz[], $10::text[], $11::timestamptz[], $12::bigint[])
+       AS d(account_id, hold_id, wallet, hold_key, period_id, usage_kind, credits, placed_at, expires_at, status, ended_at, position)) d
+     ON t.account_id = d.account_id AND t.hold_id = d.hold_id
+     WHEN MATCHED THEN UPDATE SET status = d.status, ended_at = coalesce(d.ended_at, t.ended_at), position = d.position
+     WHEN NOT MATCHED THEN INSERT (account_id, hold_id, wallet, hold_key, period_id, usage_kind, credits, placed_at, expires_at, status, ended_at, position)
+       VALUES (d.account_id, d.hold_id, d.wallet, d.hold_key, d.period_id, d.usage_kind, d.credits, d.placed_at, d.expires_at, d.status,
+         d.ended_at, d.position)`,
+    [
+      text(pick(h, (r) => r.accountId)),
+      text(pick(h, (r) => r.holdId)),
+      text(pick(h, (r) => r.wallet)),
+      text(pick(h, (r) => r.placed?.holdKey ?? null)),
+      text(pick(h, (r) => r.placed?.periodId ?? null)),
+      text(pick(h, (r) => r.placed?.usageKind ?? null)),
+      nullableInts(pick(h, (r) => r.placed?.credits ?? null)),
+      text(pick(h, (r) => r.placed?.placedAt ?? null)),
+      text(pick(h, (r) => r.placed?.expiresAt ?? null)),
+      text(pick(h, (r) => r.status)),
+      text(pick(h, (r) => r.endedAt)),
+      ints(pick(h, (r) => r.position)),
+    ],
+  ]);
+
   const e = batch.entries;
   step('entries', e.length, () => [
     `INSERT INTO ${s}.entries (position, seq, account_id, wallet, kind, at, credits, lot_id, period_id, usage_kind, reason)

@@ -1,5 +1,5 @@
 // What the finance read models make of a batch of the log: pure, no I/O. Rows that only grow
-// (entries, invoices, accounts) are collected as they are; rows that change (balances, lots,
+// (entries, invoices, accounts) are collected as they are; rows that change (balances, lots, holds,
 // periods, usage) are folded into one change per key, so the batch writes one row per key,
 // whatever the number of events that touched it.
 import {
@@ -202,6 +202,24 @@ export interface PeriodChange {
   position: bigint;
 }
 
+export interface HoldChange {
+  accountId: string;
+  holdId: string;
+  wallet: string;
+  /** Set when the hold was placed in this batch (else null: the row is there already). */
+  placed: {
+    holdKey: string;
+    periodId: string | null;
+    usageKind: string;
+    credits: bigint;
+    placedAt: string;
+    expiresAt: string;
+  } | null;
+  status: string;
+  endedAt: string | null;
+  position: bigint;
+}
+
 export interface UsageChange {
   accountId: string;
   /** Day (YYYY-MM-DD) or month (YYYY-MM-01) of the usage's event time, UTC. */
@@ -253,6 +271,7 @@ class AccountChanges {
   readonly wallets = new Map<string, BalanceChange>();
   readonly lots = new Map<string, LotChange>();
   readonly periods = new Map<string, PeriodChange>();
+  readonly holds = new Map<string, HoldChange>();
   /** day -> usage kind -> change; month -> usage kind -> change. */
   readonly daily = new Map<string, Map<string, UsageChange>>();
   readonly monthly = new Map<string, Map<string, UsageChange>>();
@@ -281,6 +300,10 @@ export class FinanceBatch {
 
   get periods(): PeriodChange[] {
     return this.all((a) => a.periods.values());
+  }
+
+  get holds(): HoldChange[] {
+    return this.all((a) => a.holds.values());
   }
 
   get usageDaily(): UsageChange[] {
@@ -489,11 +512,43 @@ export class FinanceBatch {
         );
         return;
       }
+      case 'HoldPlaced': {
+        const d = e.data;
+        const h = this.hold(a, d.holdId, d.wallet, position);
+        h.placed = {
+          holdKey: d.holdKey,
+          periodId: d.periodId,
+          usageKind: d.request.kind,
+          credits: big(d.credits),
+          placedAt: d.at,
+          expiresAt: d.expiresAt,
+        };
+        h.status = 'held';
+        return;
+      }
+      case 'HoldCaptured':
+      case 'HoldReleased':
+      case 'HoldExpired': {
+        const h = this.hold(a, e.data.holdId, e.data.wallet, position);
+        h.status = e.type === 'HoldCaptured' ? 'captured' : e.type === 'HoldReleased' ? 'released' : 'expired';
+        h.endedAt = e.data.at;
+        return;
+      }
       case 'RenderFailed':
       case 'PlanCancelled':
       case 'AutoRenewCapReached':
         return;
     }
+  }
+
+  private hold(a: AccountChanges, holdId: string, wallet: string, position: bigint): HoldChange {
+    let h = a.holds.get(holdId);
+    if (!h) {
+      h = { accountId: a.accountId, holdId, wallet, placed: null, status: 'held', endedAt: null, position };
+      a.holds.set(holdId, h);
+    }
+    h.position = position;
+    return h;
   }
 
   private balance(a: AccountChanges, wallet: string, position: bigint): BalanceChange {

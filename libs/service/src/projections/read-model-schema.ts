@@ -10,8 +10,11 @@ import { checkSchemaName, SqlExecutor } from '@ledger/event-store';
 import { Checkpoint } from '../kit/checkpoint';
 import { leaseTables } from '../kit/tables';
 
-/** Bumped when a table changes shape or meaning: a read model of another version must be rebuilt. */
-export const READ_MODEL_VERSION = 1;
+/**
+ * Bumped when a table changes shape or meaning: a read model of another version must be rebuilt
+ * (`npm run replay -- --switch`). 2: the holds table, and the accounts' index in byte order.
+ */
+export const READ_MODEL_VERSION = 2;
 
 /** The projector's checkpoint row, and its lease. */
 export const FINANCE_PROJECTOR = 'finance';
@@ -39,7 +42,8 @@ export const READ_MODEL_TABLES: readonly ReadModelTable[] = [
     name: 'accounts',
     key: ['account_id'],
     columns: `account_id text NOT NULL, name text NOT NULL, opened_at timestamptz NOT NULL, position bigint NOT NULL`,
-    indexes: [],
+    // The directory's pages are in account id order, byte by byte whatever the database's collation.
+    indexes: [['id_bytes', 'account_id COLLATE "C"']],
     insertOnly: true,
   },
   {
@@ -61,6 +65,18 @@ export const READ_MODEL_TABLES: readonly ReadModelTable[] = [
       corrected bigint NOT NULL, remaining bigint GENERATED ALWAYS AS (granted - charged - expired - forfeited) STORED,
       issued_at timestamptz, expires_at timestamptz, closure text, closed_at timestamptz, position bigint NOT NULL`,
     indexes: [],
+  },
+  {
+    name: 'holds',
+    key: ['account_id', 'hold_id'],
+    // Every hold as recorded: placed, then captured, released or expired (status and ended_at).
+    // What is held at an instant is decided by time (domain holds.ts holdOpenAt): placed by then,
+    // not past expires_at, not ended by then; the directory reads it so, as the balances route does.
+    columns: `account_id text NOT NULL, hold_id text NOT NULL, wallet text NOT NULL, hold_key text NOT NULL, period_id text,
+      usage_kind text NOT NULL, credits bigint NOT NULL, placed_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,
+      status text NOT NULL, ended_at timestamptz, position bigint NOT NULL`,
+    // the holds of an account not expired by an instant
+    indexes: [['open', 'account_id, wallet, expires_at']],
   },
   {
     name: 'entries',
