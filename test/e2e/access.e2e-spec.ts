@@ -7,7 +7,9 @@ import { expressPath } from '@ledger/service/access/openapi';
 import { EVENT_STORE, EventStore } from '@ledger/event-store';
 import { Role } from '@ledger/domain';
 import request from 'supertest';
-import { asKey, bearer } from '../support/access';
+import { readConfig } from '@ledger/service/config';
+import { createLedgerApp } from '../../apps/ledger/src/create-app';
+import { ADMIN_ENV, asKey, bearer, TEST_ADMIN_KEY } from '../support/access';
 import { Ledger, openAccount, postEvents, proAccount, renderCompleted, SIMULATION_START, startLedger } from './support';
 
 let ledger: Ledger;
@@ -293,5 +295,42 @@ describe('LEDGER_AUTH=off', () => {
     } finally {
       await open.close();
     }
+  });
+});
+
+describe('log lines', () => {
+  it('never carry a secret: not the admin key, not an issued key, not a wrong one', async () => {
+    const printed: string[] = [];
+    const keep = (...parts: unknown[]) =>
+      void printed.push(parts.map((p) => (p instanceof Error ? `${p.message} ${p.stack}` : String(p))).join(' '));
+    const logger = { log: keep, error: keep, warn: keep, debug: keep, verbose: keep, fatal: keep };
+    const config = readConfig({
+      ...ADMIN_ENV,
+      LEDGER_SIMULATION: 'true',
+      LEDGER_SIMULATION_START: SIMULATION_START,
+      LEDGER_PROCESS: 'false',
+    });
+    const app = await createLedgerApp(config, { logger });
+    await app.init();
+    let secret = '';
+    try {
+      const admin = asKey(app.getHttpServer());
+      const issued = await admin.post('/v1/api-keys').send({ role: 'producer', name: 'logged' }).expect(201);
+      secret = issued.body.key;
+      await asKey(app.getHttpServer(), secret)
+        .post('/v1/events')
+        .send([{ not: 'an event' }]);
+      await asKey(app.getHttpServer(), `${secret}-wrong`).get('/v1/invoices').expect(401);
+      await asKey(app.getHttpServer(), secret).get('/v1/invoices').expect(403);
+      await admin.post(`/v1/api-keys/${issued.body.id}/revoke`).expect(200);
+      await asKey(app.getHttpServer(), secret).post('/v1/events').send([]).expect(401);
+    } finally {
+      await app.close();
+    }
+    expect(printed.length).toBeGreaterThan(10); // the logger did print: its start, the routes, the refusals
+    const all = printed.join('\n');
+    expect(all).not.toContain(TEST_ADMIN_KEY);
+    expect(all).not.toContain(secret);
+    expect(all).not.toContain(secret.slice(12));
   });
 });

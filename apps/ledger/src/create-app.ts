@@ -2,7 +2,7 @@
 // dashboard at /dashboard (built here first if npm ci has not built it).
 import { existsSync } from 'fs';
 import { join } from 'path';
-import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { INestApplication, Logger, LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -21,7 +21,7 @@ const fields = (errors: ValidationError[], prefix = ''): { field: string; messag
 
 export async function createLedgerApp(
   config: LedgerConfig,
-  options: { logger?: false | ('error' | 'warn' | 'log')[] } = {},
+  options: { logger?: false | ('error' | 'warn' | 'log')[] | LoggerService } = {},
 ): Promise<INestApplication> {
   ensureDashboard(config.dashboard.dir);
   const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
