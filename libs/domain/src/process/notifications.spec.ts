@@ -2,7 +2,7 @@
 // account decider), when the next command's events are recorded, then these notifications.
 import { AccountCommand } from '../account/commands';
 import { AccountEvent } from '../account/events';
-import { at, chargeUsage, given, Given, openAccount, Outcome } from '../account/spec-helpers';
+import { at, chargeUsage, given, Given, openAccount, Outcome, placeHold, releaseHold } from '../account/spec-helpers';
 import {
   decodeNotificationState,
   encodeNotificationState,
@@ -70,7 +70,7 @@ describe('notifications: balance thresholds of a Pro account (100 credits)', () 
       accountId: ACCT,
       wallet: 'api',
       at: '2026-01-02T01:00:00.000Z',
-      data: { threshold: 80, periodId: 'api-p2', used: '80', granted: '100' },
+      data: { threshold: 80, periodId: 'api-p2', used: '80', held: '0', granted: '100' },
       source: { streamId: STREAM, streamVersion: w.version },
     });
     expect(w.when(video(1, '2026-01-02T02:00:00Z', 'c'))).toEqual([]); // 81 %: already told
@@ -91,6 +91,37 @@ describe('notifications: balance thresholds of a Pro account (100 credits)', () 
     const inv = w.told[w.told.length - 1];
     expect(inv.data).toMatchObject({ invoiceKind: 'plan', totalCents: 9900, number: 'INV-acct_n-0002' });
     expect(kinds(w.when(video(80, '2026-02-02T00:00:00Z', 'b')))).toEqual(['balance_threshold:80']);
+  });
+});
+
+describe('notifications: held credits count as not available (api.md "Holds")', () => {
+  const pro = () =>
+    new Watched().given(openAccount(ACCT, '2026-01-01T00:00:00Z'), { type: 'StartPlan', plan: 'api_pro', now: at('2026-01-01T00:00:00Z') });
+  /** A hold of an unlimited video estimated at `credits` credits. */
+  const hold = (key: string, credits: number, when: string) => placeHold(key, 'avatar_video.unlimited', credits * 60_000 - 1, when);
+
+  it('tells 80 % at the hold that takes used and held past it, naming both', () => {
+    const w = pro().given(video(70, '2026-01-02T00:00:00Z', 'a'));
+    const told = w.when(hold('job_h', 15, '2026-01-02T01:00:00Z'));
+    expect(kinds(told)).toEqual(['balance_threshold:80']);
+    expect(told[0].data).toMatchObject({ used: '70', held: '15', granted: '100' });
+  });
+
+  it('does not count a job twice: its usage captures its own hold', () => {
+    const w = pro().given(video(70, '2026-01-02T00:00:00Z', 'a'), hold('job_h', 5, '2026-01-02T01:00:00Z'));
+    expect(w.when(video(5, '2026-01-02T02:00:00Z', 'job_h'))).toEqual([]); // 75 used, nothing held
+    expect(kinds(w.when(video(5, '2026-01-02T03:00:00Z', 'b')))).toEqual(['balance_threshold:80']);
+  });
+
+  it('gives released credits back, and a threshold told stays told in its period', () => {
+    const w = pro().given(video(70, '2026-01-02T00:00:00Z', 'a'));
+    expect(kinds(w.when(hold('job_h', 15, '2026-01-02T01:00:00Z')))).toEqual(['balance_threshold:80']);
+    const holdId = ((w.account as Outcome).events.find((e) => e.type === 'HoldPlaced') as Extract<AccountEvent, { type: 'HoldPlaced' }>)
+      .data.holdId;
+    w.when(releaseHold(holdId, '2026-01-02T01:30:00Z'));
+    expect(w.when(video(5, '2026-01-02T03:00:00Z', 'b'))).toEqual([]); // 75: 80 % was told already
+    expect(kinds(w.when(hold('job_k', 16, '2026-01-02T04:00:00Z')))).toEqual(['balance_threshold:90']);
+    expect(decodeNotificationState(JSON.parse(JSON.stringify(encodeNotificationState(w.state))))).toEqual(w.state);
   });
 });
 

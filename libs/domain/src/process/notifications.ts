@@ -52,6 +52,12 @@ export interface WalletWatch {
   used: MicroCredits;
   /** Thresholds already told for this period. */
   told: number[];
+  /**
+   * Credits of the holds open in this period, by hold key (one open hold per key): held credits
+   * are not available, so a threshold counts them as used (api.md "Holds"). A hold that ends gives
+   * them back, but a threshold told stays told for the period.
+   */
+  held?: Record<string, MicroCredits>;
   exhausted: boolean;
 }
 
@@ -70,6 +76,28 @@ export interface SourcedAccountEvent {
 }
 
 const pct = (used: MicroCredits, granted: MicroCredits, threshold: number) => granted > 0n && used * 100n >= granted * BigInt(threshold);
+
+/** The thresholds `used + held` crosses that were not told yet, lowest first. */
+const crossed = (w: WalletWatch, used: MicroCredits, held: MicroCredits, settings: NotificationSettings): number[] =>
+  [...settings.thresholds].sort((a, b) => a - b).filter((t) => !w.told.includes(t) && pct(used + held, w.granted, t));
+
+/** What the holds hold, but for the one of `key` (the usage of a job captures its hold: those credits are used, not held). */
+const heldBut = (w: WalletWatch, key?: string): MicroCredits =>
+  Object.entries(w.held ?? {}).reduce((sum, [k, credits]) => (k === key ? sum : sum + credits), 0n);
+
+const withoutHold = (w: WalletWatch, key: string): WalletWatch => {
+  if (!w.held || !(key in w.held)) return w;
+  const { [key]: _gone, ...held } = w.held;
+  return { ...w, held };
+};
+
+const thresholdNotice = (t: number, w: WalletWatch, used: MicroCredits, held: MicroCredits) => ({
+  threshold: t,
+  periodId: w.periodId ?? null,
+  used: formatCredits(used),
+  held: formatCredits(held),
+  granted: formatCredits(w.granted),
+});
 
 const emptyWatch = (): WalletWatch => ({ granted: 0n, used: 0n, told: [], exhausted: false });
 
@@ -102,27 +130,22 @@ export function decideNotifications(
       const w = state.wallets[e.data.wallet];
       const used = usedAfter(w, e);
       if (w && used !== undefined && used !== w.used) {
-        for (const t of [...settings.thresholds].sort((a, b) => a - b)) {
-          if (w.told.includes(t) || !pct(used, w.granted, t)) continue;
-          out.push(
-            make(
-              'balance_threshold',
-              e.data.wallet,
-              {
-                threshold: t,
-                periodId: w.periodId ?? null,
-                used: formatCredits(used),
-                granted: formatCredits(w.granted),
-              },
-              `_${t}`,
-            ),
-          );
-        }
+        const held = heldBut(w, e.data.usage.jobId);
+        for (const t of crossed(w, used, held, settings))
+          out.push(make('balance_threshold', e.data.wallet, thresholdNotice(t, w, used, held), `_${t}`));
       }
       if (e.data.uncovered > 0n && !w?.exhausted) {
         out.push(make('wallet_exhausted', e.data.wallet, { uncovered: formatCredits(e.data.uncovered), periodId: e.data.periodId }));
       }
       return out;
+    }
+    case 'HoldPlaced': {
+      const w = state.wallets[e.data.wallet];
+      if (!w || !w.lotId || e.data.periodId !== w.periodId) return [];
+      const held = heldBut(w, e.data.holdKey) + e.data.credits;
+      return crossed(w, w.used, held, settings).map((t) =>
+        make('balance_threshold', e.data.wallet, thresholdNotice(t, w, w.used, held), `_${t}`),
+      );
     }
     case 'LotExpired':
       return [make('lot_expired', e.data.wallet, { lotId: e.data.lotId, credits: formatCredits(e.data.credits) })];
@@ -176,6 +199,7 @@ export function evolveNotifications(
             granted: 0n,
             used: 0n,
             told: [],
+            held: {},
             exhausted: prev?.exhausted ?? false,
           },
         },
@@ -192,14 +216,32 @@ export function evolveNotifications(
     case 'UsageCharged': {
       const w = state.wallets[e.data.wallet] ?? emptyWatch();
       const used = usedAfter(w, e) ?? w.used;
-      const told = [...w.told];
-      for (const t of settings.thresholds) if (!told.includes(t) && pct(used, w.granted, t)) told.push(t);
-      told.sort((a, b) => a - b);
+      const told = tell(w, used + heldBut(w, e.data.usage.jobId), settings);
       return { wallets: { ...state.wallets, [e.data.wallet]: { ...w, used, told, exhausted: w.exhausted || e.data.uncovered > 0n } } };
+    }
+    case 'HoldPlaced': {
+      const w = state.wallets[e.data.wallet];
+      if (!w || e.data.periodId !== w.periodId) return state;
+      const held = { ...w.held, [e.data.holdKey]: e.data.credits };
+      const told = w.lotId ? tell(w, w.used + heldBut({ ...w, held }), settings) : w.told;
+      return { wallets: { ...state.wallets, [e.data.wallet]: { ...w, held, told } } };
+    }
+    case 'HoldCaptured':
+    case 'HoldReleased':
+    case 'HoldExpired': {
+      const w = state.wallets[e.data.wallet];
+      return w ? { wallets: { ...state.wallets, [e.data.wallet]: withoutHold(w, e.data.holdKey) } } : state;
     }
     default:
       return state;
   }
+}
+
+/** The thresholds told once `taken` (used and held) of the grant is gone. */
+function tell(w: WalletWatch, taken: MicroCredits, settings: NotificationSettings): number[] {
+  const told = [...w.told];
+  for (const t of settings.thresholds) if (!told.includes(t) && pct(taken, w.granted, t)) told.push(t);
+  return told.sort((a, b) => a - b);
 }
 
 /** decide then evolve, for one event. */
@@ -219,6 +261,8 @@ interface WalletWatchJson {
   granted: string;
   used: string;
   told: number[];
+  /** Open holds' credits by hold key, as decimal strings of millionths (absent in states written before holds counted). */
+  held?: Record<string, string>;
   exhausted: boolean;
 }
 
@@ -232,6 +276,9 @@ export const encodeNotificationState = (s: NotificationState): { wallets: Partia
         granted: w!.granted.toString(),
         used: w!.used.toString(),
         told: w!.told,
+        ...(w!.held && Object.keys(w!.held).length > 0
+          ? { held: Object.fromEntries(Object.entries(w!.held).map(([k, c]) => [k, c.toString()])) }
+          : {}),
         exhausted: w!.exhausted,
       },
     ]),
@@ -250,6 +297,7 @@ export const decodeNotificationState = (json: unknown): NotificationState => {
           granted: BigInt(w.granted),
           used: BigInt(w.used),
           told: [...w.told],
+          ...(w.held ? { held: Object.fromEntries(Object.entries(w.held).map(([k, c]) => [k, BigInt(c)])) } : {}),
           exhausted: w.exhausted,
         },
       ]),
