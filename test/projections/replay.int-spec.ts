@@ -7,7 +7,7 @@
 import { spawnSync } from 'child_process';
 import { join } from 'path';
 import { SqlLogReader } from '@ledger/service/projections/log-reader';
-import { runReplay } from '@ledger/service/projections/replay';
+import { EXIT_BEHIND, rebuildReadModels, runReplay } from '@ledger/service/projections/replay';
 import { DATABASE_URL, eachDatabase, freshSchema, playSampleMonth, Service, startService } from './support';
 
 eachDatabase('the audit replay after the sample month', (target) => {
@@ -114,6 +114,34 @@ eachDatabase('the audit replay after the sample month', (target) => {
     expect(res.body.entries.map((e: any) => e.usage.id)).toEqual(['after-switch-1']);
     expect((await replay({ verify: true })).exitCode).toBe(0);
   });
+});
+
+eachDatabase('the audit replay when the live read models are behind', (target) => {
+  it('compares at the live position: identical there, and says how far behind the head, exit code 3 (not 1)', async () => {
+    const schema = freshSchema('behind');
+    // No projector in the service: the live read models are built here up to a position short of the head.
+    const service = await startService(target, schema, { LEDGER_PROJECTOR: 'off' });
+    try {
+      await playSampleMonth(service);
+      const reader = new SqlLogReader(service.db, schema);
+      const head = await reader.head();
+      await rebuildReadModels({ db: service.db, reader, schema: `${schema}_rm`, ledgerSchema: schema, upTo: head - 7n });
+      const lines: string[] = [];
+      const outcome = await runReplay({ db: service.db, reader, ledgerSchema: schema, verify: true, print: (l) => lines.push(l) });
+      expect(outcome.comparison!.identical).toBe(true);
+      expect(outcome.comparison!.live.position).toBe(head - 7n);
+      expect(outcome.behindBy).toBe(7n);
+      expect(outcome.exitCode).toBe(EXIT_BEHIND);
+      expect(lines.join('\n')).toContain('BEHIND: identical at position');
+      expect(lines.join('\n')).not.toContain('DIFFERENT');
+      // Changed by hand while behind: different, exit 1, whatever the lag.
+      await service.db.query(`UPDATE ${schema}_rm.balances SET charged = charged + 1 WHERE account_id = 'acct_pro' AND wallet = 'api'`);
+      const changed = await runReplay({ db: service.db, reader, ledgerSchema: schema, verify: true });
+      expect(changed.exitCode).toBe(1);
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
 });
 
 // `npm run replay` itself, against a service's database on the PostgreSQL server.

@@ -1,7 +1,9 @@
 // `npm run replay -- [--verify] [--switch] [--keep] [--batch N] [--max-differences N]`: the audit
 // replay. Rebuilds every finance read model from the log into a fresh schema (<schema>_rm_replay),
 // with --verify compares it with the live one table by table (a digest per table, the first
-// differing rows) and exits 1 when they differ; with --switch makes the rebuilt schema the live
+// differing rows) at the position the live ones stand: exit 1 when they differ, 3 when they are the
+// same but behind the head (a projector off or catching up), 0 when identical at the head; with
+// --switch makes the rebuilt schema the live
 // one (renamed in one transaction). Same settings as the service (DATABASE_URL, LEDGER_SCHEMA,
 // LEDGER_DATA_DIR). On PGlite, run it while the service is stopped (one process per data directory).
 import { openLedgerStorage } from '@ledger/event-store';

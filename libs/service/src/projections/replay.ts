@@ -253,9 +253,17 @@ export interface ReplayOutcome {
   rebuilt: RebuildResult;
   comparison?: Comparison;
   switched: boolean;
-  /** 0: identical (or not verified), 1: the live read models differ from the rebuild (or are missing). */
+  /**
+   * 0: identical at the head (or not verified); 1: the live read models differ from the rebuild
+   * (or are missing); 3: identical at the live checkpoint, which is behind the head (`behindBy`).
+   */
   exitCode: number;
+  /** With verify: how many positions of the log the live read models had not applied yet when compared. */
+  behindBy?: bigint;
 }
+
+/** Exit code of a verify whose live read models are right but behind the head (a projector off, or catching up). */
+export const EXIT_BEHIND = 3;
 
 /** `npm run replay`: rebuild, optionally verify against the live read models, optionally switch. */
 export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
@@ -263,14 +271,21 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
   const live = `${o.ledgerSchema}_rm`;
   const rebuiltSchema = checkSchemaName(`${o.ledgerSchema}_rm_replay`);
   const head = await o.reader.head();
-  print(`rebuilding every read model from the log (${head} events) into ${rebuiltSchema}`);
+  // To verify, rebuild to where the live read models stand (never past them: a comparison needs one
+  // position on both sides); the comparison brings the rebuild forward if the live ones move on.
+  const liveExists = o.verify ? await schemaExists(o.db, live) : false;
+  const livePosition = liveExists ? await financeCheckpoint(o.db, live).position() : undefined;
+  const upTo = livePosition !== undefined && livePosition < head ? livePosition : head;
+  print(
+    `rebuilding every read model from the log (${upTo === head ? `${head} events` : `up to position ${upTo}, where the live read models stand; the head is ${head}`}) into ${rebuiltSchema}`,
+  );
   let shown = Date.now();
   const rebuilt = await rebuildReadModels({
     db: o.db,
     reader: o.reader,
     schema: rebuiltSchema,
     ledgerSchema: o.ledgerSchema,
-    upTo: head,
+    upTo,
     batchSize: o.batchSize,
     onProgress: (position, events) => {
       if (Date.now() - shown > 2000) {
@@ -284,8 +299,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
   );
   let comparison: Comparison | undefined;
   let exitCode = 0;
+  let behindBy: bigint | undefined;
   if (o.verify) {
-    if (!(await schemaExists(o.db, live))) {
+    if (!liveExists) {
       print(`no live read models in ${live}: nothing to verify against`);
       exitCode = 1;
     } else {
@@ -298,7 +314,14 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
         maxDifferences: o.maxDifferences,
       });
       print(formatComparison(comparison));
+      behindBy = (await o.reader.head()) - comparison.live.position;
       if (!comparison.identical) exitCode = 1;
+      else if (behindBy > 0n) {
+        exitCode = EXIT_BEHIND;
+        print(
+          `BEHIND: identical at position ${comparison.live.position}, but the live read models are behind the head by ${behindBy} positions of the log (is the projector running? LEDGER_PROJECTOR, npm run projector)`,
+        );
+      }
     }
   }
   let switched = false;
@@ -311,5 +334,5 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayOutcome> {
   } else {
     print(`kept the rebuilt read models in ${rebuiltSchema}`);
   }
-  return { rebuilt, comparison, switched, exitCode };
+  return { rebuilt, comparison, switched, exitCode, ...(behindBy !== undefined ? { behindBy } : {}) };
 }
