@@ -4,7 +4,8 @@
 // LEDGER_SCHEMA). With KAFKA_METRICS_PORT it serves GET /metrics (Prometheus text; a `metrics` or
 // `admin` key, as on the service) and GET /healthz (open, as the service's /health) on 127.0.0.1.
 // SIGTERM / SIGINT: the batch in progress finishes and commits, the member leaves the group,
-// the store closes, exit 0. A consumer crash kafkajs gives up on: exit 1 (let a supervisor restart it).
+// the store closes, exit 0. A consumer crash kafkajs gives up on: a new consumer after a backoff
+// (/healthz says down meanwhile).
 import { Server, createServer } from 'http';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -109,7 +110,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));
-  ingest.onFatal((err) => shutdown(`the consumer crashed (${err.message})`, 1));
+  // A consumer that crashes for good is replaced by the service after a backoff (kafka-ingest.service.ts): no exit.
+  ingest.onCrash((err) => log.warn(`the consumer crashed (${err.message}); a new one follows`));
 
   const address = server?.address();
   log.log(

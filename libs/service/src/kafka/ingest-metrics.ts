@@ -36,6 +36,10 @@ export class IngestMetrics {
   retries = 0;
   /** 1 while the consumer runs, 0 before start, after stop or after a crash it did not survive. */
   up = 0;
+  /** Consumers started again after a crash kafkajs would not survive (a lost coordinator, a broker restart). */
+  restarts = 0;
+  /** The last crash, for /health (its message; never a secret: kafkajs errors name brokers and codes). */
+  lastCrash?: { at: string; message: string };
 
   constructor(readonly groupId: string) {}
 
@@ -92,6 +96,9 @@ export class IngestMetrics {
       [{}, this.retries],
     ]);
     family('ledger_kafka_consumer_up', 'gauge', '1 while the consumer runs.', [[{}, this.up]]);
+    family('ledger_kafka_consumer_restarts_total', 'counter', 'Consumers started again after a crash kafkajs did not survive.', [
+      [{}, this.restarts],
+    ]);
     if (lag)
       family(
         'ledger_kafka_consumer_lag',

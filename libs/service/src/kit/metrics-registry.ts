@@ -35,10 +35,14 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
+/** One part of GET /health: whether it is well, and what it says of itself. */
+export type HealthPart = { ok: boolean } & Record<string, unknown>;
+
 @Injectable()
 export class MetricsRegistry {
   private readonly families = new Map<string, Family>();
   private readonly sources = new Map<string, () => string | Promise<string>>();
+  private readonly healthParts = new Map<string, () => HealthPart>();
 
   /** A gauge read by `collect` at every scrape (one value, or samples with labels). */
   gauge(name: string, help: string, collect: () => number | bigint | Sample[] | Promise<number | bigint | Sample[]>): void {
@@ -63,6 +67,16 @@ export class MetricsRegistry {
   /** A block of Prometheus text rendered by its owner (e.g. the Kafka ingest's own counters), under a unique key. */
   addSource(key: string, render: () => string | Promise<string>): void {
     this.sources.set(key, render);
+  }
+
+  /** A part of GET /health (the Kafka consumer): `ok: false` makes the whole `degraded`. */
+  addHealth(key: string, part: () => HealthPart): void {
+    this.healthParts.set(key, part);
+  }
+
+  /** Every part of /health a module added, by key. */
+  health(): Record<string, HealthPart> {
+    return Object.fromEntries([...this.healthParts].map(([k, part]) => [k, part()]));
   }
 
   /** Forgets a family or a source (a module shutting down). */

@@ -37,17 +37,21 @@ export class ObservabilityController {
       res.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'down', store, projection: null };
     }
-    if (!this.projections) return { status: 'ok', store, projection: null };
+    // The other parts (the Kafka consumer): one not ok makes the whole degraded.
+    const parts = this.metrics.health();
+    const partsOk = Object.values(parts).every((p) => p.ok);
+    if (!this.projections) return { status: partsOk ? 'ok' : 'degraded', store, projection: null, ...parts };
     const p = this.projections;
     try {
       const projection = await p.status();
       return {
-        status: projection.lag > p.config.healthMaxLag ? 'degraded' : 'ok',
+        status: projection.lag > p.config.healthMaxLag || !partsOk ? 'degraded' : 'ok',
         store,
         projection: { ...projection, running: p.projector.running, leader: p.projector.isLeader },
+        ...parts,
       };
     } catch (err) {
-      return { status: 'degraded', store, projection: { error: (err as Error).message } };
+      return { status: 'degraded', store, projection: { error: (err as Error).message }, ...parts };
     }
   }
 }
