@@ -80,10 +80,33 @@ if [ -f "$KAFKA_PID_FILE" ]; then
 fi
 
 mkdir -p "$KAFKA_RUN_DIR"
-DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kafka-$KAFKA_PORT.XXXXXX")
-echo "$DATA_DIR" >"$KAFKA_RUN_DIR/data-dir"
 CONFIG=$KAFKA_RUN_DIR/server.properties
 LOG=$KAFKA_RUN_DIR/broker.log
+
+# KAFKA_KEEP_DATA=1: start again on the data of the last broker of this port (its topics, offsets,
+# cluster id, certificates and SCRAM user), as a restarted production broker would; else a fresh one.
+kept=
+secured=
+if [ "${KAFKA_KEEP_DATA:-0}" = 1 ] && [ -f "$KAFKA_RUN_DIR/data-dir" ] && [ -f "$CONFIG" ]; then
+  DATA_DIR=$(cat "$KAFKA_RUN_DIR/data-dir")
+  if [ -f "$DATA_DIR/metadata/meta.properties" ]; then
+    kept=yes
+    kafka_log "KAFKA_KEEP_DATA=1: starting on the kept data in $DATA_DIR"
+  fi
+fi
+read -r -a HEAP_OPTS <<<"$KAFKA_HEAP_OPTS"
+JAVA_OPTS=(
+  -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
+  -Djava.awt.headless=true
+  -Dlog4j2.configurationFile="$KAFKA_DEPLOY_DIR/log4j2.properties"
+  -Dkafka.log.level="${KAFKA_LOG_LEVEL:-INFO}"
+  -Dkafka.logs.dir="$KAFKA_RUN_DIR"
+)
+started_ms=$(($(date +%s%N) / 1000000))
+
+if [ -z "$kept" ]; then
+DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kafka-$KAFKA_PORT.XXXXXX")
+echo "$DATA_DIR" >"$KAFKA_RUN_DIR/data-dir"
 rm -f "$KAFKA_SECURED_ENV"
 
 # The secured listener's certificates, keystore and SCRAM password, in the data dir (or none).
@@ -159,14 +182,6 @@ PROPS
   chmod 600 "$CONFIG"
 fi
 
-read -r -a HEAP_OPTS <<<"$KAFKA_HEAP_OPTS"
-JAVA_OPTS=(
-  -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError
-  -Djava.awt.headless=true
-  -Dlog4j2.configurationFile="$KAFKA_DEPLOY_DIR/log4j2.properties"
-  -Dkafka.log.level="${KAFKA_LOG_LEVEL:-INFO}"
-  -Dkafka.logs.dir="$KAFKA_RUN_DIR"
-)
 
 # a 22-character base64url cluster id, as `kafka-storage random-uuid` makes (not starting with '-')
 cluster_id=-
@@ -174,13 +189,14 @@ while [ "${cluster_id:0:1}" = - ]; do
   cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 done
 
-started_ms=$(($(date +%s%N) / 1000000))
 kafka_log "formatting storage in $DATA_DIR"
 if ! java -Xmx256m "${JAVA_OPTS[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool \
     format -t "$cluster_id" -c "$CONFIG" "${scram_args[@]}" >"$LOG" 2>&1; then
   cat "$LOG" >&2
   kafka_log "formatting failed"
   exit 1
+fi
+
 fi
 
 kafka_log "starting the broker on $BOOTSTRAP (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT), log $LOG"
@@ -227,8 +243,13 @@ KAFKA_SASL_PASSWORD=$scram_password
 KAFKA_SSL=true
 KAFKA_SSL_CA_FILE=$tls/ca.crt
 ENV
+      cp "$KAFKA_SECURED_ENV" "$DATA_DIR/secured.env" # for a start on the kept data
     )
   fi
+  report_secured
+elif [ -n "$kept" ] && [ -f "$DATA_DIR/secured.env" ]; then
+  until kafka_port_open "$KAFKA_HOST" "$KAFKA_SECURED_PORT" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.2; done
+  (umask 077 && cp "$DATA_DIR/secured.env" "$KAFKA_SECURED_ENV")
   report_secured
 fi
 kafka_log "up (pid $(cat "$KAFKA_PID_FILE"), Kafka $(ls "$KAFKA_LIBS_DIR" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')) in $(( $(date +%s%N) / 1000000 - started_ms )) ms"

@@ -26,4 +26,6 @@ data_dir=$(cat "$KAFKA_RUN_DIR/data-dir" 2>/dev/null || true)
 if [ -n "$data_dir" ] && [ -d "$data_dir" ] && [ "${KAFKA_KEEP_DATA:-0}" != 1 ]; then
   case "$data_dir" in */kafka-"$KAFKA_PORT".*) rm -rf "$data_dir" ;; esac
 fi
-rm -f "$KAFKA_PID_FILE" "$KAFKA_RUN_DIR/data-dir" "$KAFKA_SECURED_ENV"
+# With KAFKA_KEEP_DATA=1 the pointer to the data stays too: start.sh with KAFKA_KEEP_DATA=1 starts on it.
+rm -f "$KAFKA_PID_FILE" "$KAFKA_SECURED_ENV"
+[ "${KAFKA_KEEP_DATA:-0}" = 1 ] || rm -f "$KAFKA_RUN_DIR/data-dir"
