@@ -1,13 +1,15 @@
-// POST /v1/events: a JSON array of CloudEvents or NDJSON; every event gets its own answer.
+// POST /v1/events: a JSON array of CloudEvents, NDJSON, or one of the CloudEvents HTTP binding's
+// content modes (http-binding.ts); every event gets its own answer, in the same shape for every mode.
 import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { Caller } from '@ledger/domain';
 import { CallerOf } from '../access/caller';
 import { KeyRateGuard } from '../access/rate-limit.guard';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
-import { ApiError, unwrap } from '../kit/http-errors';
+import { unwrap } from '../kit/http-errors';
 import { requestIdOf } from '../kit/input-limits';
+import { EVENTS_CONTENT_TYPES, eventsOfRequest } from './http-binding';
 import { EventResult, UsageIngest } from './usage-ingest';
 
 @ApiTags('usage')
@@ -17,9 +19,15 @@ export class EventsController {
 
   @Post()
   @UseGuards(KeyRateGuard)
-  @ApiBody({ description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.' })
+  @ApiConsumes(...EVENTS_CONTENT_TYPES)
+  @ApiBody({
+    description:
+      'Usage events (CloudEvents 1.0, events.md): a JSON array (application/json), application/x-ndjson (one event a line), ' +
+      'one event in structured mode (application/cloudevents+json), a batch (application/cloudevents-batch+json), or one event in ' +
+      'binary mode (ce-specversion, ce-id, ce-source, ce-type, ce-subject, ce-time headers; content-type application/json; the data as the body).',
+  })
   async post(@Req() req: Request, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
-    const raws = batchOf(req);
+    const raws = eventsOfRequest(req);
     // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
     const requestId = requestIdOf(req.headers['x-request-id'], randomUUID);
     res.setHeader('x-request-id', requestId);
@@ -40,17 +48,4 @@ export class EventsController {
       results,
     });
   }
-}
-
-function batchOf(req: Request): unknown[] {
-  const type = req.headers['content-type'] ?? '';
-  if (type.includes('ndjson')) {
-    const text = typeof req.body === 'string' ? req.body : '';
-    return text.split('\n').filter((line) => line.trim() !== '');
-  }
-  if (!Array.isArray(req.body))
-    throw new ApiError(400, 'invalid', 'the body must be a JSON array of events or application/x-ndjson', [
-      { field: '$', message: 'expected an array' },
-    ]);
-  return req.body;
 }
