@@ -1,8 +1,24 @@
 // POST /v1/events in the content modes of the CloudEvents HTTP binding: structured
 // (application/cloudevents+json), batched (application/cloudevents-batch+json) and binary (ce-
 // headers, the data as the body), beside the JSON array and NDJSON; the same per-event answers, the
-// same validation and limits in every mode, seen from the balances.
-import { available, charges, Envelope, Ledger, postEvents, proAccountAnHourOld, renderCompleted, startLedger, withField } from './support';
+// same validation and limits in every mode, seen from the balances. Then the official SDK
+// (cloudevents 10.0.0) as the producer, in its three modes, over a listening socket.
+import { AddressInfo } from 'net';
+import { CloudEvent, CONSTANTS, emitterFor, HTTP, httpTransport, Message } from 'cloudevents';
+import { asKey, bearer } from '../support/access';
+import {
+  available,
+  balances,
+  charges,
+  Envelope,
+  Ledger,
+  postEvents,
+  proAccountAnHourOld,
+  renderCompleted,
+  startLedger,
+  streamingEnded,
+  withField,
+} from './support';
 
 let ledger: Ledger;
 beforeAll(async () => {
@@ -199,5 +215,105 @@ describe('LEDGER_MAX_BODY_BYTES in every mode', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('the official SDK (cloudevents 10.0.0) as the producer', () => {
+  let producerKey: string;
+  beforeAll(async () => {
+    producerKey = (await ledger.http.post('/v1/api-keys').send({ role: 'producer', name: 'renderer' }).expect(201)).body.key;
+  });
+
+  /** Sends a message the SDK built, its headers and body as they are, with a producer's key. */
+  const send = (message: Message) =>
+    asKey(ledger.app.getHttpServer(), producerKey)
+      .post('/v1/events')
+      .set(message.headers as Record<string, string>)
+      .send(message.body as string);
+
+  /** The SDK's event of one of ours: the same attributes and data, the SDK's defaults for the rest (no datacontenttype). */
+  const sdkEvent = (e: Envelope) =>
+    new CloudEvent({ specversion: '1.0', id: e.id, source: e.source, type: e.type, subject: e.subject, time: e.time, data: e.data });
+
+  it('HTTP.structured, HTTP.binary and a batch: each event charged once, retries are duplicates, exact balances', async () => {
+    const account = 'acct_ce_sdk';
+    const at = await proAccountAnHourOld(ledger, account);
+    const structured = sdkEvent(renderCompleted({ subject: account, time: at(10), durationMs: 103_000 })); // 2
+    const binary = sdkEvent(streamingEnded({ subject: account, time: at(20), durationMs: 7.5 * 60_000 })); // 1.5
+    const batch = [
+      sdkEvent(renderCompleted({ subject: account, time: at(30), durationMs: 30_000 })), // 1
+      sdkEvent(renderCompleted({ subject: account, time: at(31), durationMs: 60_000, product: 'video_translation' })), // 4.5
+      sdkEvent(streamingEnded({ subject: account, time: at(32), durationMs: 10_000 })), // 0.1
+    ];
+
+    // structured: content-type application/cloudevents+json; charset=utf-8, the event as the body
+    const structuredMessage = HTTP.structured(structured);
+    expect(structuredMessage.headers['content-type']).toBe(CONSTANTS.DEFAULT_CE_CONTENT_TYPE);
+    const structuredAnswer = await send(structuredMessage);
+    expect(structuredAnswer.status).toBe(200);
+    expect(structuredAnswer.body).toEqual({ results: [{ id: structured.id, source: structured.source, status: 'accepted' }] });
+
+    // binary (the SDK's default mode): ce- headers, content-type application/json; charset=utf-8, the data as the body
+    const binaryMessage = HTTP.binary(binary);
+    expect(binaryMessage.headers).toMatchObject({
+      'ce-id': binary.id,
+      'ce-subject': account,
+      'content-type': CONSTANTS.DEFAULT_CONTENT_TYPE,
+    });
+    const binaryAnswer = await send(binaryMessage);
+    expect(binaryAnswer.status).toBe(200);
+    expect(binaryAnswer.body).toEqual({ results: [{ id: binary.id, source: binary.source, status: 'accepted' }] });
+
+    // batched: application/cloudevents-batch+json, the events as a JSON array (what the SDK's HTTP.toEvent reads as a batch)
+    const batchMessage: Message = { headers: { 'content-type': CONSTANTS.MIME_CE_BATCH }, body: JSON.stringify(batch) };
+    expect((HTTP.toEvent(batchMessage) as CloudEvent[]).map((e) => e.id)).toEqual(batch.map((e) => e.id));
+    const answer = await send(batchMessage);
+    expect(answer.status).toBe(200);
+    expect(answer.body.results.map((r: any) => [r.id, r.status])).toEqual(batch.map((e) => [e.id, 'accepted']));
+
+    // a producer's retry of each message, in its mode, changes nothing
+    for (const message of [structuredMessage, binaryMessage, batchMessage]) {
+      const again = await send(message);
+      expect(again.status).toBe(200);
+      for (const r of again.body.results) expect(r.status).toBe('duplicate');
+    }
+
+    const wallet = (await balances(ledger, account)).wallets.api;
+    expect(wallet.available).toBe('90.9'); // 100 - 2 - 1.5 - 1 - 4.5 - 0.1
+    expect(wallet.overage).toBe('0');
+    expect((await charges(ledger, account)).map((c) => [c.usage!.id, c.credits])).toEqual([
+      [structured.id, '-2'],
+      [binary.id, '-1.5'],
+      [batch[0].id, '-1'],
+      [batch[1].id, '-4.5'],
+      [batch[2].id, '-0.1'],
+    ]);
+  });
+
+  it('a bad event from the SDK is named in the answer, its neighbours in the batch charged', async () => {
+    const account = 'acct_ce_sdk_bad';
+    const at = await proAccountAnHourOld(ledger, account);
+    const good = sdkEvent(renderCompleted({ subject: account, time: at(10), durationMs: 30_000 })); // 1
+    const bad = good.cloneWith({ id: 'sdk-bad', data: { ...(good.data as object), durationMs: 0 } });
+    const res = await send({ headers: { 'content-type': CONSTANTS.MIME_CE_BATCH }, body: JSON.stringify([bad, good]) });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_events');
+    expect(res.body.results.map((r: any) => r.status)).toEqual(['rejected', 'accepted']);
+    expect(res.body.results[0].errors).toEqual([expect.objectContaining({ field: 'data.durationMs' })]);
+    const binaryBad = await send(HTTP.binary(bad));
+    expect(binaryBad.body.results[0]).toMatchObject({ id: 'sdk-bad', status: 'rejected' });
+    expect(await available(ledger, account)).toBe('99');
+  });
+
+  it("the SDK's own emitter (emitterFor(httpTransport(url)), binary mode by default) over a socket", async () => {
+    const account = 'acct_ce_sdk_emitter';
+    const at = await proAccountAnHourOld(ledger, account);
+    await ledger.app.listen(0, '127.0.0.1');
+    const { port } = ledger.app.getHttpServer().address() as AddressInfo;
+    const emit = emitterFor(httpTransport(`http://127.0.0.1:${port}/v1/events`));
+    const e = sdkEvent(renderCompleted({ subject: account, time: at(10), durationMs: 103_000 })); // 2
+    const answer = (await emit(e, { headers: bearer(producerKey) })) as { body: string };
+    expect(JSON.parse(answer.body)).toEqual({ results: [{ id: e.id, source: e.source, status: 'accepted' }] });
+    expect(await available(ledger, account)).toBe('98');
   });
 });

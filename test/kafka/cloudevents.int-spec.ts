@@ -1,11 +1,14 @@
 // The CloudEvents Kafka binding on the usage topics: structured records (content-type
 // application/cloudevents+json, or no header: the format events.md always had) and binary records
 // (ce_ headers, the data as the value), key = account id; a record that says neither clearly goes
-// to the dead-letter topic with its reason. Ends in exact balances read over HTTP.
+// to the dead-letter topic with its reason. Then the official SDK (cloudevents 10.0.0) as the
+// producer: its Kafka.structured and Kafka.binary messages sent with kafkajs. Ends in exact balances
+// read over HTTP.
 // Needs a broker:
 //   deploy/kafka/start.sh
 //   KAFKA_BROKERS=127.0.0.1:19092 NODE_OPTIONS=--experimental-vm-modules npx jest test/kafka/cloudevents.int-spec.ts
 import { INestApplication } from '@nestjs/common';
+import { CloudEvent, Kafka as CloudEventsKafka, KafkaMessage as CloudEventsKafkaMessage } from 'cloudevents';
 import { Admin, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { DEAD_LETTER_HEADERS as H } from '@ledger/service/kafka/dead-letter';
 import { asKey } from '../support/access';
@@ -19,6 +22,7 @@ import {
   headerText,
   kafkaEnv,
   lagReport,
+  produce,
   readTopic,
   renderEvent,
   startService,
@@ -163,5 +167,53 @@ describeKafka('the CloudEvents Kafka binding', () => {
       const reason = JSON.parse(headerText(m!.headers, H.reason)!) as { field: string; message: string }[];
       expect({ name, fields: reason.map((r) => r.field) }).toEqual({ name, fields: expect.arrayContaining([field]) });
     });
+  });
+
+  /**
+   * kafkajs as the SDK's transport: the SDK's message as a record, its key, headers and timestamp as
+   * they are, but for what kafkajs cannot send: a header the SDK leaves undefined (an attribute the
+   * event does not have: no header) and data left an object (binary mode; serialised as JSON).
+   */
+  const recordOf = (m: CloudEventsKafkaMessage<unknown>): Message => ({
+    key: m.key,
+    value: typeof m.value === 'string' || Buffer.isBuffer(m.value) ? m.value : JSON.stringify(m.value),
+    headers: Object.fromEntries(Object.entries(m.headers).filter(([, v]) => v !== undefined)) as IHeaders,
+    ...(m.timestamp ? { timestamp: m.timestamp } : {}),
+  });
+
+  /** The SDK's event of one of ours, keyed by its account (the SDK's partitionkey is the record key). */
+  const sdkEvent = (e: Envelope) =>
+    new CloudEvent({
+      specversion: '1.0',
+      id: e.id,
+      source: e.source,
+      type: e.type,
+      subject: e.subject,
+      time: e.time,
+      data: e.data,
+      partitionkey: e.subject,
+    });
+
+  it('the SDK as producer: Kafka.structured and Kafka.binary records charged once each, redeliveries duplicates, exact balances', async () => {
+    const s = await start('sdk');
+    const structured = [
+      sdkEvent(renderEvent(s.accountId)),
+      sdkEvent(renderEvent(s.accountId, { engine: 'avatar_iv', durationMs: 45_000 })),
+    ]; // 0.5, 6 (avatar_iv: 2 blocks x 3)
+    const binary = [sdkEvent(renderEvent(s.accountId, { durationMs: 40_000 })), sdkEvent(streamingEvent(s.accountId, 900))]; // 1, 3
+    const structuredRecords = structured.map((e) => recordOf(CloudEventsKafka.structured(e)));
+    const binaryRecords = binary.map((e) => recordOf(CloudEventsKafka.binary(e)));
+    expect(structuredRecords.map((r) => r.key)).toEqual([s.accountId, s.accountId]);
+    expect(binaryRecords[0].headers).toMatchObject({ ce_id: binary[0].id, ce_subject: s.accountId });
+
+    await produce(producer, s.topics.renders, [...structuredRecords, binaryRecords[0]]);
+    await produce(producer, s.topics.streaming, [binaryRecords[1]]);
+    // a producer that sends again (a retry after a lost ack)
+    await produce(producer, s.topics.renders, [structuredRecords[0], binaryRecords[0]]);
+    await s.drained();
+
+    expect(await s.available()).toBe('649.5'); // 660 - 0.5 - 6 - 1 - 3
+    expect((await s.charged()).sort()).toEqual([...structured, ...binary].map((e) => e.id).sort());
+    expect(await readTopic(kafka, s.topics.deadLetter, 0, 2_000)).toEqual([]);
   });
 });
