@@ -5,7 +5,7 @@ import { join } from 'path';
 import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ValidationError } from 'class-validator';
 import { LedgerModule } from '@ledger/service/ledger.module';
 import { LedgerConfig } from '@ledger/service/config';
@@ -55,9 +55,13 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   );
   app.useGlobalFilters(new ApiErrorFilter());
   app.enableShutdownHooks();
-  const doc = declareAccess(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build()));
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
+  SwaggerModule.setup('docs', app, openApiDocumentOf(app), { jsonDocumentUrl: 'docs/json' });
   return app;
+}
+
+/** The OpenAPI document of an application of LedgerModule: /docs, and openapi.json (npm run openapi). */
+export function openApiDocumentOf(app: INestApplication): OpenAPIObject {
+  return declareAccess(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build()));
 }
 
 /** Builds the dashboard into `dir` when it is not there (an install that skipped the build); if that fails, /dashboard answers 503 saying so. */

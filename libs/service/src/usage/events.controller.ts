@@ -4,15 +4,33 @@ import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { Caller } from '@ledger/domain';
 import { CallerOf } from '../access/caller';
 import { KeyRateGuard } from '../access/rate-limit.guard';
-import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
 import { unwrap } from '../kit/http-errors';
 import { requestIdOf } from '../kit/input-limits';
+import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
+import { EventsAnsweredDto, EventsRejectedDto } from './events.dto';
 import { EVENTS_CONTENT_TYPES, eventsOfRequest } from './http-binding';
 import { EventResult, UsageIngest } from './usage-ingest';
 
+const ERROR = { $ref: '#/components/schemas/Error' };
+
 @ApiTags('usage')
+@ApiExtraModels(UsageEnvelopeDto, RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto)
 @Controller('v1/events')
 export class EventsController {
   constructor(private readonly usage: UsageIngest) {}
@@ -21,11 +39,30 @@ export class EventsController {
   @UseGuards(KeyRateGuard)
   @ApiConsumes(...EVENTS_CONTENT_TYPES)
   @ApiBody({
+    schema: {
+      oneOf: [{ type: 'array', items: { $ref: getSchemaPath(UsageEnvelopeDto) } }, { $ref: getSchemaPath(UsageEnvelopeDto) }],
+    },
     description:
       'Usage events (CloudEvents 1.0, events.md): a JSON array (application/json), application/x-ndjson (one event a line), ' +
       'one event in structured mode (application/cloudevents+json), a batch (application/cloudevents-batch+json), or one event in ' +
       'binary mode (ce-specversion, ce-id, ce-source, ce-type, ce-subject, ce-time headers; content-type application/json; the data as the body).',
   })
+  @ApiOkResponse({ type: EventsAnsweredDto, description: 'every event accepted or a duplicate' })
+  @ApiBadRequestResponse({
+    type: EventsRejectedDto,
+    description: 'some events rejected (invalid_events), the others recorded; or a body that is no batch (invalid)',
+  })
+  @ApiConflictResponse({
+    type: EventsRejectedDto,
+    description: 'every rejected event a conflict (its source + id recorded with another body)',
+  })
+  @ApiPayloadTooLargeResponse({
+    schema: ERROR,
+    description: 'payload_too_large (LEDGER_MAX_BODY_BYTES) or batch_too_large (LEDGER_MAX_BATCH): nothing recorded',
+  })
+  @ApiUnsupportedMediaTypeResponse({ schema: ERROR, description: 'unsupported: an event format other than JSON' })
+  @ApiServiceUnavailableResponse({ schema: ERROR, description: 'store_unavailable: nothing recorded; send again later' })
+  @ApiResponse({ status: 429, schema: ERROR, description: 'rate_limited: see Retry-After' })
   async post(@Req() req: Request, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
     const raws = eventsOfRequest(req);
     // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
