@@ -77,7 +77,7 @@ export class EventsController {
       res.status(200).json({ results });
       return;
     }
-    const allConflicts = rejected.every((r: any) => r.errors?.every((e: any) => e.code === 'conflict'));
+    const allConflicts = rejected.every((r) => r.errors?.every((e) => e.code === 'conflict'));
     res.status(allConflicts ? 409 : 400).json({
       error: allConflicts ? 'conflict' : 'invalid_events',
       message: `${rejected.length} of ${results.length} events rejected; the others were recorded`,
