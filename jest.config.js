@@ -11,6 +11,7 @@ module.exports = {
     '^@ledger/event-store$': '<rootDir>/libs/event-store/src',
     '^@ledger/event-store/(.*)$': '<rootDir>/libs/event-store/src/$1',
     '^@ledger/service/(.*)$': '<rootDir>/libs/service/src/$1',
+    '^@usage-ledger/producer-client$': '<rootDir>/libs/producer-client/src',
   },
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,

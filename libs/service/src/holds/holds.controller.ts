@@ -1,14 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { KeyRateGuard } from '../access/rate-limit.guard';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { httpError, unwrap } from '../kit/http-errors';
 import { AccountIdPipe } from '../kit/input-limits';
 import { estimateOf } from '../usage/usage-estimate';
 import { Result } from '../kit/failure';
 import { HoldView, ListHolds, PlaceHold, ReleaseHold } from './hold.commands';
-import { HoldsQuery, PlaceHoldDto } from './holds.dto';
+import { HoldDto, HoldRefusedDto, HoldsQuery, PlaceHoldDto } from './holds.dto';
+
+const ERROR = { $ref: '#/components/schemas/Error' };
 
 type HoldAnswer = Result<{ created: boolean; hold: HoldView }>;
 
@@ -22,6 +24,10 @@ export class HoldsController {
 
   @Post('holds')
   @UseGuards(KeyRateGuard)
+  @ApiCreatedResponse({ type: HoldDto, description: "held: the estimate's price is reserved" })
+  @ApiOkResponse({ type: HoldDto, description: 'the same hold: the same request was sent before' })
+  @ApiResponse({ status: 422, type: HoldRefusedDto, description: 'hold_refused: it may not run' })
+  @ApiConflictResponse({ schema: ERROR, description: 'conflict: this holdKey was placed with another request' })
   async place(@Body() b: PlaceHoldDto, @Res({ passthrough: true }) res: Response) {
     const estimate = estimateOf(b);
     if (!estimate.ok) throw httpError(estimate.failure);
@@ -39,6 +45,8 @@ export class HoldsController {
 
   @Post('holds/:holdId/release')
   @HttpCode(200)
+  @ApiOkResponse({ type: HoldDto, description: 'released (also when it was released before)' })
+  @ApiConflictResponse({ schema: ERROR, description: 'conflict: the hold was captured or expired' })
   async release(@Param('holdId') holdId: string) {
     return unwrap(await this.commands.execute<ReleaseHold, HoldAnswer>(new ReleaseHold(holdId))).hold;
   }

@@ -1,6 +1,7 @@
 // The Kafka ingestor: a consumer group on the usage topics. For each batch (one partition's
 // records, in order; never two batches of one partition at once):
-//   1. the records of the batch go to the usage port (UsageIngest.ingest), in order, in calls of
+//   1. the events of the batch's records (kafka-binding.ts: structured or binary mode, or why
+//      neither) go to the usage port (UsageIngest.ingest), in order, in calls of
 //      at most its batch limit (one ledger transaction each, dedupe keys written with the
 //      charges; one call for any batch of the default sizes), each with its provenance;
 //   2. the rejected ones go to the dead-letter topic (acks -1) with the reason;
@@ -13,6 +14,7 @@ import { Logger } from '@nestjs/common';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Partitioners, Producer } from 'kafkajs';
 import { EventResult, UsageIngestPort } from '../usage/usage-ingest';
 import { deadLetterOf } from './dead-letter';
+import { eventOfRecord } from './kafka-binding';
 import { IngestMetrics, PartitionLag } from './ingest-metrics';
 import { connectionHint, createKafka, describeSecurity } from './kafka-client';
 import { KafkaConfig } from './kafka-config';
@@ -241,10 +243,12 @@ export class UsageConsumer {
     const results: EventResult[] = [];
     for (let from = 0; from < messages.length; from += ingest.maxBatch) {
       const chunk = messages.slice(from, from + ingest.maxBatch);
-      const answer = await ingest.ingest(
-        chunk.map((m) => m.value),
-        (i): KafkaProvenance => ({ via: 'kafka', topic, partition, offset: chunk[i].offset }),
-      );
+      const answer = await ingest.ingest(chunk.map(eventOfRecord), (i): KafkaProvenance => ({
+        via: 'kafka',
+        topic,
+        partition,
+        offset: chunk[i].offset,
+      }));
       if (!answer.ok) throw new Error(`ingest refused ${chunk.length} records: ${answer.failure.message}`);
       results.push(...answer.value);
     }

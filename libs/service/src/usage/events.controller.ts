@@ -1,25 +1,70 @@
-// POST /v1/events: a JSON array of CloudEvents or NDJSON; every event gets its own answer.
+// POST /v1/events: a JSON array of CloudEvents, NDJSON, or one of the CloudEvents HTTP binding's
+// content modes (http-binding.ts); every event gets its own answer, in the same shape for every mode.
 import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { Caller } from '@ledger/domain';
 import { CallerOf } from '../access/caller';
 import { KeyRateGuard } from '../access/rate-limit.guard';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
-import { ApiError, unwrap } from '../kit/http-errors';
+import { unwrap } from '../kit/http-errors';
 import { requestIdOf } from '../kit/input-limits';
+import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
+import { EventsAnsweredDto, EventsRejectedDto } from './events.dto';
+import { EVENTS_CONTENT_TYPES, eventsOfRequest } from './http-binding';
 import { EventResult, UsageIngest } from './usage-ingest';
 
+const ERROR = { $ref: '#/components/schemas/Error' };
+
 @ApiTags('usage')
+@ApiExtraModels(UsageEnvelopeDto, RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto)
 @Controller('v1/events')
 export class EventsController {
   constructor(private readonly usage: UsageIngest) {}
 
   @Post()
   @UseGuards(KeyRateGuard)
-  @ApiBody({ description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.' })
+  @ApiConsumes(...EVENTS_CONTENT_TYPES)
+  @ApiBody({
+    schema: {
+      oneOf: [{ type: 'array', items: { $ref: getSchemaPath(UsageEnvelopeDto) } }, { $ref: getSchemaPath(UsageEnvelopeDto) }],
+    },
+    description:
+      'Usage events (CloudEvents 1.0, events.md): a JSON array (application/json), application/x-ndjson (one event a line), ' +
+      'one event in structured mode (application/cloudevents+json), a batch (application/cloudevents-batch+json), or one event in ' +
+      'binary mode (ce-specversion, ce-id, ce-source, ce-type, ce-subject, ce-time headers; content-type application/json; the data as the body).',
+  })
+  @ApiOkResponse({ type: EventsAnsweredDto, description: 'every event accepted or a duplicate' })
+  @ApiBadRequestResponse({
+    type: EventsRejectedDto,
+    description: 'some events rejected (invalid_events), the others recorded; or a body that is no batch (invalid)',
+  })
+  @ApiConflictResponse({
+    type: EventsRejectedDto,
+    description: 'every rejected event a conflict (its source + id recorded with another body)',
+  })
+  @ApiPayloadTooLargeResponse({
+    schema: ERROR,
+    description: 'payload_too_large (LEDGER_MAX_BODY_BYTES) or batch_too_large (LEDGER_MAX_BATCH): nothing recorded',
+  })
+  @ApiUnsupportedMediaTypeResponse({ schema: ERROR, description: 'unsupported: an event format other than JSON' })
+  @ApiServiceUnavailableResponse({ schema: ERROR, description: 'store_unavailable: nothing recorded; send again later' })
+  @ApiResponse({ status: 429, schema: ERROR, description: 'rate_limited: see Retry-After' })
   async post(@Req() req: Request, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
-    const raws = batchOf(req);
+    const raws = eventsOfRequest(req);
     // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
     const requestId = requestIdOf(req.headers['x-request-id'], randomUUID);
     res.setHeader('x-request-id', requestId);
@@ -32,7 +77,7 @@ export class EventsController {
       res.status(200).json({ results });
       return;
     }
-    const allConflicts = rejected.every((r: any) => r.errors?.every((e: any) => e.code === 'conflict'));
+    const allConflicts = rejected.every((r) => r.errors?.every((e) => e.code === 'conflict'));
     res.status(allConflicts ? 409 : 400).json({
       error: allConflicts ? 'conflict' : 'invalid_events',
       message: `${rejected.length} of ${results.length} events rejected; the others were recorded`,
@@ -40,17 +85,4 @@ export class EventsController {
       results,
     });
   }
-}
-
-function batchOf(req: Request): unknown[] {
-  const type = req.headers['content-type'] ?? '';
-  if (type.includes('ndjson')) {
-    const text = typeof req.body === 'string' ? req.body : '';
-    return text.split('\n').filter((line) => line.trim() !== '');
-  }
-  if (!Array.isArray(req.body))
-    throw new ApiError(400, 'invalid', 'the body must be a JSON array of events or application/x-ndjson', [
-      { field: '$', message: 'expected an array' },
-    ]);
-  return req.body;
 }

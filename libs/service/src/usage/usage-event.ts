@@ -15,6 +15,23 @@ export interface FieldError {
 export type ParsedUsage =
   { ok: true; id: string; source: string; item: LedgerItem } | { ok: false; id?: string; source?: string; errors: FieldError[] };
 
+/**
+ * An event a protocol binding could not read (a binary-mode header missing, data that is not JSON):
+ * UsageIngest rejects it in its place with these reasons, as it rejects an envelope that breaks a rule.
+ */
+export class UnreadableEvent {
+  constructor(readonly errors: FieldError[]) {}
+}
+
+/**
+ * `application/json`, alone or with `charset=utf-8` (JSON is UTF-8, RFC 8259), in any case: the one
+ * data content type of events.md, recorded as `application/json` however it was written.
+ */
+export function isJsonContentType(contentType: string): boolean {
+  const [media, ...parameters] = contentType.split(';').map((p) => p.trim().toLowerCase());
+  return media === 'application/json' && parameters.every((p) => p === '' || /^charset="?utf-8"?$/.test(p));
+}
+
 /** Events further ahead of the ledger's clock than this are bad input (events.md). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -82,6 +99,7 @@ export const dedupeKey = (source: string, id: string): string => JSON.stringify(
 
 /** Parses one event; `raw` is a JSON text (a line, a Kafka value) or an already parsed value. */
 export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, provenance: Provenance): ParsedUsage {
+  if (raw instanceof UnreadableEvent) return { ok: false, errors: raw.errors };
   let plain: unknown = raw;
   if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
     if ((typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length) > MAX_EVENT_BYTES) return tooLarge();
@@ -93,6 +111,7 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
   }
   if (!plain || typeof plain !== 'object' || Array.isArray(plain))
     return { ok: false, errors: [{ field: '$', message: 'an event must be a JSON object' }] };
+  plain = withJsonContentType(plain as Record<string, unknown>);
   // Depth first (iterative): the canonical text below recurses.
   if (nestsDeeperThan(plain, MAX_JSON_DEPTH))
     return { ok: false, errors: [{ field: '$', message: `an event may nest at most ${MAX_JSON_DEPTH} levels deep` }] };
@@ -121,6 +140,14 @@ export function parseUsageEvent(raw: string | Buffer | unknown, now: Instant, pr
   const dataResult = commandOf(e, at, now);
   if ('errors' in dataResult) return { ok: false, ...named, errors: dataResult.errors };
   return okUsage(e, canonical, dataResult.command, provenance);
+}
+
+/** `application/json; charset=utf-8` and the like as `application/json` (the same event, the same fingerprint). */
+function withJsonContentType(event: Record<string, unknown>): Record<string, unknown> {
+  const type = event.datacontenttype;
+  return typeof type === 'string' && type !== 'application/json' && isJsonContentType(type)
+    ? { ...event, datacontenttype: 'application/json' }
+    : event;
 }
 
 const tooLarge = (): ParsedUsage => ({
