@@ -15,9 +15,8 @@ import { asKey } from '../support/access';
 import {
   caughtUp,
   configOf,
-  connectBroker,
+  useBroker,
   createTopics,
-  deleteTopics,
   describeKafka,
   headerText,
   kafkaEnv,
@@ -61,20 +60,7 @@ describeKafka('the CloudEvents Kafka binding', () => {
   const apps: INestApplication[] = [];
   const topicSets: Topics[] = [];
 
-  beforeAll(async () => {
-    ({ kafka, admin, producer } = await connectBroker());
-  });
-
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  afterAll(async () => {
-    await producer?.disconnect();
-    for (const t of topicSets.splice(0)) await deleteTopics(admin, t);
-    await admin?.disconnect();
-    await stores.cleanup();
-  });
+  useBroker({ stores, apps, topicSets }, (c) => ({ kafka, admin, producer } = c));
 
   /** The service consuming fresh topics, and an account on api_scale (its grant: 660 credits) read over HTTP. */
   async function start(tag: string) {

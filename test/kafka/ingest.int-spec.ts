@@ -14,14 +14,13 @@ import { AccountLedger } from '@ledger/service/accounts/account-ledger';
 import { DEAD_LETTER_HEADERS as H } from '@ledger/service/kafka/dead-letter';
 import {
   available,
-  connectBroker,
+  useBroker,
   BROKERS,
   caughtUp,
   charges,
   configOf,
   createTopics,
   credits,
-  deleteTopics,
   describeKafka,
   headerText,
   kafkaEnv,
@@ -53,21 +52,7 @@ describeKafka('Kafka ingest in the ledger service', () => {
   const apps: INestApplication[] = [];
   const topicSets: Topics[] = [];
 
-  beforeAll(async () => {
-    ({ kafka, admin, producer } = await connectBroker());
-  });
-
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-
-  afterAll(async () => {
-    await producer?.disconnect();
-    // only now: a producer that wrote to a topic fails its metadata refreshes once it is deleted
-    for (const t of topicSets.splice(0)) await deleteTopics(admin, t);
-    await admin?.disconnect();
-    await stores.cleanup();
-  });
+  useBroker({ stores, apps, topicSets }, (c) => ({ kafka, admin, producer } = c));
 
   interface Started {
     app: INestApplication;

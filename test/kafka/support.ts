@@ -168,6 +168,32 @@ export async function connectBroker(): Promise<{ kafka: Kafka; admin: Admin; pro
   return { kafka, admin, producer };
 }
 
+/**
+ * The hooks of a spec on the broker: connects an admin and a producer before all (handed to
+ * `connected`), closes the spec's services after each test, and after all deletes its topics
+ * (only then: a producer that wrote to a topic fails its metadata refreshes once it is deleted),
+ * disconnects and drops its stores.
+ */
+export function useBroker(
+  place: { stores: Stores; apps: INestApplication[]; topicSets: Topics[] },
+  connected: (c: { kafka: Kafka; admin: Admin; producer: Producer }) => void,
+): void {
+  let c: { kafka: Kafka; admin: Admin; producer: Producer } | undefined;
+  beforeAll(async () => {
+    c = await connectBroker();
+    connected(c);
+  });
+  afterEach(async () => {
+    for (const app of place.apps.splice(0)) await app.close();
+  });
+  afterAll(async () => {
+    await c?.producer.disconnect();
+    for (const t of place.topicSets.splice(0)) if (c) await deleteTopics(c.admin, t);
+    await c?.admin.disconnect();
+    await place.stores.cleanup();
+  });
+}
+
 /** Sends in chunks, acks -1; key = account id (the subject). */
 export async function produce(producer: Producer, topic: string, messages: Message[], chunk = 500): Promise<RecordMetadata[]> {
   const out: RecordMetadata[] = [];
