@@ -23,17 +23,19 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { kafkaSecurityOptions } from '@ledger/service/kafka/kafka-client';
 import { DEFAULT_KAFKA_TOPICS, readKafkaSecurity } from '@ledger/service/kafka/kafka-config';
 import { DEMO_ACCOUNTS, DEMO_END, DEMO_START } from '../demo/month';
+import { movedMonth, UsageEvent } from './moved-month';
 
-interface UsageEvent {
-  id: string;
-  type: string;
-  time: string;
-  subject: string;
-  data: Record<string, unknown> & { jobId?: string; sessionId?: string; startedAt?: string; endedAt?: string };
-  [field: string]: unknown;
+/** The fields of the ledger's answers this script reads (JSON; absent where an answer has none). */
+interface Body {
+  error?: string;
+  key?: string;
+  id?: string;
+  prefix?: string;
+  results?: { status: string }[];
+  totals?: { records?: number | string };
+  wallets?: Record<string, { available: string; overage: string; uncovered: string }>;
 }
-
-type Answer = { status: number; json: any };
+type Answer = { status: number; json: Body };
 
 const env = process.env;
 const base = (env.LEDGER_URL || 'http://127.0.0.1:3000').replace(/\/+$/, '');
@@ -49,11 +51,11 @@ function caller(key: string) {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    let json: unknown = text;
+    let json: Body = {};
     try {
-      json = text ? JSON.parse(text) : undefined;
+      json = text ? (JSON.parse(text) as Body) : {};
     } catch {
-      // not JSON: kept as text for the message
+      json = { error: text.slice(0, 300) }; // not JSON: kept for the message
     }
     if (res.status >= 500) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
     return { status: res.status, json };
@@ -77,34 +79,12 @@ async function waitForLedger(): Promise<void> {
   }
 }
 
-/** The sample month laid over [from, to], in order, ids tagged with the run. */
-export function movedMonth(lines: string[], from: number, to: number, run: string): UsageEvent[] {
-  const start = Date.parse(DEMO_START);
-  const scale = (to - from) / (Date.parse(DEMO_END) - start);
-  const at = (iso: string) => from + Math.floor((Date.parse(iso) - start) * scale);
-  return lines.map((line) => {
-    const e = JSON.parse(line) as UsageEvent;
-    const time = at(e.time);
-    const data = { ...e.data };
-    if (data.jobId) data.jobId = `${run}-${data.jobId}`;
-    if (data.sessionId) data.sessionId = `${run}-${data.sessionId}`;
-    if (data.startedAt && data.endedAt) {
-      // The session keeps its length and ends where the event now stands.
-      const length = Date.parse(data.endedAt) - Date.parse(data.startedAt);
-      const endedAt = time + (Date.parse(data.endedAt) - Date.parse(e.time));
-      data.endedAt = new Date(endedAt).toISOString();
-      data.startedAt = new Date(endedAt - length).toISOString();
-    }
-    return { ...e, id: `${run}-${e.id}`, time: new Date(time).toISOString(), data };
-  });
-}
-
 async function openAccounts(admin: ReturnType<typeof caller>): Promise<void> {
   for (const a of DEMO_ACCOUNTS) {
     const opened = await admin('POST', '/v1/accounts', { accountId: a.accountId, name: a.name });
     if (opened.status === 401 || opened.status === 403) throw new Error(`the admin key was refused (${opened.status}): LEDGER_ADMIN_KEY`);
     // 201: opened now; 200: it was there already (the same request again), its plans as they are.
-    if (opened.status === 200 || opened.json?.error === 'account_exists') {
+    if (opened.status === 200 || opened.json.error === 'account_exists') {
       say(`${a.accountId} is already open: kept as it is`);
       continue;
     }
@@ -157,7 +137,7 @@ async function sendOverHttp(admin: ReturnType<typeof caller>, events: UsageEvent
   const answer = await producer('POST', '/v1/events', events.map((e) => JSON.stringify(e)).join('\n'), 'application/x-ndjson');
   if (answer.status >= 400) throw new Error(`POST /v1/events: ${answer.status} ${JSON.stringify(answer.json)}`);
   const counts: Record<string, number> = {};
-  const results = answer.json.results as { status: string; errors?: unknown }[];
+  const results = answer.json.results ?? [];
   for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
   say(`POST /v1/events (${events.length} events, producer key ${issued.json.prefix ?? issued.json.id}): ${JSON.stringify(counts)}`);
   return counts.rejected ?? 0;
@@ -189,7 +169,7 @@ async function main(): Promise<void> {
   await sleep(3000);
   const to = Date.now() - 100;
   const run = env.SAMPLE_RUN || `s${from.toString(36)}`;
-  const events = movedMonth(lines, from, to, run);
+  const events = movedMonth(lines, { start: DEMO_START, end: DEMO_END }, from, to, run);
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const days = [day(from), day(to + 86_400_000)] as const;
   const before = Math.max(0, await countedRecords(admin, ...days));
@@ -210,7 +190,7 @@ async function main(): Promise<void> {
   say(`the read models count ${counted} of the ${events.length} usage records sent (run ${run})`);
   for (const a of DEMO_ACCOUNTS) {
     const { json } = await admin('GET', `/v1/accounts/${a.accountId}/balances`);
-    const wallets = Object.entries((json?.wallets ?? {}) as Record<string, { available: string; overage: string; uncovered: string }>)
+    const wallets = Object.entries(json.wallets ?? {})
       .map(([w, b]) => `${w} available ${b.available}, overage ${b.overage}, uncovered ${b.uncovered}`)
       .join('; ');
     say(`${a.accountId}: ${wallets}`);
