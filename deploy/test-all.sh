@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite with its servers: installs dependencies when needed (npm packages,
 # which build the dashboard; Debian's Chromium for the browser test), lints (and checks formatting
-# once the tree is formatted), starts a throwaway PostgreSQL unless DATABASE_URL is set and a Kafka
-# broker unless KAFKA_BROKERS is set (both with TLS, see below), then `npm test` with its arguments.
+# once the tree is formatted), validates the deployment files (deploy/validate.sh), starts a
+# throwaway PostgreSQL unless DATABASE_URL is set and a Kafka broker unless KAFKA_BROKERS is set
+# (both with TLS, see below), then `npm test` with its arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,12 @@ if [ -f .prettier-formatted ]; then
 else
   echo "format:check skipped: no .prettier-formatted yet (the tree is not formatted)" >&2
 fi
+
+# The deployment files, still before any server: docker-compose.yml (`docker-compose config`,
+# Debian's docker-compose installed when missing) and the Helm chart (`helm lint --strict`,
+# `helm template`; helm built once from the Go module proxy into .deploy-cache/bin). An invalid
+# file fails the run; test/deploy/manifests.spec.ts then checks every rendered object's schema.
+bash deploy/validate.sh
 
 # openssl makes the test servers' certificates (deploy/tls/make-certs.sh): PostgreSQL's TLS and
 # Kafka's SASL_SSL listener, whose tests are skipped without them. Installed here when missing.

@@ -2,7 +2,8 @@
 // group on the usage topics, without the HTTP API. `npm run ingestor`; needs KAFKA_BROKERS,
 // uses the same store settings as the service (DATABASE_URL / LEDGER_STORE / LEDGER_DATA_DIR,
 // LEDGER_SCHEMA). With KAFKA_METRICS_PORT it serves GET /metrics (Prometheus text; a `metrics` or
-// `admin` key, as on the service) and GET /healthz (open, as the service's /health) on 127.0.0.1.
+// `admin` key, as on the service) and GET /healthz (open, as the service's /health) on LEDGER_HOST
+// (127.0.0.1 unless told; 0.0.0.0 in a container, for probes).
 // SIGTERM / SIGINT: the batch in progress finishes and commits, the member leaves the group,
 // the store closes, exit 0. A consumer crash kafkajs gives up on: a new consumer after a backoff
 // (/healthz says down meanwhile).
@@ -19,7 +20,12 @@ import { bearerOf } from '@ledger/service/access/secrets';
 const log = new Logger('ingestor');
 
 /** Listens before the ledger starts (a taken port fails the start, before the group is joined); `kafka()` is there once it has. */
-function serveMetrics(kafka: () => KafkaIngestService | undefined, keys: () => MetricsKeys | undefined, port: number): Promise<Server> {
+function serveMetrics(
+  kafka: () => KafkaIngestService | undefined,
+  keys: () => MetricsKeys | undefined,
+  port: number,
+  host: string,
+): Promise<Server> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const ingest = kafka();
@@ -51,11 +57,11 @@ function serveMetrics(kafka: () => KafkaIngestService | undefined, keys: () => M
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         new Error(
-          `configuration: KAFKA_METRICS_PORT ${port} cannot be served on 127.0.0.1 (${err.code ?? err.message}); nothing was consumed`,
+          `configuration: KAFKA_METRICS_PORT ${port} cannot be served on ${host} (${err.code ?? err.message}); nothing was consumed`,
         ),
       ),
     );
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    server.listen(port, host, () => resolve(server));
   });
 }
 
@@ -74,7 +80,12 @@ async function mayReadMetrics(keys: MetricsKeys | undefined, header: string | un
 
 async function main(): Promise<void> {
   const config = readConfig();
-  if (!config.kafka) throw new Error('configuration: KAFKA_BROKERS is required by the ingestor (e.g. 127.0.0.1:19092)');
+  if (!config.kafka)
+    throw new Error(
+      process.env.KAFKA_BROKERS?.trim() && process.env.KAFKA_INGEST === 'off'
+        ? 'configuration: KAFKA_INGEST=off leaves the ingestor nothing to do (unset it)'
+        : 'configuration: KAFKA_BROKERS is required by the ingestor (e.g. 127.0.0.1:19092)',
+    );
   const kafkaConfig = config.kafka;
 
   // The metrics port first: if it is taken, stop before joining the group (not after consuming).
@@ -85,6 +96,7 @@ async function main(): Promise<void> {
           () => started.kafka,
           () => started.keys,
           kafkaConfig.metricsPort,
+          config.host,
         )
       : undefined;
   // init() runs here: the store opens, then the consumer joins the group and starts.
@@ -116,7 +128,7 @@ async function main(): Promise<void> {
   const address = server?.address();
   log.log(
     `running (store: ${config.store.kind}, schema ${config.schema}, group ${kafkaConfig.groupId})` +
-      (address && typeof address === 'object' ? `; metrics on http://127.0.0.1:${address.port}/metrics` : ''),
+      (address && typeof address === 'object' ? `; metrics on http://${config.host}:${address.port}/metrics` : ''),
   );
 }
 

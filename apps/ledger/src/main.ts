@@ -1,4 +1,5 @@
-// Starts the ledger service (embedded PGlite store unless DATABASE_URL / LEDGER_STORE say otherwise).
+// Starts the ledger service (embedded PGlite store unless DATABASE_URL / LEDGER_STORE say otherwise)
+// on LEDGER_HOST:PORT (127.0.0.1:3000 unless told).
 import { Logger } from '@nestjs/common';
 import { readConfig } from '@ledger/service/config';
 import { createLedgerApp } from './create-app';
@@ -6,8 +7,8 @@ import { createLedgerApp } from './create-app';
 async function main(): Promise<void> {
   const config = readConfig();
   const app = await createLedgerApp(config);
-  await app.listen(config.port, '127.0.0.1');
-  new Logger('ledger').log(`listening on http://127.0.0.1:${config.port} (store: ${config.store.kind}, OpenAPI at /docs)`);
+  await app.listen(config.port, config.host);
+  new Logger('ledger').log(`listening on http://${config.host}:${config.port} (store: ${config.store.kind}, OpenAPI at /docs)`);
 }
 
 main().catch((err) => {

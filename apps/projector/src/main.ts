@@ -1,6 +1,6 @@
 // `npm run projector`: the finance projector as its own process (start the service with
 // LEDGER_PROJECTOR=off). Same settings as the service (DATABASE_URL, LEDGER_SCHEMA, ...);
-// PROJECTOR_PORT serves GET /metrics and GET /health on 127.0.0.1. Several may run: one holds
+// PROJECTOR_PORT serves GET /metrics and GET /health on LEDGER_HOST (127.0.0.1 unless told). Several may run: one holds
 // the lease and applies, the others wait to take over.
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(ProjectorModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
   app.enableShutdownHooks();
   if (port !== undefined) {
-    await app.listen(Number(port), '127.0.0.1');
-    log.log(`GET /metrics and /health on http://127.0.0.1:${port}`);
+    await app.listen(Number(port), config.host);
+    log.log(`GET /metrics and /health on http://${config.host}:${port}`);
   } else await app.init();
   const projections = app.get(FinanceProjections);
   let last = '';

@@ -81,3 +81,21 @@ describe('DATABASE_URL with TLS (sslmode, sslrootcert in the URL)', () => {
     }
   });
 });
+
+describe('LEDGER_HOST and KAFKA_INGEST (settings of a deployment)', () => {
+  it('binds 127.0.0.1 unless LEDGER_HOST names another address', () => {
+    expect(readConfig({}).host).toBe('127.0.0.1');
+    expect(readConfig({ LEDGER_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(readConfig({ LEDGER_HOST: '::' }).host).toBe('::');
+    expect(() => readConfig({ LEDGER_HOST: '0.0.0.0:3000 x' })).toThrow(/LEDGER_HOST must be an address/);
+  });
+
+  it('KAFKA_INGEST=off keeps the consumer out of this process and the notifications on Kafka', () => {
+    const on = readConfig({ KAFKA_BROKERS: 'kafka:9092' });
+    expect(on.kafka?.brokers).toEqual(['kafka:9092']);
+    const off = readConfig({ KAFKA_BROKERS: 'kafka:9092', KAFKA_INGEST: 'off' });
+    expect(off.kafka).toBeUndefined();
+    expect(off.notifications.sink).toMatchObject({ kind: 'kafka', brokers: ['kafka:9092'] });
+    expect(() => readConfig({ KAFKA_BROKERS: 'kafka:9092', KAFKA_INGEST: 'no' })).toThrow(/KAFKA_INGEST/);
+  });
+});

@@ -19,6 +19,8 @@ export interface LedgerConfig {
   /** Schema of the store's tables. */
   schema: string;
   port: number;
+  /** Address the HTTP listeners bind: the service's PORT, the projector's PROJECTOR_PORT, the ingestor's KAFKA_METRICS_PORT (LEDGER_HOST, default 127.0.0.1; 0.0.0.0 in a container). */
+  host: string;
   /** Simulation mode: the clock is moved by PUT /v1/simulation/clock. Refused in production. */
   simulation: { enabled: false } | { enabled: true; start: string };
   book: CatalogBook;
@@ -38,7 +40,7 @@ export interface LedgerConfig {
   notifications: NotificationConfig;
   /** The finance projector and the read-your-writes wait (projections/projection-config.ts). */
   projections: ProjectionConfig;
-  /** Kafka ingest (kafka/kafka-config.ts): on when KAFKA_BROKERS is set. */
+  /** Kafka ingest (kafka/kafka-config.ts): on when KAFKA_BROKERS is set, unless KAFKA_INGEST=off (notifications still go to KAFKA_BROKERS). */
   kafka?: KafkaConfig;
   /** The built dashboard page (dashboard/dashboard-config.ts). */
   dashboard: DashboardConfig;
@@ -115,16 +117,27 @@ function readBook(env: Env): CatalogBook {
   }
 }
 
+/** LEDGER_HOST: an IPv4 or IPv6 address or a host name, no port. */
+function readHost(env: Env): string {
+  const host = env.LEDGER_HOST?.trim() || '127.0.0.1';
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(host))
+    throw new ConfigError('LEDGER_HOST', `must be an address or host name to listen on (e.g. 0.0.0.0), got "${host}"`);
+  return host;
+}
+
 export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
   const store = readStore(env);
   const schema = env.LEDGER_SCHEMA ?? 'ledger';
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new ConfigError('LEDGER_SCHEMA', `must be a lower-case SQL identifier, got "${schema}"`);
-  const kafka = readKafkaConfig(env);
+  // KAFKA_INGEST=off: no consumer in this process (a process runner that only sends notifications to KAFKA_BROKERS).
+  const ingest = readChoice(env, 'KAFKA_INGEST', ['on', 'off'], 'on');
+  const kafka = ingest === 'on' ? readKafkaConfig(env) : undefined;
   const process = readProcessConfig(env);
   return {
     store,
     schema,
     port: readInt(env, 'PORT', 3000, 0, 65535),
+    host: readHost(env),
     simulation: readSimulation(env),
     book: readBook(env),
     maxBatch: readInt(env, 'LEDGER_MAX_BATCH', 5000, 1),
