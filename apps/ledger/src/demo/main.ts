@@ -19,10 +19,10 @@ async function main(): Promise<void> {
     `Access: the demo made its own keys: admin (LEDGER_ADMIN_KEY, ${process.env.LEDGER_ADMIN_KEY ? 'from the shell' : 'random for this run'}) opened the accounts and moved the clock, producer ${producer.id} (${producer.prefix}...) sent the usage and holds, finance ${finance.id} (${finance.prefix}...) read the statements.\n`,
   );
   console.log(
-    `Ingested ${month.events} sample events over HTTP as NDJSON, day by day: ${month.counts.accepted} accepted, ${month.counts.duplicate} duplicates (resent), ${month.counts.rejected} rejected.`,
+    `Ingested ${month.events} sample events over HTTP with the producer client (libs/producer-client), day by day: ${month.counts.accepted} accepted, ${month.counts.duplicate} duplicates (resent), ${month.counts.rejected} rejected.`,
   );
   console.log(
-    `A malformed event was answered ${month.bad.status}: ${month.bad.json.details[0].errors.map((e: any) => `${e.field}: ${e.message}`).join('; ')}\n`,
+    `A malformed event was ${month.bad.status}: ${month.bad.status === 'rejected' ? (month.bad.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ') : ''}\n`,
   );
   console.log(`Holds on 15 January (acct_pro):\n${month.holds.map((l) => `  ${l}`).join('\n')}\n`);
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { INestApplication } from '@nestjs/common';
 import { readConfig } from '@ledger/service/config';
+import { EventOutcome, LedgerClient, renderCompleted, renderFailed, UsageEvent } from '@usage-ledger/producer-client';
 import { createLedgerApp } from '../create-app';
 
 export const DEMO_START = '2026-01-01T00:00:00.000Z';
@@ -79,7 +80,7 @@ export interface DemoMonth {
   events: number;
   counts: { accepted: number; duplicate: number; rejected: number };
   /** The answer to one malformed event. */
-  bad: { status: number; json: any };
+  bad: EventOutcome;
   /** What happened to the two holds of 15 January, a line each. */
   holds: string[];
   /** The keys the month was played with: a producer sent the usage and the holds, finance read the balances. */
@@ -97,10 +98,11 @@ export interface IssuedKey {
  * moves the clock to 1 February. Each caller uses the key of its role: admin opens the accounts
  * and moves the clock, a producer key (issued here) sends the usage and holds, a finance key reads.
  */
-export async function playDemoMonth(ledger: Pick<DemoLedger, 'call' | 'as'>): Promise<DemoMonth> {
+export async function playDemoMonth(ledger: Pick<DemoLedger, 'call' | 'as' | 'base'>): Promise<DemoMonth> {
   const admin = ledger.call;
   const keys = { producer: await issued(admin, 'producer', 'demo renderer'), finance: await issued(admin, 'finance', 'demo statements') };
-  const call = ledger.as(keys.producer.key);
+  // The renderer's side speaks through the producer client (libs/producer-client), as a producer would.
+  const producer = new LedgerClient({ baseUrl: ledger.base, apiKey: keys.producer.key });
   const finance = ledger.as(keys.finance.key);
   for (const a of DEMO_ACCOUNTS) {
     await admin('POST', '/v1/accounts', { accountId: a.accountId, name: a.name });
@@ -119,13 +121,15 @@ export async function playDemoMonth(ledger: Pick<DemoLedger, 'call' | 'as'>): Pr
       return t < dayEnd && t >= new Date(Date.UTC(2026, 0, day)).toISOString();
     });
     // Upstream resends happen: every 10th event of the day is sent twice.
-    const batch = [...today, ...today.filter((_, i) => i % 10 === 0)];
-    const { json } = await call('POST', '/v1/events', batch.join('\n'), 'application/x-ndjson');
-    for (const r of json.results as { status: keyof typeof counts }[]) counts[r.status]++;
-    if (day === 15) holds = await showHolds(call, finance, new Date(Date.UTC(2026, 0, 16) - 1).toISOString());
+    const batch = [...today, ...today.filter((_, i) => i % 10 === 0)].map((l) => JSON.parse(l) as UsageEvent);
+    for (const r of await producer.sendAll(batch)) {
+      if (r.status === 'not_sent') throw new Error(`the demo's usage was not sent: ${r.error}: ${r.message}`);
+      counts[r.status]++;
+    }
+    if (day === 15) holds = await showHolds(producer, finance, new Date(Date.UTC(2026, 0, 16) - 1).toISOString());
   }
   // One malformed event, to show it is refused by name and nothing else is affected.
-  const bad = await call('POST', '/v1/events', [
+  const [bad] = await producer.sendAll([
     {
       specversion: '1.0',
       id: 'bad-1',
@@ -134,48 +138,41 @@ export async function playDemoMonth(ledger: Pick<DemoLedger, 'call' | 'as'>): Pr
       time: '2026-01-31T10:00:00.000Z',
       subject: 'acct_pro',
       data: { jobId: 'j', product: 'avatar_video', engine: 'unlimited', durationMs: 0 },
-    },
+    } as UsageEvent,
   ]);
+  await producer.close();
   await admin('PUT', '/v1/simulation/clock', { now: DEMO_END });
   return { events: lines.length, counts, bad, holds, keys };
 }
 
 /** One render held then captured by its render.completed, and one held then released by its render.failed. */
-async function showHolds(call: Call, finance: Call, at: string): Promise<string[]> {
+async function showHolds(producer: LedgerClient, finance: Call, at: string): Promise<string[]> {
   const out: string[] = [];
   const held = async () => (await finance('GET', '/v1/accounts/acct_pro/balances')).json.wallets.api;
-  const event = (type: string, jobId: string, data: Record<string, unknown>) => ({
-    specversion: '1.0',
-    id: `demo-${type}-${jobId}`,
-    source: 'renderer/eu-west-1',
-    type,
-    time: at,
-    subject: 'acct_pro',
-    data: { jobId, product: 'avatar_video', ...data },
-  });
+  const render = { accountId: 'acct_pro', source: 'renderer/eu-west-1', product: 'avatar_video', engine: 'unlimited' } as const;
   for (const [jobId, ending] of [
     ['job_demo_held', 'render.completed'],
     ['job_demo_failed', 'render.failed'],
   ] as const) {
-    const placed = await call('POST', '/v1/holds', {
+    const placed = await producer.hold({
       accountId: 'acct_pro',
       holdKey: jobId,
       product: 'avatar_video',
       engine: 'unlimited',
       estimatedDurationMs: 103_000,
     });
-    if (placed.status !== 201) {
-      out.push(`${jobId}: hold answered ${placed.status} ${JSON.stringify(placed.json.reasons ?? placed.json.error)}`);
+    if (!placed.ok) {
+      out.push(`${jobId}: hold answered ${placed.status} ${JSON.stringify(placed.reasons ?? placed.error)}`);
       continue;
     }
     const w = await held();
-    out.push(`${jobId}: ${placed.json.credits} credits held until ${placed.json.expiresAt} (available ${w.available}, held ${w.held})`);
-    await call('POST', '/v1/events', [
+    out.push(`${jobId}: ${placed.hold.credits} credits held until ${placed.hold.expiresAt} (available ${w.available}, held ${w.held})`);
+    await producer.send(
       ending === 'render.completed'
-        ? event(ending, jobId, { engine: 'unlimited', durationMs: 95_000, resolution: '1080p', watermarked: false })
-        : event(ending, jobId, { reason: 'timeout' }),
-    ]);
-    const after = (await call('GET', '/v1/accounts/acct_pro/holds')).json.items.find((h: any) => h.holdKey === jobId);
+        ? renderCompleted({ ...render, jobId, durationMs: 95_000, resolution: '1080p', watermarked: false, endedAt: at })
+        : renderFailed({ accountId: 'acct_pro', source: render.source, jobId, product: 'avatar_video', reason: 'timeout', failedAt: at }),
+    );
+    const after = (await finance('GET', '/v1/accounts/acct_pro/holds')).json.items.find((h: any) => h.holdKey === jobId);
     const w2 = await held();
     out.push(`${jobId}: ${ending} -> hold ${after.status} (available ${w2.available}, held ${w2.held})`);
   }
