@@ -12,12 +12,14 @@ import {
   streamNameFilter,
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
+import { ChainFold, eventHash, GENESIS } from '../chain';
 import {
   AppendResult,
   DedupeRecord,
   DuplicateKey,
   EventStore,
   GlobalPosition,
+  LogDigest,
   NewEvent,
   RecordedEvent,
   StreamAppend,
@@ -35,8 +37,13 @@ export interface KurrentDbEventStoreOptions {
   readConcurrency?: number;
 }
 
-// multiStreamAppend accepts string-valued metadata only: ours travels JSON-encoded in one property.
+// multiStreamAppend accepts string-valued metadata only: ours travels JSON-encoded in one property,
+// beside the event's hash (chain.ts).
 const META = 'ledger-metadata';
+const HASH = 'ledger-hash';
+
+/** Tries of an append to `any` whose streams moved between reading their chain heads and writing. */
+const ANY_RETRIES = 5;
 
 /**
  * The port on KurrentDB (server 25.1 or later: appends use multiStreamAppend, which is atomic
@@ -48,6 +55,14 @@ const META = 'ledger-metadata';
  * multiStreamAppend, so an existing key fails the whole append. Weaker than SQL: an append whose
  * stream has no events only has its expected version checked by a read before the write (not
  * atomic), and DuplicateKey lists keys found by a read after the failure.
+ *
+ * Tamper evidence (chain.ts): each event carries its hash in the KurrentDB metadata, chained to the
+ * stream's last event, which the append reads first (and then expects that revision, so the link
+ * holds; an append to `any` that finds its streams moved reads and tries again). Events written
+ * before the chain have no hash and cannot get one (KurrentDB's events are immutable): their hash is
+ * computed from their bytes where needed. There is no writer lock here, so no running digest is kept
+ * at append time: `logDigest` walks $all (commit order) and computes it, which costs a read of the
+ * log up to the position asked.
  *
  * The keys stay here, beside the log, even when checkpoints and read models live in PostgreSQL
  * (openLedgerStorage, kind `kurrentdb`): a key is worth something only when it is written
@@ -79,14 +94,45 @@ export class KurrentDbEventStore implements EventStore {
     if (repeated.length > 0) throw new DuplicateKey(repeated);
     const existing = await this.findDedupe(keys);
     if (existing.size > 0) throw new DuplicateKey(keys.filter((k) => existing.has(k)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.appendOnce(appends, keys);
+      } catch (err) {
+        // Another writer moved a stream this append wrote to `any` after its chain head was read.
+        const moved =
+          err instanceof WrongExpectedVersion && appends.some((a) => a.streamId === err.streamId && a.expectedVersion === 'any');
+        if (!moved || attempt >= ANY_RETRIES) throw err;
+      }
+    }
+  }
 
+  private async appendOnce(appends: StreamAppend[], keys: string[]): Promise<AppendResult[]> {
+    const heads = await this.chainHeads([...new Set(appends.filter((a) => a.events.length > 0).map((a) => a.streamId))]);
     const requests: AppendStreamRequest[] = [];
     const empty = new Map<string, number>(); // stream -> version, for appends without events
     for (const a of appends) {
       if (a.events.length === 0) {
         empty.set(a.streamId, await this.checkVersion(a));
       } else {
-        requests.push({ streamName: a.streamId, expectedState: toState(a.expectedVersion), events: a.events.map(toEventData) });
+        const head = heads.get(a.streamId)!;
+        if (a.expectedVersion !== 'any' && a.expectedVersion !== head.version) {
+          throw new WrongExpectedVersion(a.streamId, a.expectedVersion, head.version);
+        }
+        let link = head.hash;
+        const events = a.events.map((e, i) => {
+          link = eventHash(link, {
+            streamId: a.streamId,
+            streamVersion: head.version + i + 1,
+            type: e.type,
+            data: e.data,
+            metadata: e.metadata ?? {},
+          });
+          return toEventData(e, { [HASH]: link });
+        });
+        head.version += a.events.length;
+        head.hash = link;
+        // The revision read, not `any`: the hashes above follow that event.
+        requests.push({ streamName: a.streamId, expectedState: toState(head.version - a.events.length), events });
       }
       for (const d of a.dedupe ?? []) {
         const data = { key: d.key, fingerprint: d.fingerprint, streamId: a.streamId };
@@ -111,6 +157,33 @@ export class KurrentDbEventStore implements EventStore {
       // The server reports one position per multiStreamAppend: that of its commit.
       return { streamId: a.streamId, nextVersion: Number(revisions.get(a.streamId)!) + 1, lastPosition: written.position };
     });
+  }
+
+  /**
+   * Each stream's version and the hash of its last event (GENESIS for none), read in parallel; a
+   * last event written before the chain is hashed from its stream's bytes.
+   */
+  private async chainHeads(streamIds: string[]): Promise<Map<string, { version: number; hash: string }>> {
+    const heads = new Map<string, { version: number; hash: string }>();
+    await this.eachLimited(streamIds, async (id) => {
+      const [last] = await this.read(id, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+      if (!last?.event) return void heads.set(id, { version: 0, hash: GENESIS });
+      const e = toRecorded(last.event, 0n);
+      if (e.hash !== undefined) return void heads.set(id, { version: e.streamVersion, hash: e.hash });
+      const fold = new ChainFold();
+      for (const x of await this.readStream(id)) fold.add(x, x.hash);
+      heads.set(id, { version: e.streamVersion, hash: fold.streams.get(id)?.hash ?? GENESIS });
+    });
+    return heads;
+  }
+
+  /** Runs `fn` for each id, `readConcurrency` at a time. */
+  private async eachLimited(ids: string[], fn: (id: string) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) await fn(ids[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.readConcurrency, ids.length) }, worker));
   }
 
   private async translate(err: unknown, appends: StreamAppend[], keys: string[]): Promise<unknown> {
@@ -199,6 +272,20 @@ export class KurrentDbEventStore implements EventStore {
     return found;
   }
 
+  /** Walks $all from its start through `at` (default: the head), folding each event's hash. */
+  async logDigest(at?: GlobalPosition): Promise<LogDigest | undefined> {
+    const fold = new ChainFold();
+    for (let after = 0n; ;) {
+      const page = await this.readAll(after, 1000);
+      for (const e of page) {
+        if (at !== undefined && e.globalPosition > at) return { position: fold.position, digest: fold.digest };
+        fold.add(e, e.hash);
+      }
+      if (page.length === 0) return { position: fold.position, digest: fold.digest };
+      after = page[page.length - 1].globalPosition;
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.dispose();
   }
@@ -229,9 +316,10 @@ function toState(expected: StreamAppend['expectedVersion']): AppendStreamState {
   return expected === 0 ? 'no_stream' : BigInt(expected - 1);
 }
 
-function toEventData(e: NewEvent) {
-  const metadata = e.metadata && Object.keys(e.metadata).length > 0 ? { [META]: JSON.stringify(e.metadata) } : undefined;
-  return jsonEvent({ type: e.type, data: e.data, metadata });
+function toEventData(e: NewEvent, store: Record<string, string> = {}) {
+  const own = e.metadata && Object.keys(e.metadata).length > 0 ? { [META]: JSON.stringify(e.metadata) } : {};
+  const metadata = { ...own, ...store };
+  return jsonEvent({ type: e.type, data: e.data, metadata: Object.keys(metadata).length > 0 ? metadata : undefined });
 }
 
 interface KurrentRecorded {
@@ -244,7 +332,8 @@ interface KurrentRecorded {
 }
 
 function toRecorded(e: KurrentRecorded, position: bigint): RecordedEvent {
-  return {
+  const stored = storeMetadata(e.metadata);
+  const recorded: RecordedEvent = {
     streamId: e.streamId,
     streamVersion: Number(e.revision) + 1,
     globalPosition: position,
@@ -253,12 +342,21 @@ function toRecorded(e: KurrentRecorded, position: bigint): RecordedEvent {
     metadata: decodeMetadata(e.metadata),
     recordedAt: e.created,
   };
+  if (typeof stored[HASH] === 'string') recorded.hash = stored[HASH];
+  return recorded;
+}
+
+function storeMetadata(raw: unknown): Record<string, unknown> {
+  return raw && typeof raw === 'object' && !(raw instanceof Uint8Array) ? (raw as Record<string, unknown>) : {};
 }
 
 function decodeMetadata(raw: unknown): Record<string, unknown> {
-  if (!raw || typeof raw !== 'object' || raw instanceof Uint8Array) return {};
-  const value = (raw as Record<string, unknown>)[META];
-  return typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : (raw as Record<string, unknown>);
+  const stored = storeMetadata(raw);
+  const value = stored[META];
+  if (typeof value === 'string') return JSON.parse(value) as Record<string, unknown>;
+  // An event written without our metadata property (by another writer) shows what it has, less ours.
+  const { [HASH]: _hash, ...rest } = stored;
+  return rest;
 }
 
 function escapeRegex(s: string): string {
