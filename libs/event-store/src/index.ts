@@ -5,3 +5,5 @@ export * from './open-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
 export * from './store-errors';
 export * from './chain';
+export * from './audit';
+export * from './store-description';
