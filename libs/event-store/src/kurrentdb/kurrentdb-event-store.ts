@@ -14,6 +14,16 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { ChainFold, eventHash, GENESIS } from '../chain';
 import {
+  ChainMismatch,
+  ImportBatch,
+  LogImportTarget,
+  migrationFromJson,
+  MigrationMoved,
+  MigrationState,
+  migrationToJson,
+  sameProgress,
+} from '../log-import';
+import {
   AppendResult,
   DedupeRecord,
   DuplicateKey,
@@ -38,9 +48,11 @@ export interface KurrentDbEventStoreOptions {
 }
 
 // multiStreamAppend accepts string-valued metadata only: ours travels JSON-encoded in one property,
-// beside the event's hash (chain.ts).
+// beside the event's hash (chain.ts) and, for an event a migration copied, the time its source
+// recorded it (KurrentDB's own `created` is the time of the copy).
 const META = 'ledger-metadata';
 const HASH = 'ledger-hash';
+const RECORDED_AT = 'ledger-recorded-at';
 
 /** Tries of an append to `any` whose streams moved between reading their chain heads and writing. */
 const ANY_RETRIES = 5;
@@ -71,7 +83,8 @@ const ANY_RETRIES = 5;
  * lose the key (a redelivered usage record is charged twice) or keep a key whose charge never
  * happened (the usage is never charged).
  */
-export class KurrentDbEventStore implements EventStore {
+export class KurrentDbEventStore implements EventStore, LogImportTarget {
+  readonly description = 'KurrentDB';
   private readonly prefix: string;
   private readonly readConcurrency: number;
 
@@ -286,6 +299,105 @@ export class KurrentDbEventStore implements EventStore {
     }
   }
 
+  // ---- LogImportTarget: npm run migrate into KurrentDB ----
+
+  private migrationStream(): string {
+    return `${this.prefix}migration`;
+  }
+
+  /** The last progress recorded, with its revision (for the next progress's expected state). */
+  private async lastProgress(): Promise<{ state: MigrationState; revision: bigint } | undefined> {
+    const [last] = await this.read(this.migrationStream(), { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+    if (!last?.event) return undefined;
+    return { state: migrationFromJson(last.event.data as Parameters<typeof migrationFromJson>[0]), revision: last.event.revision };
+  }
+
+  async migrationState(): Promise<MigrationState | undefined> {
+    return (await this.lastProgress())?.state;
+  }
+
+  async isEmpty(): Promise<boolean> {
+    if ((await this.headPosition()) !== 0n) return false;
+    const keys = this.client.readAll({ maxCount: 1, filter: streamNameFilter({ prefixes: [this.dedupeStream('')] }) });
+    for await (const k of keys as AsyncIterable<AllStreamResolvedEvent>) if (k.event) return false;
+    return true;
+  }
+
+  /**
+   * The batch in as few multi-stream appends as keep the source's order in $all (one append writes
+   * its streams one after another: a run of the log in which no stream comes back after another),
+   * each with the progress through its last event in the migration stream. Hashes are computed
+   * here and compared with the source's first; the recorded time travels in the metadata.
+   */
+  async importBatch(batch: ImportBatch): Promise<void> {
+    let progress = await this.lastProgress();
+    if (!sameProgress(progress?.state, batch.expected)) {
+      throw new MigrationMoved(`the migration recorded in KurrentDB is not where this run left it (another run at the same time?)`);
+    }
+    const heads = await this.chainHeads([...new Set(batch.events.map((e) => e.streamId))]);
+    const runs: RecordedEvent[][] = [];
+    let run: RecordedEvent[] = [];
+    let inRun = new Set<string>();
+    for (const e of batch.events) {
+      const last = run[run.length - 1];
+      if (last && last.streamId !== e.streamId && inRun.has(e.streamId)) {
+        runs.push(run);
+        run = [];
+        inRun = new Set();
+      }
+      run.push(e);
+      inRun.add(e.streamId);
+    }
+    if (run.length > 0) runs.push(run);
+
+    const write = async (requests: AppendStreamRequest[], next: MigrationState) => {
+      requests.push({
+        streamName: this.migrationStream(),
+        expectedState: progress ? progress.revision : 'no_stream',
+        events: [toEventData({ type: 'MigrationProgress', data: migrationToJson(next) })],
+      });
+      await this.client.multiStreamAppend(requests);
+      progress = { state: next, revision: progress ? progress.revision + 1n : 0n };
+    };
+    const before = batch.expected ?? { ...batch.next, sourcePosition: 0n, events: 0, keysAfter: null, keys: 0, done: false };
+    let copied = before.events;
+    for (let r = 0; r < runs.length; r++) {
+      const byStream = new Map<string, ReturnType<typeof toEventData>[]>();
+      const firstVersion = new Map<string, number>();
+      for (const e of runs[r]) {
+        const head = heads.get(e.streamId)!;
+        if (e.streamVersion !== head.version + 1)
+          throw new ChainMismatch(e, 'order', `follows version ${head.version} of its stream on the target`);
+        const hash = eventHash(head.hash, e);
+        if (e.hash !== undefined && e.hash !== hash)
+          throw new ChainMismatch(e, 'hash', `its hash on the source is ${e.hash}, its bytes make ${hash} here`);
+        if (!firstVersion.has(e.streamId)) firstVersion.set(e.streamId, e.streamVersion);
+        head.version = e.streamVersion;
+        head.hash = hash;
+        const list = byStream.get(e.streamId) ?? [];
+        list.push(toEventData(e, { [HASH]: hash, [RECORDED_AT]: e.recordedAt.toISOString() }));
+        byStream.set(e.streamId, list);
+      }
+      const requests = [...byStream].map(([streamName, events]) => ({
+        streamName,
+        expectedState: toState(firstVersion.get(streamName)! - 1),
+        events,
+      }));
+      copied += runs[r].length;
+      const through = runs[r][runs[r].length - 1].globalPosition;
+      const last = r === runs.length - 1 && batch.keys.length === 0;
+      await write(requests, last ? batch.next : { ...before, sourcePosition: through, events: copied, updatedAt: batch.next.updatedAt });
+    }
+    if (batch.keys.length > 0 || runs.length === 0) {
+      const requests: AppendStreamRequest[] = batch.keys.map((k) => ({
+        streamName: this.dedupeStream(k.key),
+        expectedState: 'no_stream',
+        events: [toEventData({ type: 'DedupeKey', data: { key: k.key, fingerprint: k.fingerprint, streamId: k.streamId } })],
+      }));
+      await write(requests, batch.next);
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.dispose();
   }
@@ -340,7 +452,7 @@ function toRecorded(e: KurrentRecorded, position: bigint): RecordedEvent {
     type: e.type,
     data: (e.data ?? {}) as Record<string, unknown>,
     metadata: decodeMetadata(e.metadata),
-    recordedAt: e.created,
+    recordedAt: typeof stored[RECORDED_AT] === 'string' ? new Date(stored[RECORDED_AT]) : e.created,
   };
   if (typeof stored[HASH] === 'string') recorded.hash = stored[HASH];
   return recorded;
@@ -355,7 +467,7 @@ function decodeMetadata(raw: unknown): Record<string, unknown> {
   const value = stored[META];
   if (typeof value === 'string') return JSON.parse(value) as Record<string, unknown>;
   // An event written without our metadata property (by another writer) shows what it has, less ours.
-  const { [HASH]: _hash, ...rest } = stored;
+  const { [HASH]: _hash, [RECORDED_AT]: _at, ...rest } = stored;
   return rest;
 }
 

@@ -44,6 +44,11 @@ export function migrationStatements(s: string): string[] {
   ];
 }
 
+/** The progress of `npm run migrate` into this schema: one row, made by the migration's first batch. */
+export function migrationTable(s: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${s}.migration (one boolean PRIMARY KEY DEFAULT true CHECK (one), state jsonb NOT NULL)`;
+}
+
 /** First key of the two-key advisory locks of this store ("LEDG"). */
 export const LOCK_CLASS = 0x4c454447;
 

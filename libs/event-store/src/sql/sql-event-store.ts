@@ -10,9 +10,20 @@ import {
   WrongExpectedVersion,
 } from '../port';
 import { canonicalJson, ChainFold, eventText, GENESIS, linkHash, nextDigest } from '../chain';
+import {
+  ChainMismatch,
+  DedupeRecordAt,
+  ImportBatch,
+  LogImportTarget,
+  migrationFromJson,
+  MigrationMoved,
+  MigrationState,
+  migrationToJson,
+  sameProgress,
+} from '../log-import';
 import { RecentEvents } from '../recent-events';
 import { repeatedKeys } from '../repeated-keys';
-import { checkSchemaName, LOCK_CLASS, lockKey, migrationStatements } from './schema';
+import { checkSchemaName, LOCK_CLASS, lockKey, migrationStatements, migrationTable } from './schema';
 import { isUniqueViolation, SqlClient, SqlExecutor } from './sql-client';
 
 export interface SqlEventStoreOptions {
@@ -27,6 +38,13 @@ export interface SqlEventStoreOptions {
   recentEvents?: number;
   /** Test hook: runs inside every append transaction, after the writes, just before COMMIT. */
   beforeCommit?: (appends: readonly StreamAppend[]) => Promise<void>;
+  /**
+   * Open a schema that holds an unfinished migration (`npm run migrate` itself). Anything else is
+   * refused such a schema: its log is only part of the source's.
+   */
+  importing?: boolean;
+  /** Test hook: runs inside every import transaction, after the writes, just before COMMIT. */
+  beforeImportCommit?: (batch: ImportBatch) => Promise<void>;
 }
 
 /** Events written before the chain existed that opening the store hashed (see backfill). */
@@ -90,7 +108,7 @@ const BACKFILL_PAGE = 5000;
  * millisecond, the value the digest covers. Events of a store created before the chain are hashed
  * when it opens (backfill), and by the next append if a writer without the chain wrote some since.
  */
-export class SqlEventStore implements EventStore {
+export class SqlEventStore implements EventStore, LogImportTarget {
   readonly schema: string;
   private readonly writerLock: string;
   private closed = false;
@@ -116,6 +134,10 @@ export class SqlEventStore implements EventStore {
     return this.client;
   }
 
+  get description(): string {
+    return `SQL store, schema ${this.schema}`;
+  }
+
   /** A store whose tables exist (migrated), its chain complete. */
   static async open(client: SqlClient, options?: SqlEventStoreOptions): Promise<SqlEventStore> {
     const store = new SqlEventStore(client, options);
@@ -126,7 +148,7 @@ export class SqlEventStore implements EventStore {
   /**
    * Creates the schema and tables when missing (and the chain's columns in a store made before
    * them), then hashes what was written without the chain. Safe to run concurrently from several
-   * processes.
+   * processes. Refuses a schema an unfinished migration is filling, unless `importing`.
    */
   async migrate(): Promise<void> {
     await this.client.transaction(async (tx) => {
@@ -134,6 +156,16 @@ export class SqlEventStore implements EventStore {
       await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey('migrate', this.schema)})`);
       for (const statement of migrationStatements(this.schema)) await tx.query(statement);
     });
+    if (!this.options.importing) {
+      const migration = await this.migrationState();
+      if (migration && !migration.done) {
+        throw new Error(
+          `schema ${this.schema} is the target of an unfinished migration from ${migration.source} ` +
+            `(${migration.events} event${migration.events === 1 ? '' : 's'} copied, through position ${migration.sourcePosition} of ${migration.sourceHead}): ` +
+            'its log is only part of that store; finish it with `npm run migrate -- --from ... --to ... --resume`',
+        );
+      }
+    }
     const [head] = await this.client.query<{ unhashed: boolean }>(
       `SELECT log_digest IS NULL AS unhashed FROM ${this.schema}.events ORDER BY global_position DESC LIMIT 1`,
     );
@@ -449,6 +481,26 @@ export class SqlEventStore implements EventStore {
     return new Map(rows.map((r) => [r.key, { key: r.key, fingerprint: r.fingerprint, streamId: r.stream_id }]));
   }
 
+  /**
+   * Dedupe keys in key order after `afterKey` (null: from the first), at most `max`, leaving out
+   * keys of events after `upTo` (written after a migration started): what a migration copies.
+   */
+  async readDedupe(afterKey: string | null, max: number, upTo?: GlobalPosition): Promise<DedupeRecordAt[]> {
+    // Two texts rather than `$1 IS NULL OR key > $1`: a plan of the latter cannot start at the key in the index.
+    const rows = await this.client.query<{ key: string; fingerprint: string; stream_id: string; global_position: bigint | string | null }>(
+      `SELECT key, fingerprint, stream_id, global_position FROM ${this.schema}.dedupe
+       WHERE ${afterKey === null ? '' : 'key > $2::text AND '}($1::bigint IS NULL OR global_position IS NULL OR global_position <= $1::bigint)
+       ORDER BY key LIMIT ${Math.max(1, Math.floor(max))}`,
+      afterKey === null ? [upTo === undefined ? null : String(upTo)] : [upTo === undefined ? null : String(upTo), afterKey],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      fingerprint: r.fingerprint,
+      streamId: r.stream_id,
+      globalPosition: r.global_position === null ? null : BigInt(r.global_position),
+    }));
+  }
+
   /** Every stream's version and chain head as the streams table holds them, in pages by stream id. */
   async readStreamHeads(afterId: string | null, max: number): Promise<{ streamId: string; version: number; hash: string | null }[]> {
     const rows = await this.client.query<{ stream_id: string; version: number; hash: string | null }>(
@@ -459,11 +511,123 @@ export class SqlEventStore implements EventStore {
     return rows.map((r) => ({ streamId: r.stream_id, version: r.version, hash: r.hash }));
   }
 
+  // ---- LogImportTarget: npm run migrate into this store ----
+
+  async migrationState(): Promise<MigrationState | undefined> {
+    return readMigration(this.client, this.schema);
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const [row] = await this.client.query<{ empty: boolean }>(
+      `SELECT NOT EXISTS (SELECT 1 FROM ${this.schema}.events) AND NOT EXISTS (SELECT 1 FROM ${this.schema}.dedupe) AS empty`,
+    );
+    return row.empty;
+  }
+
+  /**
+   * The source's events at their own positions (a SQL source numbers its log without gaps from 1,
+   * and the target started empty), with their recorded times, each hash and digest computed here
+   * and compared with the source's; then the keys; then the progress: one transaction under the
+   * writer lock.
+   */
+  async importBatch(batch: ImportBatch): Promise<void> {
+    const s = this.schema;
+    await this.client.transaction(
+      async (tx) => {
+        await tx.query(migrationTable(s));
+        const held = await readMigration(tx, s);
+        if (!sameProgress(held, batch.expected)) {
+          throw new MigrationMoved(
+            `the migration recorded in schema ${s} is not where this run left it (another run at the same time?): ` +
+              `${held ? `through position ${held.sourcePosition}, ${held.keys} keys` : 'none'}`,
+          );
+        }
+        const streamIds = [...new Set(batch.events.map((e) => e.streamId))];
+        const state = await this.stateOf(tx, streamIds, []);
+        if (state.digest === null) throw new Error(`schema ${s}: the event at the head has no digest`);
+        const streams = new Map(state.versions.map(([id, version, hash]) => [id, { version, hash }]));
+        let digest = state.digest;
+        let position = state.head;
+        const rows: (Omit<EventInsert, 'd' | 'm'> & { d: Record<string, unknown>; m: Record<string, unknown>; r: string })[] = [];
+        for (const e of batch.events) {
+          if (e.globalPosition !== position + 1n) {
+            throw new ChainMismatch(e, 'order', `comes after position ${position} of the target: the copy would not keep its position`);
+          }
+          position = e.globalPosition;
+          const current = streams.get(e.streamId) ?? { version: 0, hash: GENESIS };
+          if (e.streamVersion !== current.version + 1) {
+            throw new ChainMismatch(e, 'order', `follows version ${current.version} of its stream on the target`);
+          }
+          if (current.hash === null) throw new ChainMismatch(e, 'hash', 'the target holds no hash of the event before it');
+          const hash = linkHash(
+            current.hash,
+            eventText(e.streamId, e.streamVersion, e.type, canonicalJson(e.data), canonicalJson(e.metadata)),
+          );
+          if (e.hash !== undefined && e.hash !== hash) {
+            throw new ChainMismatch(e, 'hash', `its hash on the source is ${e.hash}, its bytes make ${hash} here`);
+          }
+          digest = nextDigest(digest, hash, e.recordedAt);
+          if (e.logDigest !== undefined && e.logDigest !== digest) {
+            throw new ChainMismatch(e, 'digest', `the log's digest through it is ${e.logDigest} on the source, ${digest} here`);
+          }
+          streams.set(e.streamId, { version: e.streamVersion, hash });
+          rows.push({
+            p: String(e.globalPosition),
+            s: e.streamId,
+            v: e.streamVersion,
+            t: e.type,
+            d: e.data,
+            m: e.metadata,
+            r: e.recordedAt.toISOString(),
+            h: hash,
+            g: digest,
+          });
+        }
+        const heads = streamIds.map((id) => [id, streams.get(id)!.version, streams.get(id)!.hash]);
+        const keys = batch.keys.map((k) => ({
+          k: k.key,
+          f: k.fingerprint,
+          s: k.streamId,
+          p: k.globalPosition === null ? null : String(k.globalPosition),
+        }));
+        await tx.query(
+          `WITH doc AS (SELECT $1::jsonb AS j),
+           ev AS (
+             INSERT INTO ${s}.events (global_position, stream_id, stream_version, type, data, metadata, recorded_at, hash, log_digest)
+             SELECT x.p, x.s, x.v, x.t, x.d, x.m, x.r, decode(x.h, 'hex'), decode(x.g, 'hex')
+             FROM doc, jsonb_to_recordset(doc.j -> 'e') AS x(p bigint, s text, v int, t text, d jsonb, m jsonb, r timestamptz, h text, g text)),
+           st AS (
+             INSERT INTO ${s}.streams (stream_id, version, hash)
+             SELECT x ->> 0, (x ->> 1)::int, decode(x ->> 2, 'hex') FROM doc, jsonb_array_elements(doc.j -> 's') AS x
+             ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, hash = excluded.hash),
+           dd AS (
+             INSERT INTO ${s}.dedupe (key, fingerprint, stream_id, global_position)
+             SELECT x.k, x.f, x.s, x.p FROM doc, jsonb_to_recordset(doc.j -> 'd') AS x(k text, f text, s text, p bigint)),
+           mg AS (
+             INSERT INTO ${s}.migration (one, state) SELECT true, doc.j -> 'g' FROM doc
+             ON CONFLICT (one) DO UPDATE SET state = excluded.state)
+           SELECT 1 FROM doc`,
+          [JSON.stringify({ e: rows, s: heads, d: keys, g: migrationToJson(batch.next) })],
+        );
+        await this.options.beforeImportCommit?.(batch);
+      },
+      { beginWith: `SELECT ${this.writerLock}` },
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.options.ownsClient ?? true) await this.client.close();
   }
+}
+
+/** The migration recorded in `schema` (its table is made by the first batch a migration imports). */
+async function readMigration(db: SqlExecutor, schema: string): Promise<MigrationState | undefined> {
+  const [table] = await db.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [`${schema}.migration`]);
+  if (table.t === null) return undefined;
+  const [row] = await db.query<{ state: Parameters<typeof migrationFromJson>[0] }>(`SELECT state FROM ${schema}.migration`);
+  return row ? migrationFromJson(row.state) : undefined;
 }
 
 /** The append's rows as one JSON document: `d` and `m` are JSON texts already, put in as they are. */
