@@ -6,6 +6,9 @@
 //     indexes, in the same database (the faster of two forms: unnest arrays, jsonb_to_recordset),
 //   - through emmett's PostgreSQL event store (@event-driven-io/emmett-postgresql), one
 //     appendToStream per stream with its expected version, BENCH_EMMETT_CONCURRENCY at a time.
+//   - through the port as it was before the chain (tamper evidence: each event's hash and the log's
+//     digest): the SqlEventStore of commit CHAIN_BASE, taken from git into bench/.work, on the same
+//     database, so the chain's cost per append is a ratio measured in the same run.
 // The sides alternate batch by batch, so background load hits them alike. Throughput = events
 // over the summed append time of that side.
 //
@@ -14,9 +17,11 @@ import { AccountSpec, accounts, usageEvents } from './lib/workload';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { databaseUrl, dropDatabase, freshDatabase, postgresVersion } from './lib/services';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
+import { existsSync, mkdirSync } from 'fs';
 import { join } from 'path';
 import { PgClient, PgliteClient, SqlClient, SqlEventStore, StreamAppend } from '@ledger/event-store';
+import { WORK_DIR } from './lib/report';
 
 const BENCH = 'store-append';
 const EVENTS = envInt('BENCH_APPEND_EVENTS', 60_000);
@@ -26,6 +31,31 @@ const EMMETT_CONCURRENCY = envInt('BENCH_EMMETT_CONCURRENCY', 8);
 const DB = 'ledger_bench_append';
 const COMMAND = `BENCH_APPEND_EVENTS=${EVENTS} BENCH_APPEND_ACCOUNTS=${ACCOUNTS} node -r ./deploy/register.js bench/store-append.ts`;
 
+/** The last commit before the chain: its store is the side "before the chain". */
+const CHAIN_BASE = 'eff2d32';
+const BEFORE_CHAIN = 'port before the chain';
+
+/**
+ * The SqlEventStore of CHAIN_BASE (its libs/event-store, extracted once from git into bench/.work;
+ * its imports are all inside that folder), or undefined when the commit is not in this clone.
+ */
+async function storeBeforeChain(): Promise<typeof SqlEventStore | undefined> {
+  const root = join(__dirname, '..');
+  const dir = join(WORK_DIR, `event-store-${CHAIN_BASE}`);
+  const file = join(dir, 'libs/event-store/src/sql/sql-event-store.ts');
+  try {
+    if (!existsSync(file)) {
+      mkdirSync(dir, { recursive: true });
+      const tar = execFileSync('git', ['archive', '--format=tar', CHAIN_BASE, 'libs/event-store/src'], { cwd: root, maxBuffer: 1 << 28 });
+      execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    }
+  } catch {
+    log(BENCH, `commit ${CHAIN_BASE} is not in this clone: no side "${BEFORE_CHAIN}"`);
+    return undefined;
+  }
+  return ((await import(file)) as { SqlEventStore: typeof SqlEventStore }).SqlEventStore;
+}
+
 type Side = {
   name: string;
   setup(batches: StreamAppend[][]): Promise<void>;
@@ -33,13 +63,13 @@ type Side = {
   close(): Promise<void>;
 };
 
-/** Our port on a SQL client. */
-function portSide(name: string, client: SqlClient, schema: string): Side {
+/** Our port on a SQL client (`Store`: this tree's, or the one before the chain). */
+function portSide(name: string, client: SqlClient, schema: string, Store: typeof SqlEventStore = SqlEventStore): Side {
   let store: SqlEventStore;
   return {
     name,
     async setup(openings) {
-      store = await SqlEventStore.open(client, { schema, ownsClient: false });
+      store = await Store.open(client, { schema, ownsClient: false });
       for (const b of openings) await store.append(b);
     },
     async append(batch) {
@@ -152,13 +182,16 @@ async function measure(which: string): Promise<Measured> {
   log(BENCH, `${rows} events to append in ${batches.length} appends (${fmt(streamsPerBatch)} streams each on average)`);
 
   const sides: Side[] = [];
-  if (which.includes('postgres'))
+  const Unchained = await storeBeforeChain();
+  if (which.includes('postgres')) {
     sides.push(
       portSide('port on PostgreSQL', PgClient.connect(url), 'bench_port'),
       rawSide('raw INSERT, unnest (PostgreSQL)', PgClient.connect(url), 'bench_raw_unnest', 'unnest'),
       rawSide('raw INSERT, jsonb (PostgreSQL)', PgClient.connect(url), 'bench_raw_jsonb', 'jsonb'),
       await emmettSide(url),
     );
+    if (Unchained) sides.push(portSide(`${BEFORE_CHAIN} (PostgreSQL)`, PgClient.connect(url), 'bench_port_unchained', Unchained));
+  }
   if (which.includes('pglite')) {
     const pglite = await PgliteClient.open();
     sides.push(
@@ -166,6 +199,7 @@ async function measure(which: string): Promise<Measured> {
       rawSide('raw INSERT, unnest (PGlite)', pglite, 'bench_raw_unnest', 'unnest'),
       rawSide('raw INSERT, jsonb (PGlite)', pglite, 'bench_raw_jsonb', 'jsonb'),
     );
+    if (Unchained) sides.push(portSide(`${BEFORE_CHAIN} (PGlite)`, pglite, 'bench_port_unchained', Unchained));
   }
   for (const s of sides) await s.setup(openings);
   log(BENCH, `accounts opened on every side (${openings.reduce((n, b) => n + eventCount(b), 0)} events each)`);
@@ -251,6 +285,23 @@ async function main(): Promise<void> {
       verdict: lite / rawLite >= 0.5 ? 'met' : 'missed',
     },
   ];
+  // The chain's cost per append: this tree's port against the one before the chain, same run, same database.
+  for (const [db, chained] of [
+    ['PostgreSQL', port],
+    ['PGlite', lite],
+  ] as const) {
+    const before = spent.has(`${BEFORE_CHAIN} (${db})`) ? rate(`${BEFORE_CHAIN} (${db})`) : undefined;
+    if (before === undefined) continue;
+    tableRows.push({
+      what: `Store append with the chain (each event's hash and the log's digest) vs the port before it, ${db}`,
+      workload,
+      figure: `${fmt(chained)} events/s`,
+      limit: `the port of commit ${CHAIN_BASE} (no chain), same database: ${fmt(before)} events/s`,
+      ratio: `${fmt((chained / before) * 100)} % (the chain costs ${fmt((1 - chained / before) * 100)} % of append throughput)`,
+      command: COMMAND,
+      verdict: 'n/a',
+    });
+  }
   const raw = Object.fromEntries(
     [...spent].map(([k, ms]) => [k, { ms: Math.round(ms), eventsPerSecond: Math.round(perSecond(rows, ms)) }]),
   );
@@ -265,6 +316,7 @@ async function main(): Promise<void> {
       'The port writes more than the raw INSERT: the streams table (versions), the dedupe table (one key per usage event), and checks expected versions and keys first, all in one transaction under the writer lock.',
       "The PostgreSQL sides and the PGlite sides run in two processes of their own, one after the other (PGlite's engine in the same process slowed the PostgreSQL sides down); within each, the sides alternate batch by batch.",
       `emmett has no multi-stream append: each stream of a batch is its own appendToStream (own transaction), ${EMMETT_CONCURRENCY} at a time over its pool; it keeps no dedupe keys.`,
+      `The chain: "${BEFORE_CHAIN}" is the SqlEventStore of commit ${CHAIN_BASE} (libs/event-store from git, in bench/.work), alternating with this tree's on the same database; the difference is the canonical JSON and two SHA-256 per event (its hash, the log's digest), two bytea columns per event and one per stream.`,
     ],
   });
   for (const r of tableRows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);

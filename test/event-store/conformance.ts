@@ -1,6 +1,7 @@
 // The behaviour every EventStore adapter must have. Each adapter's *.int-spec.ts calls
 // describeEventStoreConformance. Tests use their own stream ids and keys and read
 // $all from the head they start at, so they also hold on a store shared with other writers.
+import { ChainFold, eventHash, GENESIS } from '@ledger/event-store/chain';
 import {
   DuplicateKey,
   EventStore,
@@ -308,6 +309,59 @@ function conformanceTests(adapter: ConformanceAdapter): void {
     expect(all).toHaveLength(4000);
     expect(all[2999]).toMatchObject({ streamId: a, streamVersion: 3000, data: { i: 2999 } });
     expect(all[3999].globalPosition).toBe(results[1].lastPosition);
+  });
+
+  it("chains every event to the one before it in its stream, and keeps the log's digest over them", async () => {
+    const { store } = await open();
+    const before = await store.headPosition();
+    const start = await store.logDigest(before);
+    expect(start).toBeDefined();
+    const [a, b] = [id('chain'), id('chain')];
+    await store.append([
+      {
+        streamId: a,
+        expectedVersion: 0,
+        events: [ev('Opened', { n: 1, nested: { z: 1, a: [1, 'x', null] } }, { by: 'test' }), ev('Added')],
+      },
+    ]);
+    await store.append([
+      { streamId: b, expectedVersion: 0, events: events(2) },
+      { streamId: a, expectedVersion: 2, events: [ev('Closed', { q: 'é"\\\u2028', big: 1e21, small: 5e-7 })] },
+    ]);
+    // Writers racing on one stream with `any`: each link still follows the event before it.
+    await Promise.all([1, 2, 3].map((w) => store.append([{ streamId: a, expectedVersion: 'any', events: [ev('Any', { w })] }])));
+    const head = await store.headPosition();
+
+    for (const s of [a, b]) {
+      let link = GENESIS;
+      const read = await store.readStream(s);
+      for (const e of read) {
+        expect([s, e.streamVersion, e.hash]).toEqual([s, e.streamVersion, eventHash(link, e)]);
+        link = e.hash!;
+      }
+      expect(read).toHaveLength(s === a ? 6 : 2);
+    }
+    // Its digest: every event after `before` (other writers' too) folded onto the digest there.
+    const fold = new ChainFold({ digest: start!.digest, position: start!.position });
+    const own = new Map<string, string>();
+    for (let pos = before; pos < head;) {
+      const page = (await store.readAll(pos, 1000)).filter((e) => e.globalPosition <= head);
+      if (page.length === 0) break;
+      for (const e of page) {
+        fold.add(e, e.hash);
+        if (e.streamId === a || e.streamId === b) own.set(`${e.streamId}@${e.streamVersion}`, e.hash!);
+      }
+      pos = page[page.length - 1].globalPosition;
+    }
+    const readBack = [...(await store.readStream(a)), ...(await store.readStream(b))];
+    expect(new Map(readBack.map((e) => [`${e.streamId}@${e.streamVersion}`, e.hash!]))).toEqual(own);
+    const published = await store.logDigest(head);
+    expect(published).toEqual({ position: head, digest: fold.digest });
+
+    // A digest given out at a position stays what it was; the head's moves on.
+    await store.append([{ streamId: b, expectedVersion: 2, events: events(1) }]);
+    expect(await store.logDigest(head)).toEqual(published);
+    expect((await store.logDigest())!.digest).not.toBe(published!.digest);
   });
 
   it('reads many streams at once, each as readStream reads it', async () => {

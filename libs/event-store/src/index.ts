@@ -4,3 +4,8 @@ export * from './open-storage';
 export * from './open-event-store';
 export * from './kurrentdb/kurrentdb-event-store';
 export * from './store-errors';
+export * from './chain';
+export * from './log-import';
+export * from './audit';
+export * from './store-description';
+export * from './migrate';

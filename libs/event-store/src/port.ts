@@ -19,6 +19,25 @@ export interface RecordedEvent {
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
   recordedAt: Date;
+  /**
+   * Its link in its stream's hash chain (hex SHA-256 over the previous event's hash and its own
+   * canonical bytes: chain.ts). Absent only where a store holds events written before the chain
+   * and cannot add it (KurrentDB: its events are immutable; anyone can compute it from the bytes).
+   */
+  hash?: string;
+  /**
+   * The running digest of the log through this event (chain.ts), where the store keeps it (SQL:
+   * computed under the writer lock, in commit order). KurrentDB keeps none: see `logDigest`.
+   */
+  logDigest?: string;
+}
+
+/** The running digest of the log through a position: every event at or before it (chain.ts). */
+export interface LogDigest {
+  /** The position of the last event it covers (0n: none). */
+  position: GlobalPosition;
+  /** Hex SHA-256; chain.ts GENESIS for an empty log. */
+  digest: string;
 }
 
 /** `number` = the stream's current version (0 = the stream must not exist yet). */
@@ -106,6 +125,13 @@ export interface EventStore {
 
   /** Which of these dedupe keys are already recorded. */
   findDedupe(keys: string[]): Promise<Map<string, DedupeRecord>>;
+
+  /**
+   * The log's running digest (chain.ts) through `at` (default: the head), for publishing and
+   * comparing later. Undefined when the store has no digest there (an event at or before it lost
+   * its hash: `npm run audit -- --verify-chain` names it).
+   */
+  logDigest(at?: GlobalPosition): Promise<LogDigest | undefined>;
 
   close(): Promise<void>;
 }

@@ -496,6 +496,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/digest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The log's running digest through a position (default: the head): publish it, and `npm run audit -- --verify-chain --expect <position>=<digest>` finds it again unless an event at or before it was changed, removed or moved.
+         * @description Access: admin, auditor.
+         */
+        get: operations["AuditController_digest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -864,6 +884,25 @@ export interface components {
         ClockDto: {
             /** @example 2026-02-01T00:00:00.000Z */
             now: string;
+        };
+        DigestDto: {
+            /**
+             * @description the position of the last event the digest covers (every event at or before it)
+             * @example 1200
+             */
+            position: string;
+            /**
+             * @description hex SHA-256, chained over every event of the log in order
+             * @example e3b0c44298fc1c14...
+             */
+            digest: string;
+            /**
+             * @description the log position when asked
+             * @example 1250
+             */
+            head: string;
+            /** @example sha256-chain-v1 */
+            algorithm: string;
         };
         Error: {
             error: string;
@@ -2275,6 +2314,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description unauthenticated: no key, or an unknown, revoked or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: the key's role may not call this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuditController_digest: {
+        parameters: {
+            query?: {
+                /** @description a global position (default: the head) */
+                position?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DigestDto"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {

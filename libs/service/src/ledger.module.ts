@@ -5,6 +5,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AccessModule } from './access/access.module';
 import { AccountsModule } from './accounts/accounts.module';
+import { AuditModule } from './audit/audit.module';
 import { LedgerConfig } from './config';
 import { ConfigModule } from './config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -44,6 +45,7 @@ export class LedgerModule {
         ProcessModule,
         SimulationModule,
         DashboardModule,
+        AuditModule,
       ],
     };
   }

@@ -12,12 +12,24 @@ import {
   streamNameFilter,
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
+import { ChainFold, eventHash, GENESIS } from '../chain';
+import {
+  ChainMismatch,
+  ImportBatch,
+  LogImportTarget,
+  migrationFromJson,
+  MigrationMoved,
+  MigrationState,
+  migrationToJson,
+  sameProgress,
+} from '../log-import';
 import {
   AppendResult,
   DedupeRecord,
   DuplicateKey,
   EventStore,
   GlobalPosition,
+  LogDigest,
   NewEvent,
   RecordedEvent,
   StreamAppend,
@@ -35,8 +47,15 @@ export interface KurrentDbEventStoreOptions {
   readConcurrency?: number;
 }
 
-// multiStreamAppend accepts string-valued metadata only: ours travels JSON-encoded in one property.
+// multiStreamAppend accepts string-valued metadata only: ours travels JSON-encoded in one property,
+// beside the event's hash (chain.ts) and, for an event a migration copied, the time its source
+// recorded it (KurrentDB's own `created` is the time of the copy).
 const META = 'ledger-metadata';
+const HASH = 'ledger-hash';
+const RECORDED_AT = 'ledger-recorded-at';
+
+/** Tries of an append to `any` whose streams moved between reading their chain heads and writing. */
+const ANY_RETRIES = 5;
 
 /**
  * The port on KurrentDB (server 25.1 or later: appends use multiStreamAppend, which is atomic
@@ -49,6 +68,14 @@ const META = 'ledger-metadata';
  * stream has no events only has its expected version checked by a read before the write (not
  * atomic), and DuplicateKey lists keys found by a read after the failure.
  *
+ * Tamper evidence (chain.ts): each event carries its hash in the KurrentDB metadata, chained to the
+ * stream's last event, which the append reads first (and then expects that revision, so the link
+ * holds; an append to `any` that finds its streams moved reads and tries again). Events written
+ * before the chain have no hash and cannot get one (KurrentDB's events are immutable): their hash is
+ * computed from their bytes where needed. There is no writer lock here, so no running digest is kept
+ * at append time: `logDigest` walks $all (commit order) and computes it, which costs a read of the
+ * log up to the position asked.
+ *
  * The keys stay here, beside the log, even when checkpoints and read models live in PostgreSQL
  * (openLedgerStorage, kind `kurrentdb`): a key is worth something only when it is written
  * atomically with the events it guards (a charge and its usage id), and a row in PostgreSQL cannot
@@ -56,7 +83,8 @@ const META = 'ledger-metadata';
  * lose the key (a redelivered usage record is charged twice) or keep a key whose charge never
  * happened (the usage is never charged).
  */
-export class KurrentDbEventStore implements EventStore {
+export class KurrentDbEventStore implements EventStore, LogImportTarget {
+  readonly description = 'KurrentDB';
   private readonly prefix: string;
   private readonly readConcurrency: number;
 
@@ -79,14 +107,45 @@ export class KurrentDbEventStore implements EventStore {
     if (repeated.length > 0) throw new DuplicateKey(repeated);
     const existing = await this.findDedupe(keys);
     if (existing.size > 0) throw new DuplicateKey(keys.filter((k) => existing.has(k)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.appendOnce(appends, keys);
+      } catch (err) {
+        // Another writer moved a stream this append wrote to `any` after its chain head was read.
+        const moved =
+          err instanceof WrongExpectedVersion && appends.some((a) => a.streamId === err.streamId && a.expectedVersion === 'any');
+        if (!moved || attempt >= ANY_RETRIES) throw err;
+      }
+    }
+  }
 
+  private async appendOnce(appends: StreamAppend[], keys: string[]): Promise<AppendResult[]> {
+    const heads = await this.chainHeads([...new Set(appends.filter((a) => a.events.length > 0).map((a) => a.streamId))]);
     const requests: AppendStreamRequest[] = [];
     const empty = new Map<string, number>(); // stream -> version, for appends without events
     for (const a of appends) {
       if (a.events.length === 0) {
         empty.set(a.streamId, await this.checkVersion(a));
       } else {
-        requests.push({ streamName: a.streamId, expectedState: toState(a.expectedVersion), events: a.events.map(toEventData) });
+        const head = heads.get(a.streamId)!;
+        if (a.expectedVersion !== 'any' && a.expectedVersion !== head.version) {
+          throw new WrongExpectedVersion(a.streamId, a.expectedVersion, head.version);
+        }
+        let link = head.hash;
+        const events = a.events.map((e, i) => {
+          link = eventHash(link, {
+            streamId: a.streamId,
+            streamVersion: head.version + i + 1,
+            type: e.type,
+            data: e.data,
+            metadata: e.metadata ?? {},
+          });
+          return toEventData(e, { [HASH]: link });
+        });
+        head.version += a.events.length;
+        head.hash = link;
+        // The revision read, not `any`: the hashes above follow that event.
+        requests.push({ streamName: a.streamId, expectedState: toState(head.version - a.events.length), events });
       }
       for (const d of a.dedupe ?? []) {
         const data = { key: d.key, fingerprint: d.fingerprint, streamId: a.streamId };
@@ -111,6 +170,33 @@ export class KurrentDbEventStore implements EventStore {
       // The server reports one position per multiStreamAppend: that of its commit.
       return { streamId: a.streamId, nextVersion: Number(revisions.get(a.streamId)!) + 1, lastPosition: written.position };
     });
+  }
+
+  /**
+   * Each stream's version and the hash of its last event (GENESIS for none), read in parallel; a
+   * last event written before the chain is hashed from its stream's bytes.
+   */
+  private async chainHeads(streamIds: string[]): Promise<Map<string, { version: number; hash: string }>> {
+    const heads = new Map<string, { version: number; hash: string }>();
+    await this.eachLimited(streamIds, async (id) => {
+      const [last] = await this.read(id, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+      if (!last?.event) return void heads.set(id, { version: 0, hash: GENESIS });
+      const e = toRecorded(last.event, 0n);
+      if (e.hash !== undefined) return void heads.set(id, { version: e.streamVersion, hash: e.hash });
+      const fold = new ChainFold();
+      for (const x of await this.readStream(id)) fold.add(x, x.hash);
+      heads.set(id, { version: e.streamVersion, hash: fold.streams.get(id)?.hash ?? GENESIS });
+    });
+    return heads;
+  }
+
+  /** Runs `fn` for each id, `readConcurrency` at a time. */
+  private async eachLimited(ids: string[], fn: (id: string) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) await fn(ids[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.readConcurrency, ids.length) }, worker));
   }
 
   private async translate(err: unknown, appends: StreamAppend[], keys: string[]): Promise<unknown> {
@@ -199,6 +285,119 @@ export class KurrentDbEventStore implements EventStore {
     return found;
   }
 
+  /** Walks $all from its start through `at` (default: the head), folding each event's hash. */
+  async logDigest(at?: GlobalPosition): Promise<LogDigest | undefined> {
+    const fold = new ChainFold();
+    for (let after = 0n; ;) {
+      const page = await this.readAll(after, 1000);
+      for (const e of page) {
+        if (at !== undefined && e.globalPosition > at) return { position: fold.position, digest: fold.digest };
+        fold.add(e, e.hash);
+      }
+      if (page.length === 0) return { position: fold.position, digest: fold.digest };
+      after = page[page.length - 1].globalPosition;
+    }
+  }
+
+  // ---- LogImportTarget: npm run migrate into KurrentDB ----
+
+  private migrationStream(): string {
+    return `${this.prefix}migration`;
+  }
+
+  /** The last progress recorded, with its revision (for the next progress's expected state). */
+  private async lastProgress(): Promise<{ state: MigrationState; revision: bigint } | undefined> {
+    const [last] = await this.read(this.migrationStream(), { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+    if (!last?.event) return undefined;
+    return { state: migrationFromJson(last.event.data as Parameters<typeof migrationFromJson>[0]), revision: last.event.revision };
+  }
+
+  async migrationState(): Promise<MigrationState | undefined> {
+    return (await this.lastProgress())?.state;
+  }
+
+  async isEmpty(): Promise<boolean> {
+    if ((await this.headPosition()) !== 0n) return false;
+    const keys = this.client.readAll({ maxCount: 1, filter: streamNameFilter({ prefixes: [this.dedupeStream('')] }) });
+    for await (const k of keys as AsyncIterable<AllStreamResolvedEvent>) if (k.event) return false;
+    return true;
+  }
+
+  /**
+   * The batch in as few multi-stream appends as keep the source's order in $all (one append writes
+   * its streams one after another: a run of the log in which no stream comes back after another),
+   * each with the progress through its last event in the migration stream. Hashes are computed
+   * here and compared with the source's first; the recorded time travels in the metadata.
+   */
+  async importBatch(batch: ImportBatch): Promise<void> {
+    let progress = await this.lastProgress();
+    if (!sameProgress(progress?.state, batch.expected)) {
+      throw new MigrationMoved(`the migration recorded in KurrentDB is not where this run left it (another run at the same time?)`);
+    }
+    const heads = await this.chainHeads([...new Set(batch.events.map((e) => e.streamId))]);
+    const runs: RecordedEvent[][] = [];
+    let run: RecordedEvent[] = [];
+    let inRun = new Set<string>();
+    for (const e of batch.events) {
+      const last = run[run.length - 1];
+      if (last && last.streamId !== e.streamId && inRun.has(e.streamId)) {
+        runs.push(run);
+        run = [];
+        inRun = new Set();
+      }
+      run.push(e);
+      inRun.add(e.streamId);
+    }
+    if (run.length > 0) runs.push(run);
+
+    const write = async (requests: AppendStreamRequest[], next: MigrationState) => {
+      requests.push({
+        streamName: this.migrationStream(),
+        expectedState: progress ? progress.revision : 'no_stream',
+        events: [toEventData({ type: 'MigrationProgress', data: migrationToJson(next) })],
+      });
+      await this.client.multiStreamAppend(requests);
+      progress = { state: next, revision: progress ? progress.revision + 1n : 0n };
+    };
+    const before = batch.expected ?? { ...batch.next, sourcePosition: 0n, events: 0, keysAfter: null, keys: 0, done: false };
+    let copied = before.events;
+    for (let r = 0; r < runs.length; r++) {
+      const byStream = new Map<string, ReturnType<typeof toEventData>[]>();
+      const firstVersion = new Map<string, number>();
+      for (const e of runs[r]) {
+        const head = heads.get(e.streamId)!;
+        if (e.streamVersion !== head.version + 1)
+          throw new ChainMismatch(e, 'order', `follows version ${head.version} of its stream on the target`);
+        const hash = eventHash(head.hash, e);
+        if (e.hash !== undefined && e.hash !== hash)
+          throw new ChainMismatch(e, 'hash', `its hash on the source is ${e.hash}, its bytes make ${hash} here`);
+        if (!firstVersion.has(e.streamId)) firstVersion.set(e.streamId, e.streamVersion);
+        head.version = e.streamVersion;
+        head.hash = hash;
+        const list = byStream.get(e.streamId) ?? [];
+        list.push(toEventData(e, { [HASH]: hash, [RECORDED_AT]: e.recordedAt.toISOString() }));
+        byStream.set(e.streamId, list);
+      }
+      const requests = [...byStream].map(([streamName, events]) => ({
+        streamName,
+        expectedState: toState(firstVersion.get(streamName)! - 1),
+        events,
+      }));
+      copied += runs[r].length;
+      const through = runs[r][runs[r].length - 1].globalPosition;
+      const last = r === runs.length - 1 && batch.keys.length === 0;
+      await write(requests, last ? batch.next : { ...before, sourcePosition: through, events: copied, updatedAt: batch.next.updatedAt });
+    }
+    if (batch.keys.length > 0 || runs.length === 0) {
+      const requests: AppendStreamRequest[] = batch.keys.map((k) => ({
+        streamName: this.dedupeStream(k.key),
+        expectedState: 'no_stream',
+        events: [toEventData({ type: 'DedupeKey', data: { key: k.key, fingerprint: k.fingerprint, streamId: k.streamId } })],
+      }));
+      await write(requests, batch.next);
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.dispose();
   }
@@ -229,9 +428,10 @@ function toState(expected: StreamAppend['expectedVersion']): AppendStreamState {
   return expected === 0 ? 'no_stream' : BigInt(expected - 1);
 }
 
-function toEventData(e: NewEvent) {
-  const metadata = e.metadata && Object.keys(e.metadata).length > 0 ? { [META]: JSON.stringify(e.metadata) } : undefined;
-  return jsonEvent({ type: e.type, data: e.data, metadata });
+function toEventData(e: NewEvent, store: Record<string, string> = {}) {
+  const own = e.metadata && Object.keys(e.metadata).length > 0 ? { [META]: JSON.stringify(e.metadata) } : {};
+  const metadata = { ...own, ...store };
+  return jsonEvent({ type: e.type, data: e.data, metadata: Object.keys(metadata).length > 0 ? metadata : undefined });
 }
 
 interface KurrentRecorded {
@@ -244,21 +444,31 @@ interface KurrentRecorded {
 }
 
 function toRecorded(e: KurrentRecorded, position: bigint): RecordedEvent {
-  return {
+  const stored = storeMetadata(e.metadata);
+  const recorded: RecordedEvent = {
     streamId: e.streamId,
     streamVersion: Number(e.revision) + 1,
     globalPosition: position,
     type: e.type,
     data: (e.data ?? {}) as Record<string, unknown>,
     metadata: decodeMetadata(e.metadata),
-    recordedAt: e.created,
+    recordedAt: typeof stored[RECORDED_AT] === 'string' ? new Date(stored[RECORDED_AT]) : e.created,
   };
+  if (typeof stored[HASH] === 'string') recorded.hash = stored[HASH];
+  return recorded;
+}
+
+function storeMetadata(raw: unknown): Record<string, unknown> {
+  return raw && typeof raw === 'object' && !(raw instanceof Uint8Array) ? (raw as Record<string, unknown>) : {};
 }
 
 function decodeMetadata(raw: unknown): Record<string, unknown> {
-  if (!raw || typeof raw !== 'object' || raw instanceof Uint8Array) return {};
-  const value = (raw as Record<string, unknown>)[META];
-  return typeof value === 'string' ? (JSON.parse(value) as Record<string, unknown>) : (raw as Record<string, unknown>);
+  const stored = storeMetadata(raw);
+  const value = stored[META];
+  if (typeof value === 'string') return JSON.parse(value) as Record<string, unknown>;
+  // An event written without our metadata property (by another writer) shows what it has, less ours.
+  const { [HASH]: _hash, [RECORDED_AT]: _at, ...rest } = stored;
+  return rest;
 }
 
 function escapeRegex(s: string): string {

@@ -1,4 +1,5 @@
-// Tables of the SQL event store, in their own schema. Every statement is idempotent.
+// Tables of the SQL event store, in their own schema. Every statement is idempotent. `hash` and
+// `log_digest` are the chain (chain.ts): NULL only in rows written before it, until the store opens.
 // (Databases created before the port lost its checkpoints may still have the unused
 // `<schema>.checkpoints` table of the removed runSubscription: nothing reads it, it can be dropped.)
 
@@ -21,12 +22,19 @@ export function migrationStatements(s: string): string[] {
       data jsonb NOT NULL,
       metadata jsonb NOT NULL DEFAULT '{}',
       recorded_at timestamptz NOT NULL DEFAULT now(),
+      hash bytea,
+      log_digest bytea,
       CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version)
     )`,
     `CREATE TABLE IF NOT EXISTS ${s}.streams (
       stream_id text PRIMARY KEY,
-      version integer NOT NULL
+      version integer NOT NULL,
+      hash bytea
     )`,
+    // The chain (chain.ts) in a store made before it: its events are hashed when it opens.
+    `ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS hash bytea`,
+    `ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS log_digest bytea`,
+    `ALTER TABLE ${s}.streams ADD COLUMN IF NOT EXISTS hash bytea`,
     `CREATE TABLE IF NOT EXISTS ${s}.dedupe (
       key text PRIMARY KEY,
       fingerprint text NOT NULL,
@@ -34,6 +42,11 @@ export function migrationStatements(s: string): string[] {
       global_position bigint
     )`,
   ];
+}
+
+/** The progress of `npm run migrate` into this schema: one row, made by the migration's first batch. */
+export function migrationTable(s: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${s}.migration (one boolean PRIMARY KEY DEFAULT true CHECK (one), state jsonb NOT NULL)`;
 }
 
 /** First key of the two-key advisory locks of this store ("LEDG"). */

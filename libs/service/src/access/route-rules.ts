@@ -54,4 +54,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule | typeof PUBLIC>> = 
   'GET /v1/api-keys': rule([], 'none'),
   'POST /v1/api-keys/:id/revoke': rule([], 'none'),
   'GET /v1/audit/api-keys': rule(['auditor'], 'none'),
+
+  // Tamper evidence: the log's digest to publish.
+  'GET /v1/audit/digest': rule(['auditor'], 'none'),
 };

@@ -32,6 +32,8 @@ const STATUS: Record<string, number> = {
   unauthenticated: 401,
   forbidden: 403,
   key_not_found: 404,
+  position_not_found: 404,
+  chain_broken: 409,
   rate_limited: 429,
   batch_too_large: 413,
   projection_behind: 503,

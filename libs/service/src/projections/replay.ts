@@ -118,6 +118,25 @@ const digestSql = (schema: string, t: ReadModelTable) =>
   `SELECT count(*) AS n, md5(coalesce(string_agg(md5(x::text), '' ORDER BY ${t.key.map((k) => `x.${k}`).join(', ')}), '')) AS digest
    FROM ${schema}.${t.name} x`;
 
+/** Each read model table's row count and digest (as `npm run replay -- --verify` prints them), with the checkpoint. */
+export async function readModelDigests(
+  db: SqlClient,
+  schema: string,
+): Promise<{ position: GlobalPosition; tables: Record<string, { rows: number; digest: string }> }> {
+  checkSchemaName(schema);
+  return db.transaction(
+    async (tx) => {
+      const tables: Record<string, { rows: number; digest: string }> = {};
+      for (const t of READ_MODEL_TABLES) {
+        const [r] = await tx.query<{ n: bigint | string; digest: string }>(digestSql(schema, t));
+        tables[t.name] = { rows: Number(r.n), digest: r.digest };
+      }
+      return { position: await positionOf(tx, schema), tables };
+    },
+    { beginWith: 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ' },
+  );
+}
+
 /**
  * Compares two read model schemas as of the same checkpoint: when the live projector has moved
  * on, the rebuilt schema is brought forward to the live checkpoint and the comparison repeated,
