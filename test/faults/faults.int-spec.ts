@@ -213,12 +213,30 @@ describeFaults(why ? `fault suite: skipped, ${why}` : `fault suite (PostgreSQL 1
       ingestorPorts.set(c, port);
       return c;
     };
-    const startProjector = async () =>
-      start('projector', 'apps/projector/src/main.ts', {
+    const projectorPorts = new Map<Child, number>();
+    const startProjector = async () => {
+      const port = await freePort();
+      const c = start('projector', 'apps/projector/src/main.ts', {
         ...store,
         LEDGER_PROJECTOR_LEASE_MS: '3000',
-        PROJECTOR_PORT: String(await freePort()),
+        PROJECTOR_PORT: String(port),
       });
+      projectorPorts.set(c, port);
+      return c;
+    };
+    // One fault at a time: a process started again has joined before the next fault comes (a start
+    // takes seconds on a busy machine; a store stopped while it boots fails its start, as it should).
+    const answering = async (c: Child, url: string) =>
+      waitFor(
+        `${c.name} to answer`,
+        async () => {
+          if (!alive(c)) throw new Error(`${c.name} exited\n${c.log.slice(-30).join('\n')}`);
+          return (await tryHttp(url))?.status === 200;
+        },
+        90_000,
+      );
+    const ingestorUp = (c: Child) => answering(c, `http://127.0.0.1:${ingestorPorts.get(c)}/healthz`);
+    const projectorUp = (c: Child) => answering(c, `http://127.0.0.1:${projectorPorts.get(c)}/health`);
 
     const tail = (c: Child) => `${c.name} log:\n${c.log.slice(-30).join('\n')}`;
     const unexpected: string[] = [];
@@ -245,6 +263,7 @@ describeFaults(why ? `fault suite: skipped, ${why}` : `fault suite (PostgreSQL 1
     let projector = watch(await startProjector());
     let nextIngestor = 0;
     const ingestors = [watch(await startIngestor(nextIngestor++)), watch(await startIngestor(nextIngestor++))];
+    await Promise.all([projectorUp(projector), ...ingestors.map(ingestorUp)]);
 
     // ---- redeliveries: each ingestor's duplicate counter, last seen (a killed one's last scrape)
     const duplicatesSeen = new Map<Child, number>();
@@ -341,11 +360,13 @@ describeFaults(why ? `fault suite: skipped, ${why}` : `fault suite (PostgreSQL 1
           const victim = ingestors.shift()!;
           await kill9(victim);
           ingestors.push(watch(await startIngestor(nextIngestor++)));
+          await ingestorUp(ingestors[ingestors.length - 1]);
           break;
         }
         case 'projector':
           await kill9(projector);
           projector = watch(await startProjector());
+          await projectorUp(projector);
           break;
         case 'service':
           await kill9(service);
