@@ -33,7 +33,7 @@ export class AccountsQuery {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: DIRECTORY_MAX_PAGE, default: DIRECTORY_DEFAULT_PAGE })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: DIRECTORY_MAX_PAGE, default: DIRECTORY_DEFAULT_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
