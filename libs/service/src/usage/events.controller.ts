@@ -3,12 +3,13 @@ import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { Caller } from '@ledger/domain';
 import { CallerOf } from '../access/caller';
 import { KeyRateGuard } from '../access/rate-limit.guard';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
 import { ApiError, unwrap } from '../kit/http-errors';
 import { requestIdOf } from '../kit/input-limits';
 import { EventResult, UsageIngest } from './usage-ingest';
+import { ApiFailures } from '../kit/openapi-answers';
 
 @ApiTags('usage')
 @Controller('v1/events')
@@ -17,7 +18,17 @@ export class EventsController {
 
   @Post()
   @UseGuards(KeyRateGuard)
-  @ApiBody({ description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.' })
+  @ApiResponse({ status: 200, description: 'every event recorded (or a duplicate of one recorded): one result each' })
+  @ApiResponse({
+    status: 400,
+    description: 'invalid_events: some events rejected (details name them), the others recorded',
+    schema: { $ref: '#/components/schemas/Error' },
+  })
+  @ApiFailures('conflict')
+  @ApiBody({
+    description: 'A JSON array of usage events (CloudEvents 1.0, events.md), or application/x-ndjson, one event a line.',
+    schema: { type: 'array', items: { type: 'object' } },
+  })
   async post(@Req() req: Request, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
     const raws = batchOf(req);
     // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
