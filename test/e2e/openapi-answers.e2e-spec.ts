@@ -38,6 +38,14 @@ describe('bodies', () => {
     expect(res.body.details).toEqual([{ field: '$', message: 'expected an object' }]);
   });
 
+  it('an instant in an ISO-8601 form the ledger cannot read is a 400, not a 500', async () => {
+    for (const now of ['2026-02-01T00:00:00,5Z', '20260201T000000Z', '2026-032T00:00Z']) {
+      const res = await ledger.http.put('/v1/simulation/clock').send({ now });
+      expect(res.status).toBe(400);
+      expect(res.body.details[0].field).toBe('now');
+    }
+  });
+
   it('an optional field given as null is refused, naming it', async () => {
     await ledger.http.post('/v1/accounts').send({ accountId: 'acct_null', name: 'Null Ltd' }).expect(201);
     const res = await ledger.http.post('/v1/accounts/acct_null/plans').send({ plan: 'api_pro', startsAt: null });
