@@ -43,6 +43,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt-get update >&2 && apt-get install -y chromium >&2
 fi
 
+# Schemathesis (test/e2e/schemathesis.e2e-spec.ts, deploy/schemathesis.sh) is installed from PyPI
+# into a venv: python3 needs its venv module (Debian's python3-venv). Installed here when missing.
+if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y python3-venv >&2 || { apt-get update >&2 && apt-get install -y python3-venv >&2; } || true
+fi
+
 # Both scripts also serve TLS: PostgreSQL with ssl=on (plain connections too), Kafka with a second,
 # SASL_SSL listener on 19094 (its client settings in .deploy-cache/kafka/run/19092/secured.env).
 if [ -z "${DATABASE_URL:-}" ]; then

@@ -107,6 +107,16 @@ describe('a hostile field next to good events', () => {
     expect((await charges(ledger, accountId)).map((c) => c.usage!.id)).toEqual([before.id, after.id]);
   });
 
+  it('a __proto__ key does not lift the rules: the event is checked (rejected naming its fields), not a 500', async () => {
+    const res = await ledger.http
+      .post('/v1/events')
+      .set('content-type', 'application/json')
+      .send('[{"__proto__": [1, {"time": "2026-01-01T00:00:00Z"}]}, {"data": {"__proto__": {}}}]');
+    expect(res.status).toBe(400);
+    expect(res.body.results.map((r: any) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(res.body.details[0].errors.map((e: any) => e.field)).toContain('time');
+  });
+
   it('a rejected id or source that breaks the rule is not echoed in the answer', async () => {
     const res = await postEvents(ledger, [
       withField(renderCompleted({ subject: 'acct_x', time: '2026-01-01T00:00:00Z', durationMs: 1 }), 'id', 'a\u0000b'),

@@ -2,7 +2,7 @@
 // dashboard at /dashboard (built here first if npm ci has not built it).
 import { existsSync } from 'fs';
 import { join } from 'path';
-import { INestApplication, Logger, LoggerService, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, INestApplication, Logger, LoggerService, PipeTransform, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -12,6 +12,8 @@ import { LedgerConfig } from '@ledger/service/config';
 import { ApiError, ApiErrorFilter } from '@ledger/service/kit/http-errors';
 import { declareAccess } from '@ledger/service/access/openapi';
 import { readsAsText } from '@ledger/service/usage/http-binding';
+import { declareAnswers } from '@ledger/service/kit/openapi-answers';
+import { NextFunction, Request, Response } from 'express';
 import { buildDashboard } from '../../dashboard/build';
 
 const fields = (errors: ValidationError[], prefix = ''): { field: string; message: string }[] =>
@@ -37,11 +39,14 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   // A body above the limit answers 413 before it is read, let alone parsed (body-parser checks
   // Content-Length first, and counts the bytes of a chunked body as they arrive). The CloudEvents
   // content modes of POST /v1/events are read as text first, whatever their content-type (binary
-  // mode's is the data's): a body that is not JSON is then that event's rejection.
+  // mode's is the data's): a body that is not JSON is then that event's rejection. JSON is read not
+  // strict: a body that is JSON but no object or array (`""`, `1`) is read, so the access guard
+  // answers before the route's validation refuses it (401 first, then 400).
   app.useBodyParser('text', { type: readsAsText, limit: config.maxBodyBytes });
-  app.useBodyParser('json', { limit: config.maxBodyBytes });
+  app.useBodyParser('json', { limit: config.maxBodyBytes, strict: false });
   app.useBodyParser('text', { type: 'application/x-ndjson', limit: config.maxBodyBytes });
   app.useGlobalPipes(
+    new BodyIsObjectPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -55,13 +60,48 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   );
   app.useGlobalFilters(new ApiErrorFilter());
   app.enableShutdownHooks();
-  SwaggerModule.setup('docs', app, openApiDocumentOf(app), { jsonDocumentUrl: 'docs/json' });
+  const doc = openApiDocumentOf(app);
+  app.use(methodNotAllowed(doc));
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/json' });
   return app;
 }
 
 /** The OpenAPI document of an application of LedgerModule: /docs, and openapi.json (npm run openapi). */
 export function openApiDocumentOf(app: INestApplication): OpenAPIObject {
-  return declareAccess(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build()));
+  return declareAnswers(
+    declareAccess(SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Usage ledger').setVersion('1').build())),
+  );
+}
+
+/** A body bound to a DTO is a JSON object (or absent): not null, an array or a bare value. */
+class BodyIsObjectPipe implements PipeTransform {
+  transform(value: unknown, { type, metatype }: ArgumentMetadata): unknown {
+    if (type !== 'body' || !metatype || value === undefined) return value;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value;
+    throw new ApiError(400, 'invalid', 'the body must be a JSON object', [{ field: '$', message: 'expected an object' }]);
+  }
+}
+
+/**
+ * A method a known path does not answer (TRACE, DELETE...): 405 with `Allow` listing the methods
+ * it does, from the routes of the OpenAPI document (HEAD goes with GET; OPTIONS is Express's own).
+ */
+function methodNotAllowed(doc: OpenAPIObject) {
+  const routes = Object.entries(doc.paths).map(([path, operations]) => {
+    const methods = Object.keys(operations)
+      .filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
+      .map((m) => m.toUpperCase());
+    const pattern = new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
+    return { pattern, allow: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const allow = [...new Set(routes.filter((r) => r.pattern.test(req.path)).flatMap((r) => r.allow))];
+    if (allow.length === 0 || req.method === 'OPTIONS' || allow.includes(req.method)) return next();
+    res
+      .status(405)
+      .setHeader('Allow', allow.join(', '))
+      .json({ error: 'method_not_allowed', message: `${req.method} is not answered at ${req.path}`, details: [] });
+  };
 }
 
 /** Builds the dashboard into `dir` when it is not there (an install that skipped the build); if that fails, /dashboard answers 503 saying so. */

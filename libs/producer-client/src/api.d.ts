@@ -527,7 +527,10 @@ export interface components {
             name: string;
             /** @description required for role account, refused for the others */
             accountId?: string;
-            /** @description from this instant on the key is refused */
+            /**
+             * Format: date-time
+             * @description from this instant on the key is refused
+             */
             expiresAt?: string;
         };
         OpenAccountDto: {
@@ -548,6 +551,7 @@ export interface components {
         StartPlanDto: {
             /** @enum {string} */
             plan: "api_free" | "api_pro" | "api_scale" | "api_enterprise" | "live_avatar";
+            /** Format: date-time */
             startsAt?: string;
             autoRenew?: boolean;
             allowOverage?: boolean;
@@ -619,20 +623,6 @@ export interface components {
              */
             code?: string;
         };
-        EventResultDto: {
-            /** @description the event's id, once it passed its own rule */
-            id?: string;
-            /** @description the event's source, once it passed its own rule */
-            source?: string;
-            /** @enum {string} */
-            status: "accepted" | "duplicate" | "rejected";
-            /** @description why it was rejected */
-            errors?: components["schemas"]["EventErrorDto"][];
-        };
-        EventsAnsweredDto: {
-            /** @description one per event, in the order they were sent */
-            results: components["schemas"]["EventResultDto"][];
-        };
         RejectedEventDto: {
             /** @description the event's id, once it passed its own rule */
             id?: string;
@@ -645,6 +635,16 @@ export interface components {
             /** @description the event's place in the request (0 for a request of one event) */
             index: number;
         };
+        EventResultDto: {
+            /** @description the event's id, once it passed its own rule */
+            id?: string;
+            /** @description the event's source, once it passed its own rule */
+            source?: string;
+            /** @enum {string} */
+            status: "accepted" | "duplicate" | "rejected";
+            /** @description why it was rejected */
+            errors?: components["schemas"]["EventErrorDto"][];
+        };
         EventsRejectedDto: {
             /**
              * @description conflict when every rejected event is a conflict
@@ -655,6 +655,10 @@ export interface components {
             message: string;
             details: components["schemas"]["RejectedEventDto"][];
             /** @description one per event: the others were recorded */
+            results: components["schemas"]["EventResultDto"][];
+        };
+        EventsAnsweredDto: {
+            /** @description one per event, in the order they were sent */
             results: components["schemas"]["EventResultDto"][];
         };
         AuthorizationDto: {
@@ -882,7 +886,10 @@ export interface components {
             wallets: components["schemas"]["WalletsFiguresDto"];
         };
         ClockDto: {
-            /** @example 2026-02-01T00:00:00.000Z */
+            /**
+             * Format: date-time
+             * @example 2026-02-01T00:00:00.000Z
+             */
             now: string;
         };
         DigestDto: {
@@ -951,6 +958,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     KeysController_issue: {
@@ -962,15 +978,31 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["IssueKeyDto"];
+                "application/json": components["schemas"]["IssueKeyDto"] & ({
+                    /** @enum {unknown} */
+                    role?: "account";
+                } | {
+                    /** @enum {unknown} */
+                    role?: "admin" | "producer" | "finance" | "auditor" | "metrics";
+                });
             };
         };
         responses: {
+            /** @description issued: the answer holds the secret, shown this once */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -983,6 +1015,42 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1003,11 +1071,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description revoked: the key */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -1020,6 +1098,24 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description key_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1062,6 +1158,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ObservabilityController_render: {
@@ -1097,6 +1202,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ObservabilityController_health: {
@@ -1114,6 +1228,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     DirectoryController_list: {
@@ -1121,7 +1244,7 @@ export interface operations {
             query?: {
                 /** @description search: accounts whose id or name contains this text, in any case (a substring, not only a prefix; letters compared as the database lower-cases them). Empty: every account. */
                 q?: string;
-                /** @description only this account */
+                /** @description only this account (empty: every account) */
                 accountId?: string;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
@@ -1139,6 +1262,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountsPageDto"];
+                };
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
@@ -1168,6 +1300,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AccountsController_open: {
@@ -1183,11 +1324,28 @@ export interface operations {
             };
         };
         responses: {
+            /** @description opened before with the same name: nothing changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description opened */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -1200,6 +1358,42 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1224,11 +1418,21 @@ export interface operations {
             };
         };
         responses: {
+            /** @description the plan starts (at startsAt, or now) */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description contract_required, auto_renew_not_allowed, overage_not_allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -1241,6 +1445,51 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description plan_active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1256,20 +1505,31 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+                wallet: "api" | "live_avatar";
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["PlanSettingsDto"];
             };
         };
         responses: {
+            /** @description the settings of the running plan changed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description auto_renew_not_allowed, overage_not_allowed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -1282,6 +1542,51 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no_plan */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1297,16 +1602,27 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+                wallet: "api" | "live_avatar";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description cancelled: the plan ends with its period */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -1319,6 +1635,33 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no_plan */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1354,13 +1697,13 @@ export interface operations {
                     "application/json": components["schemas"]["EventsAnsweredDto"];
                 };
             };
-            /** @description some events rejected (invalid_events), the others recorded; or a body that is no batch (invalid) */
+            /** @description some events rejected (invalid_events, with every result), the others recorded; or a body that is no batch (invalid) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EventsRejectedDto"];
+                    "application/json": components["schemas"]["EventsRejectedDto"] | components["schemas"]["Error"];
                 };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
@@ -1447,6 +1790,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1474,6 +1826,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ReadingController_authorize: {
@@ -1485,15 +1846,33 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AuthorizationDto"];
+                "application/json": components["schemas"]["AuthorizationDto"] & ({
+                    /** @enum {unknown} */
+                    product: "avatar_video";
+                    estimatedDurationMs?: unknown;
+                } | {
+                    /** @enum {unknown} */
+                    product: "video_translation" | "proofreading";
+                    estimatedDurationMs?: unknown;
+                } | unknown);
             };
         };
         responses: {
+            /** @description whether the work may run, and why not */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -1513,6 +1892,42 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description account_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     HoldsController_place: {
@@ -1524,7 +1939,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PlaceHoldDto"];
+                "application/json": components["schemas"]["PlaceHoldDto"] & ({
+                    /** @enum {unknown} */
+                    product: "avatar_video";
+                    estimatedDurationMs?: unknown;
+                } | {
+                    /** @enum {unknown} */
+                    product: "video_translation" | "proofreading";
+                    estimatedDurationMs?: unknown;
+                } | unknown);
             };
         };
         responses: {
@@ -1546,6 +1969,15 @@ export interface operations {
                     "application/json": components["schemas"]["HoldDto"];
                 };
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1564,8 +1996,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description account_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description conflict: this holdKey was placed with another request */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1584,6 +2043,15 @@ export interface operations {
             };
             /** @description rate_limited: too many requests of this key; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1613,6 +2081,15 @@ export interface operations {
                     "application/json": components["schemas"]["HoldDto"];
                 };
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1631,8 +2108,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description hold_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description conflict: the hold was captured or expired */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1661,6 +2156,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1681,6 +2185,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1720,6 +2233,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1740,6 +2262,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1774,6 +2305,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1794,6 +2334,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1820,6 +2369,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1840,6 +2398,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1871,6 +2438,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1891,6 +2467,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1921,6 +2506,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1941,6 +2535,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1971,6 +2574,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -1991,6 +2603,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2022,6 +2643,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -2042,6 +2672,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2079,6 +2718,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -2099,6 +2747,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2135,6 +2792,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreditFlowsDto"];
                 };
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -2155,6 +2821,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2183,6 +2858,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountDto"];
                 };
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -2208,6 +2892,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     NotificationsController_list: {
@@ -2232,6 +2925,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -2252,6 +2954,15 @@ export interface operations {
             };
             /** @description unknown (or, for a key bound to another account, hidden) account or record */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2294,6 +3005,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     SimulationController_set: {
@@ -2309,11 +3029,21 @@ export interface operations {
             };
         };
         responses: {
+            /** @description the clock moved; everything due by then is recorded */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
@@ -2324,8 +3054,44 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description forbidden: the key's role may not call this route */
+            /** @description simulation_off */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description clock_backwards */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: the body is above LEDGER_MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description unsupported: a content type, charset or encoding not read here */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2355,6 +3121,15 @@ export interface operations {
                     "application/json": components["schemas"]["DigestDto"];
                 };
             };
+            /** @description invalid: a field or parameter breaks its rule (details name it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description unauthenticated: no key, or an unknown, revoked or expired one */
             401: {
                 headers: {
@@ -2366,6 +3141,33 @@ export interface operations {
             };
             /** @description forbidden: the key's role may not call this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description position_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description chain_broken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description projection_behind (the read models lag the log) or store_unavailable; try again later */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

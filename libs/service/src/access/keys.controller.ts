@@ -1,15 +1,16 @@
 // API keys (api.md "Access"): issue (the secret shown in this answer only), list, revoke; and
 // the history of issues and revocations for auditors.
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Caller, toInstant } from '@ledger/domain';
 import { unwrap } from '../kit/http-errors';
 import { failed, unknownAccount } from '../kit/failure';
 import { CallerOf } from './caller';
 import { KeyBook } from './key-book';
 import { KeyUse } from './key-use';
-import { IssueKeyDto } from './keys.dto';
+import { IssueKeyDto, KEY_RULES } from './keys.dto';
 import { AccountDirectory } from './account-directory';
+import { ApiFailures } from '../kit/openapi-answers';
 
 @ApiTags('access')
 @Controller('v1')
@@ -21,6 +22,10 @@ export class KeysController {
   ) {}
 
   @Post('api-keys')
+  @ApiExtraModels(IssueKeyDto)
+  @ApiBody({ schema: { allOf: [{ $ref: getSchemaPath(IssueKeyDto) }, KEY_RULES] } })
+  @ApiResponse({ status: 201, description: 'issued: the answer holds the secret, shown this once' })
+  @ApiFailures('account_not_found')
   async issue(@Body() b: IssueKeyDto, @CallerOf() caller: Caller | undefined) {
     // A key bound to an account that does not exist is a typo, not a key for later.
     if (b.role === 'account' && b.accountId && !(await this.accounts.exists(b.accountId)))
@@ -46,6 +51,8 @@ export class KeysController {
   }
 
   @Post('api-keys/:id/revoke')
+  @ApiResponse({ status: 200, description: 'revoked: the key' })
+  @ApiFailures('key_not_found')
   @HttpCode(200)
   async revoke(@Param('id') id: string, @CallerOf() caller: Caller | undefined) {
     if (!/^key_[A-Za-z0-9_-]{1,64}$/.test(id))

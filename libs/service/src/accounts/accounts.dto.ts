@@ -1,9 +1,12 @@
 import { IsInstant } from '../kit/is-instant';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { PLAN_IDS, PlanId } from '@ledger/domain';
-import { IsAccountId, IsText, MAX_LENGTH, MAX_RENDER_MS } from '../kit/input-limits';
+import { IsAccountId, IsText, MAX_LENGTH, MAX_RENDER_MS, MayBeAbsent } from '../kit/input-limits';
+
+/** Credits of a contract: at most 15 digits before the point, 6 after. */
+const MONTHLY_CREDITS = /^[0-9]{1,15}(\.[0-9]{1,6})?$/;
 
 export class OpenAccountDto {
   @ApiProperty({ example: 'acct_1' })
@@ -13,25 +16,38 @@ export class OpenAccountDto {
 }
 
 export class ContractDto {
-  @ApiProperty({ example: '5000' })
-  @Matches(/^\d{1,15}(\.\d{1,6})?$/, {
+  @ApiProperty({ example: '5000', pattern: MONTHLY_CREDITS.source })
+  @Matches(MONTHLY_CREDITS, {
     message: 'monthlyCredits must be a decimal string of credits (at most 15 digits before the point, 6 after)',
   })
   monthlyCredits!: string;
-  @ApiProperty({ example: 200000 }) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) priceCents!: number;
-  @ApiProperty({ example: 40 }) @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) overageCentsPerCredit!: number;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(MAX_RENDER_MS) maxVideoLengthMs?: number;
+  @ApiProperty({ example: 200000, type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  priceCents!: number;
+  @ApiProperty({ example: 40, type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  overageCentsPerCredit!: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_RENDER_MS })
+  @MayBeAbsent()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RENDER_MS)
+  maxVideoLengthMs?: number;
 }
 
 export class StartPlanDto {
   @ApiProperty({ enum: PLAN_IDS }) @IsIn(PLAN_IDS) plan!: PlanId;
-  @ApiPropertyOptional() @IsOptional() @IsInstant() startsAt?: string;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() autoRenew?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() allowOverage?: boolean;
-  @ApiPropertyOptional({ type: ContractDto }) @IsOptional() @ValidateNested() @Type(() => ContractDto) contract?: ContractDto;
+  @ApiPropertyOptional() @MayBeAbsent() @IsInstant() startsAt?: string;
+  @ApiPropertyOptional() @MayBeAbsent() @IsBoolean() autoRenew?: boolean;
+  @ApiPropertyOptional() @MayBeAbsent() @IsBoolean() allowOverage?: boolean;
+  @ApiPropertyOptional({ type: ContractDto }) @MayBeAbsent() @ValidateNested() @Type(() => ContractDto) contract?: ContractDto;
 }
 
 export class PlanSettingsDto {
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() autoRenew?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() allowOverage?: boolean;
+  @ApiPropertyOptional() @MayBeAbsent() @IsBoolean() autoRenew?: boolean;
+  @ApiPropertyOptional() @MayBeAbsent() @IsBoolean() allowOverage?: boolean;
 }

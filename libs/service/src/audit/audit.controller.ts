@@ -7,9 +7,10 @@ import { Matches, IsOptional } from 'class-validator';
 import { CHAIN_ALGORITHM, EVENT_STORE, EventStore } from '@ledger/event-store';
 import { failed, ok, Result } from '../kit/failure';
 import { unwrap } from '../kit/http-errors';
+import { ApiFailures } from '../kit/openapi-answers';
 
 export class DigestQuery {
-  @ApiPropertyOptional({ description: 'a global position (default: the head)', example: '1200' })
+  @ApiPropertyOptional({ description: 'a global position (default: the head)', example: '1200', pattern: '^\\d{1,19}$' })
   @IsOptional()
   @Matches(/^\d{1,19}$/, { message: 'position must be a global position (a whole number)' })
   position?: string;
@@ -37,6 +38,7 @@ export class AuditController {
       "The log's running digest through a position (default: the head): publish it, and `npm run audit -- --verify-chain --expect <position>=<digest>` finds it again unless an event at or before it was changed, removed or moved.",
   })
   @ApiOkResponse({ type: DigestDto })
+  @ApiFailures('position_not_found', 'chain_broken')
   async digest(@Query() q: DigestQuery): Promise<DigestDto> {
     return unwrap(await this.digestAt(q.position === undefined ? undefined : BigInt(q.position)));
   }

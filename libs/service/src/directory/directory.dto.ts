@@ -3,7 +3,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { IsAccountId, IsText, MAX_LENGTH } from '../kit/input-limits';
+import { ACCOUNT_ID, IsAccountId, IsText, MAX_LENGTH } from '../kit/input-limits';
 
 export const DIRECTORY_DEFAULT_PAGE = 50;
 export const DIRECTORY_MAX_PAGE = 500;
@@ -16,13 +16,14 @@ export class AccountsQuery {
     description:
       'search: accounts whose id or name contains this text, in any case (a substring, not only a prefix; letters compared as the database lower-cases them). Empty: every account.',
     maxLength: MAX_LENGTH.name,
+    minLength: 0,
   })
   @Transform(emptyIsNone)
   @IsOptional()
   @IsText(MAX_LENGTH.name)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'only this account' })
+  @ApiPropertyOptional({ description: 'only this account (empty: every account)', minLength: 0, pattern: `^$|${ACCOUNT_ID.source}` })
   @Transform(emptyIsNone)
   @IsOptional()
   @IsAccountId()
@@ -33,7 +34,7 @@ export class AccountsQuery {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: DIRECTORY_MAX_PAGE, default: DIRECTORY_DEFAULT_PAGE })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: DIRECTORY_MAX_PAGE, default: DIRECTORY_DEFAULT_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,4 +1,5 @@
 // Query parameters of the finance routes, validated at the door (400 naming the field).
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
@@ -13,8 +14,12 @@ export const DEFAULT_PAGE = 1_000;
 
 const KIND_LIST = new RegExp(`^(${ENTRY_KINDS.join('|')})(,(${ENTRY_KINDS.join('|')}))*$`);
 
-/** A UTC day: `YYYY-MM-DD`, or an instant at 00:00 UTC (usage is kept per day, so no other instant can be answered exactly). */
+/** A UTC day: `YYYY-MM-DD`, or an instant at 00:00 UTC (usage is kept per day, so no other instant can be answered exactly); `date` in the OpenAPI document. */
 export function IsDay(options?: ValidationOptions) {
+  return applyDecorators(ApiProperty({ type: String, format: 'date' }), isDay(options));
+}
+
+function isDay(options?: ValidationOptions) {
   return ValidateBy(
     {
       name: 'isDay',
@@ -46,7 +51,7 @@ class Page {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -56,7 +61,7 @@ class Page {
 }
 
 export class EntriesQuery extends Page {
-  @ApiPropertyOptional({ description: `one kind or a comma-separated list: ${ENTRY_KINDS.join(', ')}` })
+  @ApiPropertyOptional({ description: `one kind or a comma-separated list: ${ENTRY_KINDS.join(', ')}`, pattern: KIND_LIST.source })
   @IsOptional()
   @Matches(KIND_LIST, { message: `kind must be one or more (comma-separated) of ${ENTRY_KINDS.join(', ')}` })
   kind?: string;

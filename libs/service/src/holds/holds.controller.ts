@@ -5,10 +5,11 @@ import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiResponse, Ap
 import { Response } from 'express';
 import { httpError, unwrap } from '../kit/http-errors';
 import { AccountIdPipe } from '../kit/input-limits';
-import { estimateOf } from '../usage/usage-estimate';
+import { ApiEstimateBody, estimateOf } from '../usage/usage-estimate';
 import { Result } from '../kit/failure';
 import { HoldView, ListHolds, PlaceHold, ReleaseHold } from './hold.commands';
 import { HoldDto, HoldRefusedDto, HoldsQuery, PlaceHoldDto } from './holds.dto';
+import { ApiFailures } from '../kit/openapi-answers';
 
 const ERROR = { $ref: '#/components/schemas/Error' };
 
@@ -23,11 +24,13 @@ export class HoldsController {
   ) {}
 
   @Post('holds')
+  @ApiEstimateBody(PlaceHoldDto)
   @UseGuards(KeyRateGuard)
   @ApiCreatedResponse({ type: HoldDto, description: "held: the estimate's price is reserved" })
   @ApiOkResponse({ type: HoldDto, description: 'the same hold: the same request was sent before' })
   @ApiResponse({ status: 422, type: HoldRefusedDto, description: 'hold_refused: it may not run' })
   @ApiConflictResponse({ schema: ERROR, description: 'conflict: this holdKey was placed with another request' })
+  @ApiFailures('account_not_found')
   async place(@Body() b: PlaceHoldDto, @Res({ passthrough: true }) res: Response) {
     const estimate = estimateOf(b);
     if (!estimate.ok) throw httpError(estimate.failure);
@@ -44,6 +47,7 @@ export class HoldsController {
   }
 
   @Post('holds/:holdId/release')
+  @ApiFailures('hold_not_found')
   @HttpCode(200)
   @ApiOkResponse({ type: HoldDto, description: 'released (also when it was released before)' })
   @ApiConflictResponse({ schema: ERROR, description: 'conflict: the hold was captured or expired' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { HoldStatus } from '@ledger/domain';
-import { IsText, MAX_LENGTH } from '../kit/input-limits';
+import { IsText, MAX_LENGTH, MayBeAbsent } from '../kit/input-limits';
 import { UsageEstimateDto } from '../usage/usage-estimate';
 
 export const HOLD_STATUSES: readonly HoldStatus[] = ['held', 'captured', 'released', 'expired'];
@@ -9,8 +9,8 @@ export const HOLD_STATUSES: readonly HoldStatus[] = ['held', 'captured', 'releas
 /** POST /v1/holds: the estimate of what will run (usage/usage-estimate.ts, as for an authorization) and its hold's key. */
 export class PlaceHoldDto extends UsageEstimateDto {
   @ApiProperty({ description: "the render's jobId or the session's sessionId" }) @IsText(MAX_LENGTH.id) holdKey!: string;
-  @ApiPropertyOptional({ description: 'default LEDGER_HOLD_TTL_MS (one hour)' })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'default LEDGER_HOLD_TTL_MS (one hour)', type: 'integer', minimum: 1, maximum: 7 * 24 * 3_600_000 })
+  @MayBeAbsent()
   @IsInt()
   @Min(1)
   @Max(7 * 24 * 3_600_000)

@@ -4,7 +4,8 @@
 // decorators serve the usage envelope (HTTP, Kafka, file), the account and authorization DTOs and
 // the path parameters (README, "Limits of input").
 import { applyDecorators, PipeTransform } from '@nestjs/common';
-import { IsString, Length, Matches } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { ApiError } from './http-errors';
 
 /** Maximum lengths, in UTF-16 code units (what String.length counts). */
@@ -44,9 +45,33 @@ export const ACCOUNT_ID_RULE = 'must be 1-100 letters, digits, _ . : or -';
 
 export const isPrintable = (s: string): boolean => PRINTABLE.test(s);
 
-/** A printable string of `min`..`max` code units. */
+/**
+ * PRINTABLE for the OpenAPI document: the same classes spelled as code point ranges (C0, DEL and
+ * C1, U+2028/U+2029), since other tools' regular expressions know no `\\p{...}`. A lone surrogate
+ * cannot be written in a pattern those tools compile: the schema's description says it instead.
+ */
+export const PRINTABLE_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$';
+
+/** The OpenAPI schema of a printable string of `min`..`max` code units. */
+export const textSchema = (max: number, min = 1) => ({
+  type: 'string' as const,
+  minLength: min,
+  maxLength: max,
+  pattern: PRINTABLE_PATTERN,
+});
+
+/** The OpenAPI schema of an account id. */
+export const accountIdSchema = () => ({
+  type: 'string' as const,
+  minLength: 1,
+  maxLength: MAX_LENGTH.accountId,
+  pattern: ACCOUNT_ID.source,
+});
+
+/** A printable string of `min`..`max` code units (and so in the OpenAPI document). */
 export const IsText = (max: number, min = 1) =>
   applyDecorators(
+    ApiProperty(textSchema(max, min)),
     IsString(),
     Length(min, max, {
       message: min > 0 ? `$property must be ${min} to ${max} characters long` : `$property must be at most ${max} characters long`,
@@ -54,7 +79,14 @@ export const IsText = (max: number, min = 1) =>
     Matches(PRINTABLE, { message: `$property must be ${PRINTABLE_RULE}` }),
   );
 
-export const IsAccountId = () => applyDecorators(IsString(), Matches(ACCOUNT_ID, { message: `$property ${ACCOUNT_ID_RULE}` }));
+export const IsAccountId = () =>
+  applyDecorators(ApiProperty(accountIdSchema()), IsString(), Matches(ACCOUNT_ID, { message: `$property ${ACCOUNT_ID_RULE}` }));
+
+/**
+ * A field of a body that may be left out, but is not null when given: unlike `IsOptional`, a null
+ * goes to the field's rules and is refused by them (the OpenAPI document has no nullable fields).
+ */
+export const MayBeAbsent = () => ValidateIf((_body: object, value: unknown) => value !== undefined);
 
 /** True when `value` nests deeper than `max` (arrays and objects count; iterative, no recursion). */
 export function nestsDeeperThan(value: unknown, max: number): boolean {

@@ -13,7 +13,12 @@ import { AccountIdPipe, IsText, MAX_LENGTH } from '../kit/input-limits';
 import { NotificationProjection } from './notification-projection';
 
 export class NotificationsQuery {
-  @ApiPropertyOptional({ description: 'most notifications in the answer (default 500, at most 5000)' })
+  @ApiPropertyOptional({
+    description: 'most notifications in the answer (default 500, at most 5000)',
+    type: 'integer',
+    minimum: 1,
+    maximum: 5000,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,13 +1,14 @@
 import { IsInstant } from '../kit/is-instant';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { Authorization, formatCredits, toInstant } from '@ledger/domain';
 import { httpError, unwrap } from '../kit/http-errors';
 import { AccountIdPipe } from '../kit/input-limits';
-import { estimateOf, UsageEstimateDto } from '../usage/usage-estimate';
+import { ApiEstimateBody, estimateOf, UsageEstimateDto } from '../usage/usage-estimate';
 import { Authorize, GetBalance } from './reading.queries';
+import { ApiFailures } from '../kit/openapi-answers';
 
 export class AsOfQuery {
   @ApiPropertyOptional() @IsOptional() @IsInstant() asOf?: string;
@@ -29,6 +30,9 @@ export class ReadingController {
   // Entries and invoices: finance/finance.controller.ts, from the read models (entries asOf from history).
 
   @Post('authorizations')
+  @ApiEstimateBody(AuthorizationDto)
+  @ApiResponse({ status: 200, description: 'whether the work may run, and why not' })
+  @ApiFailures('account_not_found')
   @HttpCode(200)
   async authorize(@Body() b: AuthorizationDto) {
     const estimate = estimateOf(b);

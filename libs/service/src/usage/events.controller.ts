@@ -30,7 +30,7 @@ import { EventResult, UsageIngest } from './usage-ingest';
 const ERROR = { $ref: '#/components/schemas/Error' };
 
 @ApiTags('usage')
-@ApiExtraModels(UsageEnvelopeDto, RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto)
+@ApiExtraModels(UsageEnvelopeDto, RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, EventsRejectedDto)
 @Controller('v1/events')
 export class EventsController {
   constructor(private readonly usage: UsageIngest) {}
@@ -49,8 +49,8 @@ export class EventsController {
   })
   @ApiOkResponse({ type: EventsAnsweredDto, description: 'every event accepted or a duplicate' })
   @ApiBadRequestResponse({
-    type: EventsRejectedDto,
-    description: 'some events rejected (invalid_events), the others recorded; or a body that is no batch (invalid)',
+    schema: { anyOf: [{ $ref: getSchemaPath(EventsRejectedDto) }, ERROR] }, // anyOf: a rejected batch is an Error too
+    description: 'some events rejected (invalid_events, with every result), the others recorded; or a body that is no batch (invalid)',
   })
   @ApiConflictResponse({
     type: EventsRejectedDto,
