@@ -2,7 +2,7 @@
 // src/main.tsx (Preact, uPlot, the domain's credit conversions), one stylesheet, index.html.
 // Run by `npm ci` (the package's prepare script), by `npm run build:dashboard`, and by the service
 // when its output is missing. `--watch` rebuilds on every change.
-import { buildSync, BuildOptions, context } from 'esbuild';
+import { buildSync, BuildOptions, context, stop } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'fs';
 import { join } from 'path';
 
@@ -34,6 +34,9 @@ const copyPage = (outdir: string) => {
 export function buildDashboard(outdir = DASHBOARD_OUT): string {
   copyPage(outdir);
   buildSync(options(outdir));
+  // esbuild keeps its service process after a build; a long-lived caller (the service, a test run)
+  // must not be kept alive by it.
+  stop();
   return outdir;
 }
 
