@@ -6,7 +6,7 @@
 // One service for all runs: each run opens its own accounts from where the clock stands, and the
 // report over all accounts counts the earlier runs' accounts too (their entries are fetched).
 import fc from 'fast-check';
-import { formatCredits, parseCredits } from '@ledger/domain';
+import { CreditFlowFilter as Filter, csvItems, entriesOf, expectedFlows } from './credit-flow-sums';
 import { Ledger, moveClock, postEvents, renderCompleted, startLedger, streamingEnded } from './support';
 
 const HOUR = 3_600_000;
@@ -189,87 +189,11 @@ async function play(h: History): Promise<{ accounts: string[]; start: number }> 
 
 // ---- what the report must say: sums of the entries ----
 
-interface Entry {
-  accountId: string;
-  kind: string;
-  at: string;
-  wallet: string;
-  credits: bigint;
-}
-
-async function entriesOf(accountId: string): Promise<Entry[]> {
-  const out: Entry[] = [];
-  let cursor: string | undefined;
-  do {
-    const res = await ledger.http.get(`/v1/accounts/${accountId}/entries`).query(cursor ? { cursor } : {});
-    expect(res.status).toBe(200);
-    for (const e of res.body.entries) out.push({ accountId, kind: e.kind, at: e.at, wallet: e.wallet, credits: parseCredits(e.credits) });
-    cursor = res.body.nextCursor ?? undefined;
-  } while (cursor);
-  return out;
-}
-
-interface Filter {
-  accountId?: string;
-  wallet?: string;
-  from?: string;
-  to?: string;
-  groupBy: 'day' | 'month';
-}
-
-const FLOWS = ['granted', 'consumed', 'expired', 'forfeited', 'corrected', 'overage', 'uncovered', 'net'] as const;
-/** Which entries each total adds up, and with which sign (charges, expiries and forfeits are negative entries). */
-const TOTALS: Record<(typeof FLOWS)[number], [string[], bigint]> = {
-  granted: [['grant'], 1n],
-  consumed: [['charge'], -1n],
-  expired: [['expiry'], -1n],
-  forfeited: [['forfeit'], -1n],
-  corrected: [['correction'], 1n],
-  overage: [['overage'], 1n],
-  uncovered: [['uncovered'], 1n],
-  net: [['grant', 'charge', 'expiry', 'forfeit', 'correction'], 1n],
-};
-
-function expectedFlows(all: Entry[], f: Filter) {
-  const groups = new Map<string, Entry[]>();
-  for (const e of all) {
-    if (f.accountId && e.accountId !== f.accountId) continue;
-    if (f.wallet && e.wallet !== f.wallet) continue;
-    if (f.from && e.at < `${f.from}T00:00:00.000Z`) continue;
-    if (f.to && e.at >= `${f.to}T00:00:00.000Z`) continue;
-    const period = f.groupBy === 'day' ? e.at.slice(0, 10) : e.at.slice(0, 7);
-    const key = `${period} ${e.wallet}`;
-    groups.set(key, [...(groups.get(key) ?? []), e]);
-  }
-  return [...groups.keys()].sort().map((key) => {
-    const [period, wallet] = key.split(' ');
-    const es = groups.get(key)!;
-    const totals = Object.fromEntries(
-      FLOWS.map((flow) => {
-        const [kinds, sign] = TOTALS[flow];
-        return [flow, formatCredits(sign * es.filter((e) => kinds.includes(e.kind)).reduce((s, e) => s + e.credits, 0n))];
-      }),
-    );
-    return { period, ...(f.accountId ? { accountId: f.accountId } : {}), wallet, ...totals };
-  });
-}
-
-/** The CSV export's rows, as the JSON items they stand for. */
-function csvItems(text: string, f: Filter) {
-  const [header, ...rows] = text.trim().split('\r\n');
-  expect(header).toBe(`${f.groupBy},account_id,wallet,${FLOWS.join(',')}`);
-  return rows.map((line) => {
-    const [period, accountId, wallet, ...values] = line.split(',');
-    expect(accountId).toBe(f.accountId ?? '');
-    return { period, ...(f.accountId ? { accountId } : {}), wallet, ...Object.fromEntries(FLOWS.map((k, i) => [k, values[i]])) };
-  });
-}
-
 it('every total of the credit-flow report is the sum of the matching entries', async () => {
   await fc.assert(
     fc.asyncProperty(historyArb, async (h) => {
       const { accounts, start } = await play(h);
-      const all = (await Promise.all(opened.map(entriesOf))).flat();
+      const all = (await Promise.all(opened.map((id) => entriesOf(ledger, id)))).flat();
       const from = dayOf(start + h.range[0] * DAY);
       const to = dayOf(start + (h.range[0] + h.range[1]) * DAY);
       const filters: Omit<Filter, 'groupBy'>[] = [
@@ -300,6 +224,6 @@ it('every total of the credit-flow report is the sum of the matching entries', a
   );
   // the histories made every kind of entry, so every total was put to the test
   const kinds = new Map<string, number>();
-  for (const e of (await Promise.all(opened.map(entriesOf))).flat()) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
+  for (const e of (await Promise.all(opened.map((id) => entriesOf(ledger, id)))).flat()) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
   expect([...kinds.keys()].sort()).toEqual(['charge', 'correction', 'expiry', 'forfeit', 'grant', 'overage', 'uncovered']);
 }, 600_000);
