@@ -2,7 +2,7 @@
 // CSV downloads. Each is plain semantic HTML with labels for screen readers.
 import { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { formatCents } from './amounts';
+import { compareCredits, formatCents } from './amounts';
 import { ApiFailure, download } from './api';
 import { local, utc } from './time';
 
@@ -108,6 +108,15 @@ export interface Column<R> {
   compare?: (a: R, b: R) => number;
   numeric?: boolean;
 }
+
+/** A sortable column of credits: shown as the API's decimal string, compared exactly (never as floats). */
+export const creditsColumn = <R,>(key: string, label: string, of: (row: R) => string): Column<R> => ({
+  key,
+  label,
+  numeric: true,
+  render: (row) => <Credits value={of(row)} />,
+  compare: (a, b) => compareCredits(of(a), of(b)),
+});
 
 /** A table whose sortable columns sort by their header's button (aria-sort tells which). */
 export function Table<R>({

@@ -2,12 +2,23 @@
 // 90 % line marked), usage by kind, entries with their provenance, holds, invoices with their
 // lines, notifications, and CSV downloads of its period.
 import { useMemo, useState } from 'preact/hooks';
-import { compareCredits, creditsToNumber, formatCredits } from '../amounts';
+import { creditsToNumber, formatCredits } from '../amounts';
 import { getAllPages, getJson, path, segment } from '../api';
 import { ChartMark, TimeChart } from '../chart';
-import { by, Column, Credits, Download, Money, Section, Show, Table, Time, useLoad } from '../components';
+import { by, Column, Credits, creditsColumn, Download, Money, Section, Show, Table, Time, useLoad } from '../components';
 import { WalletSeries, walletSeries, ninetyAt } from '../series';
-import { AccountDetail, Balances, Entry, Hold, Invoice, Notification, Provenance, UsageAnswer, WalletBalance } from '../shapes';
+import {
+  AccountDetail,
+  Balances,
+  Entry,
+  Hold,
+  Invoice,
+  Notification,
+  Provenance,
+  UsageAnswer,
+  UsageTotals,
+  WalletBalance,
+} from '../shapes';
 import { addMonths, monthBounds, monthOf, utc } from '../time';
 import { InvoiceTable } from './overview';
 
@@ -351,13 +362,7 @@ function Usage({ accountId }: { accountId: string }) {
             columns={[
               { key: 'kind', label: 'Usage kind', render: (k) => k.usageKind, compare: by((k) => k.usageKind) },
               { key: 'records', label: 'Records', numeric: true, render: (k) => k.records, compare: by((k) => k.records) },
-              {
-                key: 'credits',
-                label: 'Credits',
-                numeric: true,
-                render: (k) => <Credits value={k.credits} />,
-                compare: (a, b) => compareCredits(a.credits, b.credits),
-              },
+              creditsColumn<UsageTotals>('credits', 'Credits', (k) => k.credits),
               {
                 key: 'duration',
                 label: 'Duration',
@@ -365,20 +370,8 @@ function Usage({ accountId }: { accountId: string }) {
                 render: (k) => duration(k.durationMs),
                 compare: by((k) => k.durationMs),
               },
-              {
-                key: 'overage',
-                label: 'Overage',
-                numeric: true,
-                render: (k) => <Credits value={k.overage} />,
-                compare: (a, b) => compareCredits(a.overage, b.overage),
-              },
-              {
-                key: 'uncovered',
-                label: 'Uncovered',
-                numeric: true,
-                render: (k) => <Credits value={k.uncovered} />,
-                compare: (a, b) => compareCredits(a.uncovered, b.uncovered),
-              },
+              creditsColumn<UsageTotals>('overage', 'Overage', (k) => k.overage),
+              creditsColumn<UsageTotals>('uncovered', 'Uncovered', (k) => k.uncovered),
             ]}
           />
           <details>
@@ -443,13 +436,7 @@ function Entries({ entries, truncated }: { entries: Entry[]; truncated: boolean 
     { key: 'at', label: 'When', render: (e) => <Time iso={e.at} />, compare: by((e) => e.at) },
     { key: 'kind', label: 'Kind', render: (e) => e.kind, compare: by((e) => e.kind) },
     { key: 'wallet', label: 'Wallet', render: (e) => e.wallet, compare: by((e) => e.wallet) },
-    {
-      key: 'credits',
-      label: 'Credits',
-      numeric: true,
-      render: (e) => <Credits value={e.credits} />,
-      compare: (a, b) => compareCredits(a.credits, b.credits),
-    },
+    creditsColumn('credits', 'Credits', (e) => e.credits),
     { key: 'lot', label: 'Lot', render: (e) => e.lotId ?? '–' },
     { key: 'cause', label: 'Cause', render: (e) => cause(e) },
     { key: 'provenance', label: 'Provenance', render: (e) => provenance(e.provenance) },
@@ -498,13 +485,7 @@ function Holds({ holds }: { holds: Hold[] }) {
         { key: 'id', label: 'Hold', render: (h) => h.holdId, compare: by((h) => h.holdId) },
         { key: 'key', label: 'Hold key', render: (h) => h.holdKey },
         { key: 'wallet', label: 'Wallet', render: (h) => h.wallet },
-        {
-          key: 'credits',
-          label: 'Credits',
-          numeric: true,
-          render: (h) => <Credits value={h.credits} />,
-          compare: (a, b) => compareCredits(a.credits, b.credits),
-        },
+        creditsColumn<Hold>('credits', 'Credits', (h) => h.credits),
         { key: 'status', label: 'Status', render: (h) => h.status, compare: by((h) => h.status) },
         { key: 'placed', label: 'Placed', render: (h) => <Time iso={h.placedAt} />, compare: by((h) => h.placedAt) },
         { key: 'expires', label: 'Expires', render: (h) => <Time iso={h.expiresAt} /> },

@@ -2,12 +2,12 @@
 // uncovered usage, and the accounts that need a look (exhausted, close to it, uncovered usage,
 // records flagged for review).
 import { useMemo } from 'preact/hooks';
-import { addCredits, compareCredits, creditsToNumber, parseCredits } from '../amounts';
+import { addCredits, creditsToNumber, parseCredits } from '../amounts';
 import { ApiFailure, getAllPages, getJson, path, pool, segment } from '../api';
 import { TimeChart } from '../chart';
-import { by, Column, Credits, Download, FailureNote, Money, Section, Show, Table, Time, useLoad } from '../components';
+import { by, Column, Credits, creditsColumn, Download, FailureNote, Money, Section, Show, Table, Time, useLoad } from '../components';
 import { go, href } from '../route';
-import { Balances, CreditFlows, DirectoryPage, Entry, FLOW_KINDS, FlowKind, Invoice, UsageAnswer } from '../shapes';
+import { Balances, CreditFlows, DirectoryPage, Entry, FLOW_KINDS, FlowKind, Invoice, UsageAnswer, UsageTotals } from '../shapes';
 import { addMonths, isMonth, monthBounds, utc } from '../time';
 
 /** How many accounts of the directory's first page the attention list looks into (two reads each). */
@@ -113,13 +113,7 @@ function Flows({ flows }: { flows: CreditFlows }) {
   if (rows.length === 0) return <p class="note">No credit flows yet.</p>;
   const columns: Column<(typeof rows)[number]>[] = [
     { key: 'period', label: 'Month', render: (r) => r.period, compare: by((r) => r.period) },
-    ...FLOW_KINDS.map((k) => ({
-      key: k,
-      label: k,
-      numeric: true,
-      render: (r: (typeof rows)[number]) => <Credits value={r.sums[k]} />,
-      compare: (a: (typeof rows)[number], b: (typeof rows)[number]) => compareCredits(a.sums[k], b.sums[k]),
-    })),
+    ...FLOW_KINDS.map((k) => creditsColumn<(typeof rows)[number]>(k, k, (r) => r.sums[k])),
   ];
   return (
     <>
@@ -263,20 +257,8 @@ function Owed({ usage }: { usage: UsageAnswer }) {
         empty="No overage and no uncovered usage this month."
         columns={[
           { key: 'kind', label: 'Usage kind', render: (k) => k.usageKind, compare: by((k) => k.usageKind) },
-          {
-            key: 'overage',
-            label: 'Overage',
-            numeric: true,
-            render: (k) => <Credits value={k.overage} />,
-            compare: (a, b) => compareCredits(a.overage, b.overage),
-          },
-          {
-            key: 'uncovered',
-            label: 'Uncovered',
-            numeric: true,
-            render: (k) => <Credits value={k.uncovered} />,
-            compare: (a, b) => compareCredits(a.uncovered, b.uncovered),
-          },
+          creditsColumn<UsageTotals>('overage', 'Overage', (k) => k.overage),
+          creditsColumn<UsageTotals>('uncovered', 'Uncovered', (k) => k.uncovered),
         ]}
       />
     </>
