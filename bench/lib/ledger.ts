@@ -28,6 +28,7 @@ export async function startLedger(store: EventStoreConfig, schema: string, extra
     LEDGER_SCHEMA: schema,
     LEDGER_STORE: 'pglite',
     ...(process.env.LEDGER_PROCESS ? { LEDGER_PROCESS: process.env.LEDGER_PROCESS } : {}),
+    ...(process.env.LEDGER_PROJECTOR ? { LEDGER_PROJECTOR: process.env.LEDGER_PROJECTOR } : {}),
   });
   const config: LedgerConfig = { ...base, store, ...extra };
   const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn'] });
