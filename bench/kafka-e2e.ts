@@ -21,7 +21,16 @@ import { Admin, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs
 import { PgClient, SqlEventStore } from '@ledger/event-store';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { peakRss } from './lib/http';
-import { databaseUrl, dropDatabase, freshDatabase, kafkaBrokers, nodeFlagsOf } from './lib/services';
+import {
+  brokerCpuMs,
+  databaseUrl,
+  dropDatabase,
+  freshDatabase,
+  kafkaBrokers,
+  nodeFlagsOf,
+  postgresCpuMs,
+  processCpuMs,
+} from './lib/services';
 import { envInt, fmt, log, now, percentile, perSecond, ResultRow, writeResult } from './lib/report';
 import { accounts, CLOCK_AT, topicOf, UsageEvent, usageEvents } from './lib/workload';
 
@@ -194,21 +203,45 @@ async function openAccountsIn(url: string): Promise<number> {
   return opened;
 }
 
+/** CPU per event (µs) of the ingestor, PostgreSQL and the broker between its first and last commit. */
+export interface CpuPerEvent {
+  ingestor: number;
+  postgres: number;
+  broker: number;
+}
+
+const cpuNow = (pid: number) => ({ ingestor: processCpuMs(pid), postgres: postgresCpuMs(), broker: brokerCpuMs() });
+
 /** Waits until the group committed the whole backlog: events/s between its first and last commit, and with start-up. */
-async function drain(admin: Admin, group: string, child: ChildProcess, startedAt: number): Promise<{ rate: number; withStart: number }> {
-  let first: { t: number; c: number } | undefined;
+async function drain(
+  admin: Admin,
+  group: string,
+  child: ChildProcess,
+  startedAt: number,
+): Promise<{ rate: number; withStart: number; cpu?: CpuPerEvent }> {
+  let first: { t: number; c: number; cpu: ReturnType<typeof cpuNow> } | undefined;
   for (;;) {
     const c = await committed(admin, group);
-    if (c > 0 && !first) first = { t: now(), c };
+    if (c > 0 && !first) first = { t: now(), c, cpu: cpuNow(child.pid!) };
     if (c >= EVENTS) break;
     if (child.exitCode !== null) throw new Error(`the ingestor exited (${child.exitCode})`);
     if (now() - startedAt > 900_000) throw new Error(`the ingestor committed ${c} of ${EVENTS} in 15 minutes`);
     await sleep(100);
   }
   const doneAt = now();
+  const cpu = first ? cpuNow(child.pid!) : undefined;
+  const n = first ? EVENTS - first.c : 0;
   return {
     rate: first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN,
     withStart: perSecond(EVENTS, doneAt - startedAt),
+    cpu:
+      first && cpu && n > 0
+        ? {
+            ingestor: ((cpu.ingestor - first.cpu.ingestor) * 1000) / n,
+            postgres: ((cpu.postgres - first.cpu.postgres) * 1000) / n,
+            broker: ((cpu.broker - first.cpu.broker) * 1000) / n,
+          }
+        : undefined,
   };
 }
 
@@ -259,7 +292,7 @@ async function main(): Promise<void> {
 
     const startedAt = now();
     ingestor = startIngestor(url, process.env.BENCH_PROFILE === '1', `${run}-ledger`);
-    const { rate: ingestRate, withStart } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
+    const { rate: ingestRate, withStart, cpu } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
     const [{ n: stored }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.events WHERE metadata ? 'event'`);
     const [{ n: keys }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.dedupe`);
     log(
@@ -351,7 +384,7 @@ async function main(): Promise<void> {
 
     // c. The same backlog into a second database by an ingestor without the process managers
     // (LEDGER_PROCESS=false: another running copy has them), to show what they cost here.
-    let noPm: { rate: number; withStart: number } | undefined;
+    let noPm: { rate: number; withStart: number; cpu?: CpuPerEvent } | undefined;
     if (process.env.BENCH_KAFKA_NO_PM !== '0') {
       const url2 = await freshDatabase(databaseUrl(), DB2);
       try {
@@ -432,12 +465,19 @@ async function main(): Promise<void> {
         latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] },
         ingestorPeakRss: rss,
         noProcessManagers: noPm,
+        cpuPerEventUs: cpu,
       },
       notes: [
         `Producer: ${fmt(perSecond(EVENTS, produceMs))} events/s into the broker (acks all). Ingestor with its start-up (TypeScript compile, Nest, group join): ${fmt(withStart)} events/s.`,
         `Recorded: ${fmt(Number(keys))} usage events (the rest were duplicates), ${fmt(Number(stored))} ledger events. Latency: ${latencies.length} events timed, ${missing} never seen within 60 s after the load stopped; p90 ${fmt(percentile(sorted, 90))} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms.`,
         `The ingestor's process managers (deadline and notification projections, in the same process) were still behind when its last offset was committed: they caught up ${projectionsMs === undefined ? 'not within 180 s' : `${fmt(projectionsMs)} ms later`}; the latency run started after that.`,
         `Peak RSS of the ingestor: ${rss ? fmt(rss / 2 ** 20) + ' MiB' : 'n/a'}. The broker (JVM), PostgreSQL, the ingestor and this producer share the 2 cores.`,
+        cpu
+          ? `CPU per usage event while the ingestor drained the backlog (from /proc, between its first and its last commit): ingestor ${fmt(cpu.ingestor, 1)} µs, PostgreSQL ${fmt(cpu.postgres, 1)} µs, broker ${fmt(cpu.broker, 1)} µs: ${fmt(((cpu.ingestor + cpu.postgres + cpu.broker) * ingestRate) / 1e6, 2)} cores busy at ${fmt(ingestRate)} events/s.` +
+            (noPm?.cpu
+              ? ` Without the process managers: ingestor ${fmt(noPm.cpu.ingestor, 1)} µs, PostgreSQL ${fmt(noPm.cpu.postgres, 1)} µs, broker ${fmt(noPm.cpu.broker, 1)} µs.`
+              : '')
+          : 'CPU per event: not measured (no commit seen).',
       ],
     });
     for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);

@@ -1,16 +1,16 @@
 // The tree "before": the whole tree of commit BEFORE_BASE (git archive), its own bench/ included,
 // run beside this tree in the same `npm run bench`, so before and after run on the same machine
-// under the same load. The "before" of issue 10 is the last commit before the service was
-// reshaped into one module per capability: the reshaping must not make the hot paths slower.
+// under the same load. "Before" is the last commit before the work on throughput and
+// observability (issue 15): what it changed is measured against it.
 import { execFileSync } from 'child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'fs';
 import { join } from 'path';
 import { tmpdir } from 'os';
 
-/** The last commit before the reshaping of issue 10 ("one house"). */
-export const BEFORE_BASE = 'a486c6f';
+/** The last commit before the work of issue 15 (throughput, observability). */
+export const BEFORE_BASE = '27fa67b';
 
-export const BEFORE_DESCRIPTION = `"Before" is the whole tree of commit ${BEFORE_BASE}, the last before the service was reshaped into one module per capability (issue 10), with its own bench/; "after" is this tree.`;
+export const BEFORE_DESCRIPTION = `"Before" is the whole tree of commit ${BEFORE_BASE}, the last before the work on throughput and observability (issue 15), with its own bench/; "after" is this tree.`;
 
 export function prepareBefore(root: string): { dir: string; description: string; cleanup(): void } | undefined {
   const git = (args: string[]) => execFileSync('git', args, { cwd: root, maxBuffer: 1 << 30 });

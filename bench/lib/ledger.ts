@@ -21,6 +21,9 @@ export interface InProcessLedger {
   close(): Promise<void>;
 }
 
+/** The settings of `names` that are set in `env`. */
+const pick = (env: NodeJS.ProcessEnv, names: string[]) => Object.fromEntries(names.filter((n) => env[n]).map((n) => [n, env[n]!]));
+
 export async function startLedger(store: EventStoreConfig, schema: string, extra: Partial<LedgerConfig> = {}): Promise<InProcessLedger> {
   const base = readConfig({
     LEDGER_SIMULATION: 'true',
@@ -28,7 +31,7 @@ export async function startLedger(store: EventStoreConfig, schema: string, extra
     LEDGER_SCHEMA: schema,
     LEDGER_STORE: 'pglite',
     ...(process.env.LEDGER_PROCESS ? { LEDGER_PROCESS: process.env.LEDGER_PROCESS } : {}),
-    ...(process.env.LEDGER_PROJECTOR ? { LEDGER_PROJECTOR: process.env.LEDGER_PROJECTOR } : {}),
+    ...pick(process.env, ['LEDGER_PROJECTOR', 'LEDGER_PROJECTION_GATHER_MS', 'LEDGER_PROJECTOR_GATHER_MS']),
   });
   const config: LedgerConfig = { ...base, store, ...extra };
   const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn'] });

@@ -1,7 +1,7 @@
 // PostgreSQL and Kafka for the benchmarks: the ones named by DATABASE_URL / KAFKA_BROKERS, else
 // the project's own (deploy/postgres/start.sh, deploy/kafka/start.sh), started on demand.
 import { execFileSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { readFileSync, readdirSync } from 'fs';
 import { join } from 'path';
 import { Client } from 'pg';
 
@@ -84,3 +84,32 @@ export function nodeFlagsOf(script: string): string[] {
   if (!m) throw new Error(`package.json script "${script}" does not start with node [flags] -r: ${line}`);
   return m[1].split(' ').filter(Boolean);
 }
+
+/**
+ * CPU (ms, user + system) used so far by the processes of this machine that `pick` chooses, from
+ * /proc (`comm` is the process name, `cmdline` its command line). A process that exited is gone
+ * from the sum: read before and after while the processes measured still run.
+ */
+export function cpuMsOf(pick: (comm: string, cmdline: string, pid: number) => boolean): number {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (!pick(comm, cmdline, Number(entry))) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / tick; // utime + stime
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU of the PostgreSQL server processes, of the Kafka broker (a JVM running kafka), of one process. */
+export const postgresCpuMs = (): number => cpuMsOf((comm) => comm === 'postgres');
+export const brokerCpuMs = (): number => cpuMsOf((comm, cmdline) => comm === 'java' && /kafka/i.test(cmdline));
+export const processCpuMs = (pid: number): number => cpuMsOf((_c, _l, p) => p === pid);

@@ -136,6 +136,27 @@ describeEachBackend('crashes and restarts', (backend) => {
     await restart();
   });
 
+  it('the notification projection fails a batch and goes on in the same process: the account states it kept in memory do not count the failed batch', async () => {
+    ledger = await startLedger(place, { LEDGER_PROCESS: 'false' }); // only the clock moves the managers: the failure is ours to place
+    await openAccount(ledger, 'acct_cache', { plan: 'api_pro' });
+    await moveClock(ledger, '2026-01-10T00:00:00Z');
+    await postEvents(ledger, [video('acct_cache', '2026-01-09T01:00:00Z', 50)]); // 50 %
+    ledger.runner.notifications.faults.beforeCommit = () => {
+      throw new Error('the batch fails before its checkpoint');
+    };
+    expect((await setClock(ledger, '2026-01-10T00:00:01Z')).status).toBe(500);
+    ledger.runner.notifications.faults.beforeCommit = undefined;
+    await postEvents(ledger, [video('acct_cache', '2026-01-09T02:00:00Z', 45)]); // 95 %: the 80 and 90 % thresholds, by this record
+    await moveClock(ledger, '2026-01-10T00:00:02Z'); // the same copy goes on, from the checkpoint before the failed batch
+    const told = await notifications(ledger, 'acct_cache');
+    expect(told.map((n) => n.id)).toEqual(await expectedNotificationIds(ledger.store, 'acct_cache'));
+    const thresholds = told.filter((n) => n.kind === 'balance_threshold');
+    expect(thresholds.map((n) => [n.data.threshold, n.at])).toEqual([
+      [80, '2026-01-09T02:00:00.000Z'],
+      [90, '2026-01-09T02:00:00.000Z'],
+    ]);
+  });
+
   it('a crash in each place in turn, with the background loops running too', async () => {
     ledger = await startLedger(place, { LEDGER_PROCESS_POLL_MS: '20', LEDGER_PROJECTION_POLL_MS: '10' });
     await january(ledger);

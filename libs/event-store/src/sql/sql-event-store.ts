@@ -32,8 +32,10 @@ export interface SqlEventStoreOptions {
   /** close() closes the client too (default true). */
   ownsClient?: boolean;
   /**
-   * How many of its own latest events this store keeps in memory for readAll (default 10,000;
-   * 0: none). Readers in the same process then skip reading back and parsing what it just wrote.
+   * How many of its own latest events this store keeps in memory for readAll (default 30,000;
+   * 0: none). Readers in the same process then skip reading back and parsing what it just wrote,
+   * as long as they are no further behind: the projections let events gather for up to a few
+   * hundred ms (LEDGER_PROJECTION_GATHER_MS), and fall further behind under a burst.
    */
   recentEvents?: number;
   /** Test hook: runs inside every append transaction, after the writes, just before COMMIT. */
@@ -53,6 +55,13 @@ export interface Backfill {
   from: GlobalPosition;
   to: GlobalPosition;
   events: number;
+}
+
+/** Totals over a store's appends of the time they held the writer lock (see SqlEventStore.lockStats). */
+export interface WriterLockStats {
+  appends: number;
+  events: number;
+  heldMs: number;
 }
 
 /** One event row in the append document (positions as strings: JSON numbers stop at 2^53). */
@@ -115,6 +124,11 @@ export class SqlEventStore implements EventStore, LogImportTarget {
   private readonly recent: RecentEvents;
   /** What opening this store hashed of events written before the chain (undefined: nothing to do). */
   backfilled?: Backfill;
+  /**
+   * What this store's appends held the writer lock for: from the moment it was granted to the end
+   * of the COMMIT that frees it (benchmarks and metrics read it: the lock's share of the time).
+   */
+  readonly lockStats: WriterLockStats = { appends: 0, events: 0, heldMs: 0 };
 
   constructor(
     private readonly client: SqlClient,
@@ -122,7 +136,7 @@ export class SqlEventStore implements EventStore, LogImportTarget {
   ) {
     this.schema = checkSchemaName(options.schema ?? 'ledger');
     this.writerLock = `pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey('append', this.schema)})`;
-    this.recent = new RecentEvents(options.recentEvents ?? 10_000);
+    this.recent = new RecentEvents(options.recentEvents ?? 30_000);
   }
 
   /**
@@ -247,9 +261,18 @@ export class SqlEventStore implements EventStore, LogImportTarget {
     try {
       // Writers take turns; the lock goes with BEGIN, so the next statement's snapshot
       // (READ COMMITTED: one per statement) already sees the previous writer's commit.
-      const { results, recorded } = await this.client.transaction((tx) => this.appendIn(tx, appends, keys, texts), {
-        beginWith: `SELECT ${this.writerLock}`,
-      });
+      let granted = 0;
+      const { results, recorded } = await this.client.transaction(
+        (tx) => {
+          granted = performance.now(); // BEGIN and the lock came back: it is held from here
+          return this.appendIn(tx, appends, keys, texts);
+        },
+        { beginWith: `SELECT ${this.writerLock}` },
+      );
+      const stats = this.lockStats;
+      stats.heldMs += performance.now() - granted;
+      stats.appends++;
+      stats.events += recorded.length;
       this.recent.add(recorded); // committed: these rows are now the log at these positions
       return results;
     } catch (err) {

@@ -15,8 +15,10 @@ import { Checkpoint } from './checkpoint';
 export interface ProjectionHandler {
   /** Checkpoint name (a row of process_checkpoints). */
   readonly name: string;
-  /** Applies one batch, in order, inside the projection's transaction. */
-  apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void>;
+  /** Applies one batch, in order, inside the projection's transaction; `from`: the checkpoint it follows. */
+  apply(tx: SqlExecutor, events: RecordedEvent[], from: GlobalPosition): Promise<void>;
+  /** The batch applied last committed: the checkpoint is now `at` (what the handler keeps in memory is good through it). */
+  committed?(at: GlobalPosition): void;
   /** Forgets what was projected (for a replay from the start of the log), inside a transaction. */
   reset(tx: SqlExecutor): Promise<void>;
 }
@@ -34,6 +36,11 @@ export class CheckpointedProjection {
   private ensured = false;
   /** Events applied by this copy (for logs and benchmarks). */
   applied = 0;
+  /**
+   * The checkpoint as this copy last committed or read it: step() starts from it without reading
+   * the row. Stale only if another copy moved it, which advance() then refuses (-1), and it is read again.
+   */
+  private known?: GlobalPosition;
 
   constructor(
     private readonly store: EventStore,
@@ -64,17 +71,20 @@ export class CheckpointedProjection {
    */
   step(): Promise<number> {
     return this.mutex.run(async () => {
-      const from = await this.position();
+      const from = this.known ?? (this.known = await this.position());
       const events = await this.store.readAll(from, this.batchSize);
       if (events.length === 0) return 0;
       const last = events[events.length - 1].globalPosition;
+      this.known = undefined; // until the outcome is known
       const done = await this.db.transaction(async (tx) => {
         if (!(await this.checkpoint.advance(tx, from, last))) return false;
-        await this.handler.apply(tx, events);
+        await this.handler.apply(tx, events, from);
         await this.faults.beforeCommit?.(events);
         return true;
       });
       if (!done) return -1;
+      this.known = last;
+      this.handler.committed?.(last);
       this.applied += events.length;
       return events.length;
     });
@@ -87,6 +97,7 @@ export class CheckpointedProjection {
   reset(): Promise<void> {
     return this.mutex.run(async () => {
       await this.position();
+      this.known = undefined;
       await this.db.transaction(async (tx) => {
         await this.checkpoint.reset(tx);
         await this.handler.reset(tx);

@@ -116,18 +116,20 @@ export async function freeLeases(tx: SqlExecutor, schema: string): Promise<void>
 
 /**
  * Runs `work` again and again while this copy holds `lease`. `work` resolves true when it did
- * something (run again at once) and false when idle (wait `idleMs`, or until woken).
+ * something (run again at once), `partial` when it did less than a full round (wait `gatherMs`,
+ * which wake() does not cut short) and false when idle (wait `idleMs`, or until woken).
  */
 export class LeasedLoop {
   private readonly log: Logger;
   private stopped = false;
   private wakeUp?: () => void;
+  private stopGather?: () => void;
   private done?: Promise<void>;
 
   constructor(
     readonly lease: Lease,
-    private readonly work: () => Promise<boolean>,
-    private readonly options: { idleMs: number; errorMs?: number },
+    private readonly work: () => Promise<boolean | 'partial'>,
+    private readonly options: { idleMs: number; errorMs?: number; gatherMs?: number },
   ) {
     this.log = new Logger(`Loop ${lease.name}`);
   }
@@ -144,8 +146,23 @@ export class LeasedLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
+    this.stopGather?.();
     await this.done;
     await this.lease.release();
+  }
+
+  /** A pause only stop() cuts short: wake() (an append) does not, so events gather into the next batch. */
+  private gather(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.stopGather = finish;
+    }).then(() => {
+      this.stopGather = undefined;
+    });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -174,6 +191,7 @@ export class LeasedLoop {
         const busy = await this.work();
         failures = 0;
         if (!busy && !this.stopped) await this.sleep(this.options.idleMs);
+        else if (busy === 'partial' && !this.stopped && this.options.gatherMs) await this.gather(this.options.gatherMs);
       } catch (err) {
         failures++;
         if (this.stopped) break;

@@ -14,7 +14,7 @@ import {
   NotificationSettings,
   NotificationState,
 } from '@ledger/domain/process/notifications';
-import { EVENT_STORE, EventStore, LEDGER_DATABASE, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
+import { EVENT_STORE, EventStore, GlobalPosition, LEDGER_DATABASE, RecordedEvent, SqlClient, SqlExecutor } from '@ledger/event-store';
 import { accountOfStream } from '@ledger/domain';
 import { CheckpointedProjection, ProjectionHandler } from '../kit/checkpointed-projection';
 import { kitTables, migrateTables } from '../kit/tables';
@@ -49,8 +49,20 @@ export const notificationTables = (s: string): string[] => [
 /** Events the manager neither decides on nor remembers: not even decoded. */
 const IGNORED = new Set(['AccountOpened', 'RenderFailed', 'PlanSettingsChanged', 'PlanCancelled', 'LotForfeited', 'LotClosureCorrected']);
 
+/** Most account states the projection keeps in memory between batches. */
+const CACHED_STATES = 20_000;
+
 export class NotificationProjectionHandler implements ProjectionHandler {
   readonly name = 'notifications';
+  /**
+   * The states of recently touched accounts as committed through checkpoint `cachedAt`: a batch
+   * that follows that checkpoint reads from the table only the accounts not here. Any other batch
+   * (another copy moved the checkpoint, or the last one did not commit) starts with an empty cache.
+   */
+  private readonly cache = new Map<string, NotificationState>();
+  private cachedAt?: GlobalPosition;
+  /** This batch's states, kept once it commits. */
+  private pending?: Map<string, NotificationState>;
   constructor(
     private readonly schema: string,
     private readonly settings: NotificationSettings,
@@ -58,10 +70,34 @@ export class NotificationProjectionHandler implements ProjectionHandler {
 
   /** The manager's states go; the outbox stays: a replay decides the same ids, already there, not sent again. */
   async reset(tx: SqlExecutor): Promise<void> {
+    this.forget();
     await tx.query(`DELETE FROM ${this.schema}.notification_accounts`);
   }
 
-  async apply(tx: SqlExecutor, events: RecordedEvent[]): Promise<void> {
+  committed(at: GlobalPosition): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (!pending) return;
+    for (const [accountId, state] of pending) {
+      this.cache.delete(accountId);
+      this.cache.set(accountId, state);
+    }
+    while (this.cache.size > CACHED_STATES) this.cache.delete(this.cache.keys().next().value!);
+    this.cachedAt = at;
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.cachedAt = undefined;
+    this.pending = undefined;
+  }
+
+  async apply(tx: SqlExecutor, events: RecordedEvent[], from: GlobalPosition): Promise<void> {
+    // The cache holds only for the batch right after the one it was left by; and from here until
+    // committed() it may not be trusted (this batch may yet roll back).
+    if (this.cachedAt !== from) this.forget();
+    this.cachedAt = undefined;
+    this.pending = undefined;
     const s = this.schema;
     const byAccount = new Map<string, { r: RecordedEvent; e: AccountEvent }[]>();
     for (const r of events) {
@@ -72,14 +108,26 @@ export class NotificationProjectionHandler implements ProjectionHandler {
       if (!list) byAccount.set(accountId, (list = []));
       list.push({ r, e: decodeAccountEvent(r.type, r.data) });
     }
-    if (byAccount.size === 0) return;
+    if (byAccount.size === 0) {
+      this.pending = new Map();
+      return;
+    }
 
-    const ids = [...byAccount.keys()];
-    const stored = await tx.query<{ account_id: string; state: unknown }>(
-      `SELECT account_id, state FROM ${s}.notification_accounts WHERE account_id = ANY($1::text[])`,
-      [ids],
-    );
-    const states = new Map<string, NotificationState>(stored.map((row) => [row.account_id, decodeNotificationState(row.state)]));
+    const states = new Map<string, NotificationState>();
+    const missing: string[] = [];
+    for (const id of byAccount.keys()) {
+      const cached = this.cache.get(id);
+      if (cached) states.set(id, cached);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const stored = await tx.query<{ account_id: string; state: unknown }>(
+        `SELECT account_id, state FROM ${s}.notification_accounts WHERE account_id = ANY($1::text[])`,
+        [missing],
+      );
+      for (const row of stored) states.set(row.account_id, decodeNotificationState(row.state));
+    }
+    const after = new Map<string, NotificationState>();
 
     const out = {
       id: [] as string[],
@@ -110,6 +158,7 @@ export class NotificationProjectionHandler implements ProjectionHandler {
       }
       st.acct.push(accountId);
       st.state.push(JSON.stringify(encodeNotificationState(state)));
+      after.set(accountId, state);
     }
     if (out.id.length)
       await tx.query(
@@ -124,6 +173,7 @@ export class NotificationProjectionHandler implements ProjectionHandler {
        ON CONFLICT (account_id) DO UPDATE SET state = excluded.state`,
       [st.acct, st.state],
     );
+    this.pending = after;
   }
 }
 

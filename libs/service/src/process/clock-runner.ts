@@ -67,9 +67,11 @@ export class ClockRunner implements OnModuleInit, OnApplicationBootstrap, OnModu
         const d = await this.deadlines.step();
         const n = await this.notifications.step();
         if (n !== 0) this.dispatchLoop?.wake();
-        return d !== 0 || n !== 0;
+        if (d === 0 && n === 0) return false;
+        // A full batch: behind, go on at once; a smaller one: let the next events gather first.
+        return d >= c.projectionBatch || n >= c.projectionBatch ? true : 'partial';
       },
-      { idleMs: c.projectionPollMs },
+      { idleMs: c.projectionPollMs, gatherMs: c.projectionGatherMs },
     );
     this.loops.push(this.projectionsLoop);
     for (let k = 0; k < c.shards; k++) {

@@ -57,6 +57,7 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
       batchSize: config.batchSize,
       leaseMs: config.leaseMs,
       pollMs: config.pollMs,
+      gatherMs: config.gatherMs,
       standbyMs: Math.max(100, Math.floor(config.leaseMs / 3)),
       onBatch: (b) => {
         applied.inc(b.events);

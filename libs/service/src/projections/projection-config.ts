@@ -11,6 +11,12 @@ export interface ProjectionConfig {
   leaseMs: number;
   /** Poll interval once caught up, in ms (LEDGER_PROJECTOR_POLL_MS, default 50). */
   pollMs: number;
+  /**
+   * After a batch smaller than batchSize, how long events gather before the next one
+   * (LEDGER_PROJECTOR_GATHER_MS, default 100; 0: at once). A reading route that waits for the
+   * read models wakes the projector at once all the same.
+   */
+  gatherMs: number;
   /** How long a reading route waits for the read models to reach the log's head (LEDGER_READ_WAIT_MS, default 5,000). */
   readWaitMs: number;
   /** /health says "degraded" beyond this lag, in events (LEDGER_HEALTH_MAX_LAG, default 100,000). */
@@ -29,6 +35,7 @@ export function readProjectionConfig(env: Env, instanceId: string): ProjectionCo
     batchSize: int('LEDGER_PROJECTOR_BATCH', 10_000, 1, 1_000_000),
     leaseMs: int('LEDGER_PROJECTOR_LEASE_MS', 10_000, 100),
     pollMs: int('LEDGER_PROJECTOR_POLL_MS', 50, 1),
+    gatherMs: int('LEDGER_PROJECTOR_GATHER_MS', 100, 0, 60_000),
     readWaitMs: int('LEDGER_READ_WAIT_MS', 5_000, 0),
     healthMaxLag: int('LEDGER_HEALTH_MAX_LAG', 100_000, 0),
     instanceId,

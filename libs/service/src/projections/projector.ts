@@ -48,6 +48,8 @@ export interface ProjectorOptions {
   quiet?: boolean;
   /** Poll interval once caught up (default 50 ms); a standby tries to take the lease every `standbyMs` (default 1 s). */
   pollMs?: number;
+  /** Pause after a batch smaller than batchSize, so that events gather into the next (default 0); waitFor cuts it short. */
+  gatherMs?: number;
   standbyMs?: number;
   /** Wait after a failed batch before retrying (default 1 s). */
   retryMs?: number;
@@ -79,7 +81,8 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export type StepResult = 'applied' | 'idle' | 'standby';
+/** `partial`: a batch smaller than the batch size was applied (caught up: the next may wait for events to gather). */
+export type StepResult = 'applied' | 'partial' | 'idle' | 'standby';
 
 /**
  * A batch ready to write: the events after `from` up to `last`. `batch` is there when it was
@@ -199,8 +202,9 @@ export class Projector {
     if (!(await this.lead())) return 'standby';
     const ready = await this.next(this.at, upTo);
     if (!ready) return 'idle';
+    const from = this.at;
     await this.apply(ready, upTo);
-    return 'applied';
+    return this.at - from >= BigInt(this.batchSize) ? 'applied' : 'partial';
   }
 
   /**
@@ -349,7 +353,14 @@ export class Projector {
       let pause = 0;
       try {
         const r = await this.step();
-        pause = r === 'applied' ? 0 : r === 'idle' ? (this.o.pollMs ?? 50) : (this.o.standbyMs ?? 1000);
+        pause =
+          r === 'applied'
+            ? 0
+            : r === 'partial'
+              ? (this.o.gatherMs ?? 0)
+              : r === 'idle'
+                ? (this.o.pollMs ?? 50)
+                : (this.o.standbyMs ?? 1000);
       } catch (err) {
         this.o.onError?.(err);
         // A refused batch is looked at again at once: after a --switch the checkpoint is the
