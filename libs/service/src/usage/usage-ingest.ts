@@ -13,6 +13,7 @@ import { ItemOutcome, LedgerItem, Provenance } from '../accounts/ledger-item';
 import { CLOCK, Clock } from '../kit/clock';
 import { failed, ok, Result } from '../kit/failure';
 import { USAGE_CONFIG, UsageConfig } from './usage-config';
+import { GroupCommit } from './group-commit';
 import { FieldError, parseUsageEvent } from './usage-event';
 
 export interface EventResult {
@@ -31,15 +32,22 @@ export interface UsageIngestPort {
 
 type Submitted = ItemOutcome | { status: 'unrecordable'; reason: string };
 
+/** Most items of concurrent calls appended in one ledger transaction (group-commit.ts). */
+const GROUP_MAX_ITEMS = 5000;
+
 @Injectable()
 export class UsageIngest implements UsageIngestPort {
   private readonly log = new Logger('UsageIngest');
+  /** Concurrent calls' events appended together (a refused record is still isolated, within the group). */
+  private readonly group: GroupCommit<LedgerItem, Submitted>;
 
   constructor(
     private readonly ledger: AccountLedger,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(USAGE_CONFIG) private readonly config: UsageConfig,
-  ) {}
+  ) {
+    this.group = new GroupCommit((items) => this.submitIsolating(items), Math.max(GROUP_MAX_ITEMS, config.maxBatch));
+  }
 
   get maxBatch(): number {
     return this.config.maxBatch;
@@ -55,7 +63,7 @@ export class UsageIngest implements UsageIngestPort {
     const good = parsed.flatMap((p, i) => (p.ok ? [{ i, item: p.item }] : []));
     let outcomes: Submitted[];
     try {
-      outcomes = await this.submitIsolating(good.map((g) => g.item));
+      outcomes = await this.group.run(good.map((g) => g.item));
     } catch (err) {
       this.log.warn(`store unavailable (${describeError(err)}): ${good.length} events not recorded, the caller retries`);
       return failed('store_unavailable', 'the store is unavailable: nothing of this batch was recorded; send it again later');
