@@ -109,7 +109,31 @@ export function cpuMsOf(pick: (comm: string, cmdline: string, pid: number) => bo
   return total;
 }
 
-/** CPU of the PostgreSQL server processes, of the Kafka broker (a JVM running kafka), of one process. */
-export const postgresCpuMs = (): number => cpuMsOf((comm) => comm === 'postgres');
+/** The parent process id of `pid` (from /proc), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU of the PostgreSQL cluster the benchmarks use (the server on DATABASE_URL's port: its
+ * postmaster and every process it started), not of other clusters on the machine.
+ */
+export function postgresCpuMs(): number {
+  const port = new URL(databaseUrl()).port || '5432';
+  let postmaster: number | undefined;
+  cpuMsOf((comm, cmdline, pid) => {
+    if (comm === 'postgres' && new RegExp(`(port=|-p )${port}\\b`).test(cmdline)) postmaster = pid;
+    return false;
+  });
+  if (postmaster === undefined) return cpuMsOf((comm) => comm === 'postgres'); // a server started otherwise: all of them
+  return cpuMsOf((comm, _l, pid) => comm === 'postgres' && (pid === postmaster || parentOf(pid) === postmaster));
+}
+
+/** CPU of the Kafka broker (a JVM running kafka) and of one process. */
 export const brokerCpuMs = (): number => cpuMsOf((comm, cmdline) => comm === 'java' && /kafka/i.test(cmdline));
 export const processCpuMs = (pid: number): number => cpuMsOf((_c, _l, p) => p === pid);
