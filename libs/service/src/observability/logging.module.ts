@@ -92,6 +92,7 @@ export class LoggingModule {
 /** Routes Nest's own lines and every `new Logger(X)` of the application to its pino logger. */
 export function useLedgerLogger(app: INestApplicationContext): void {
   app.useLogger(app.get(APP_LOGGER));
+  app.flushLogs(); // the lines of the start, buffered until now (Nest flushes them itself only at listen)
 }
 
 /** The lowest level of a list of Nest's (`['error', 'warn']` is warn), as pino names it. */

@@ -119,6 +119,8 @@ export class UsageIngest implements UsageIngestPort {
           ],
         });
     });
+    const rejected = results.reduce((n, r) => n + (r.status === 'rejected' ? 1 : 0), 0);
+    if (rejected > 0) this.log.debug(`${rejected} of ${results.length} events rejected`);
     return ok(results);
   }
 
