@@ -43,6 +43,7 @@ const BENCHES: Bench[] = [
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
   { name: 'holds', title: '6. Hold round trip', file: 'bench/holds.ts', needs: [] },
   { name: 'access', title: '7. Access check per request', file: 'bench/access.ts', needs: [] },
+  { name: 'observability', title: '8. What logs, traces and metrics cost', file: 'bench/observability.ts', needs: [] },
 ];
 
 interface Run {
