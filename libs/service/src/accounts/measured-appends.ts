@@ -16,16 +16,19 @@ export function measuredAppends(store: EventStore, metrics: LedgerMetrics, traci
       done();
     }
   };
-  const bound = new Map<PropertyKey, unknown>();
+  type Method = (...args: unknown[]) => unknown;
+  const bound = new Map<PropertyKey, { method: Method; bound: Method }>();
   return new Proxy(store, {
     get(target, name) {
       if (name === 'append') return append;
       const value: unknown = Reflect.get(target, name, target);
       if (typeof value !== 'function') return value;
-      // Methods run on the store itself (its private fields), bound once each.
-      let fn = bound.get(name);
-      if (!fn) bound.set(name, (fn = (value as (...args: unknown[]) => unknown).bind(target)));
-      return fn;
+      // Methods run on the store itself (its private fields), bound once each; again if the store's method was replaced (a spy).
+      const known = bound.get(name);
+      if (known?.method === value) return known.bound;
+      const fresh = { method: value as Method, bound: (value as Method).bind(target) };
+      bound.set(name, fresh);
+      return fresh.bound;
     },
   });
 }
