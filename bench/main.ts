@@ -43,7 +43,8 @@ const BENCHES: Bench[] = [
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
   { name: 'holds', title: '6. Hold round trip', file: 'bench/holds.ts', needs: [] },
   { name: 'access', title: '7. Access check per request', file: 'bench/access.ts', needs: [] },
-  { name: 'lock-share', title: "8. The writer lock's share", file: 'bench/lock-share.ts', needs: ['postgres'] },
+  { name: 'observability', title: '8. What logs, traces and metrics cost', file: 'bench/observability.ts', needs: [] },
+  { name: 'lock-share', title: "9. The writer lock's share", file: 'bench/lock-share.ts', needs: ['postgres'] },
 ];
 
 interface Run {

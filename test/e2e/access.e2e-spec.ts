@@ -2,6 +2,7 @@
 // its rule says: no key 401, a role it does not list 403, a key bound to another account 404, the
 // right role passes. Keys: the secret shown once and kept nowhere, revoked and expired keys refused
 // from the next request, lastUsedAt, the rate limit, the slowing of failed authentications.
+import { Writable } from 'stream';
 import { PUBLIC, ROUTE_RULES } from '@ledger/service/access/route-rules';
 import { expressPath } from '@ledger/service/access/openapi';
 import { EVENT_STORE, EventStore } from '@ledger/event-store';
@@ -300,17 +301,22 @@ describe('LEDGER_AUTH=off', () => {
 
 describe('log lines', () => {
   it('never carry a secret: not the admin key, not an issued key, not a wrong one', async () => {
+    // Every line the service writes (pino's JSON lines, Nest's and the request lines with their headers), at debug.
     const printed: string[] = [];
-    const keep = (...parts: unknown[]) =>
-      void printed.push(parts.map((p) => (p instanceof Error ? `${p.message} ${p.stack}` : String(p))).join(' '));
-    const logger = { log: keep, error: keep, warn: keep, debug: keep, verbose: keep, fatal: keep };
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        printed.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
     const config = readConfig({
       ...ADMIN_ENV,
       LEDGER_SIMULATION: 'true',
       LEDGER_SIMULATION_START: SIMULATION_START,
       LEDGER_PROCESS: 'false',
+      LEDGER_LOG_LEVEL: 'debug',
     });
-    const app = await createLedgerApp(config, { logger });
+    const app = await createLedgerApp(config, { logDestination: destination });
     await app.init();
     let secret = '';
     try {
@@ -320,6 +326,7 @@ describe('log lines', () => {
       await asKey(app.getHttpServer(), secret)
         .post('/v1/events')
         .send([{ not: 'an event' }]);
+      await request(app.getHttpServer()).get('/v1/invoices').set('x-api-key', secret).expect(401); // the wrong header, logged redacted
       await asKey(app.getHttpServer(), `${secret}-wrong`).get('/v1/invoices').expect(401);
       await asKey(app.getHttpServer(), secret).get('/v1/invoices').expect(403);
       await admin.post(`/v1/api-keys/${issued.body.id}/revoke`).expect(200);
@@ -328,6 +335,12 @@ describe('log lines', () => {
       await app.close();
     }
     expect(printed.length).toBeGreaterThan(10); // the logger did print: its start, the routes, the refusals
+    // The request lines were written with the headers that carried the keys, each one redacted.
+    const requests = printed.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request completed');
+    expect(requests.filter((line) => line.req.headers.authorization === '[redacted]').length).toBeGreaterThanOrEqual(6);
+    expect(requests).toContainEqual(
+      expect.objectContaining({ req: expect.objectContaining({ headers: expect.objectContaining({ 'x-api-key': '[redacted]' }) }) }),
+    );
     const all = printed.join('\n');
     expect(all).not.toContain(TEST_ADMIN_KEY);
     expect(all).not.toContain(secret);

@@ -12,6 +12,7 @@ import { ConfigError, readConfig } from '@ledger/service/config';
 import { describeSecurity, kafkaSecurityOptions } from '@ledger/service/kafka/kafka-client';
 import { DEAD_LETTER_HEADERS as H, deadLetterOf } from '@ledger/service/kafka/dead-letter';
 import { IngestMetrics } from '@ledger/service/kafka/ingest-metrics';
+import { MetricsRegistry } from '@ledger/service/kit/metrics-registry';
 
 describe('kafka configuration (readConfig)', () => {
   it('is off without KAFKA_BROKERS', () => {
@@ -243,13 +244,15 @@ describe('dead letters', () => {
 });
 
 describe('ingest metrics', () => {
-  it('render Prometheus text with zeros for tracked topics and the lag per partition', () => {
+  it('render Prometheus text with zeros for tracked topics and the lag per partition', async () => {
     const m = new IngestMetrics('grp');
     m.track(['r', 's']);
     m.batchDone('r', { consumed: 10, accepted: 7, duplicates: 1, deadLettered: 2 });
     m.batchRetried();
     m.up = 1;
-    const text = m.render([{ topic: 'r', partition: 0, high: 12, committed: 10, lag: 2 }]);
+    const registry = new MetricsRegistry();
+    m.register(registry, async () => [{ topic: 'r', partition: 0, high: 12, committed: 10, lag: 2 }]);
+    const text = await registry.render();
     expect(text).toContain(
       '# TYPE ledger_kafka_messages_consumed_total counter\nledger_kafka_messages_consumed_total{group="grp",topic="r"} 10\nledger_kafka_messages_consumed_total{group="grp",topic="s"} 0\n',
     );

@@ -13,7 +13,8 @@ import { NestFactory } from '@nestjs/core';
 import { LedgerModule } from '@ledger/service/ledger.module';
 import { readConfig } from '@ledger/service/config';
 import { KafkaIngestService } from '@ledger/service/kafka/kafka-ingest.service';
-import { PROMETHEUS_TEXT } from '@ledger/service/kit/metrics-registry';
+import { MetricsRegistry, PROMETHEUS_TEXT } from '@ledger/service/kit/metrics-registry';
+import { useLedgerLogger } from '@ledger/service/observability/logging.module';
 import { KeyBook } from '@ledger/service/access/key-book';
 import { bearerOf } from '@ledger/service/access/secrets';
 
@@ -21,7 +22,7 @@ const log = new Logger('ingestor');
 
 /** Listens before the ledger starts (a taken port fails the start, before the group is joined); `kafka()` is there once it has. */
 function serveMetrics(
-  kafka: () => KafkaIngestService | undefined,
+  kafka: () => { metrics: KafkaIngestService['metrics']; registry: MetricsRegistry } | undefined,
   keys: () => MetricsKeys | undefined,
   port: number,
   host: string,
@@ -42,7 +43,8 @@ function serveMetrics(
           );
         return;
       }
-      ingest.renderMetrics().then(
+      // The application's whole registry: the consumer's counters and lag, the usage path's histograms, the process.
+      ingest.registry.render().then(
         (text) => res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT }).end(text),
         (err) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(err)),
       );
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   const kafkaConfig = config.kafka;
 
   // The metrics port first: if it is taken, stop before joining the group (not after consuming).
-  const started: { kafka?: KafkaIngestService; keys?: MetricsKeys } = {};
+  const started: { kafka?: { metrics: KafkaIngestService['metrics']; registry: MetricsRegistry }; keys?: MetricsKeys } = {};
   const server =
     kafkaConfig.metricsPort !== undefined
       ? await serveMetrics(
@@ -100,10 +102,11 @@ async function main(): Promise<void> {
         )
       : undefined;
   // init() runs here: the store opens, then the consumer joins the group and starts.
-  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
+  const app = await NestFactory.createApplicationContext(LedgerModule.forRoot(config), { bufferLogs: true });
+  useLedgerLogger(app);
   const ingest = app.get(KafkaIngestService);
   started.keys = { enabled: config.access.enabled, book: app.get(KeyBook) };
-  started.kafka = ingest;
+  started.kafka = { metrics: ingest.metrics, registry: app.get(MetricsRegistry) };
 
   let closing: Promise<void> | undefined;
   const shutdown = (why: string, code: number) => {

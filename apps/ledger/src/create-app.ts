@@ -12,8 +12,11 @@ import { LedgerConfig } from '@ledger/service/config';
 import { ApiError, ApiErrorFilter } from '@ledger/service/kit/http-errors';
 import { declareAccess } from '@ledger/service/access/openapi';
 import { readsAsText } from '@ledger/service/usage/http-binding';
+import { noteArrival } from '@ledger/service/usage/arrival';
 import { declareAnswers } from '@ledger/service/kit/openapi-answers';
 import { NextFunction, Request, Response } from 'express';
+import { DestinationStream } from 'pino';
+import { pinoLevelOf, useLedgerLogger } from '@ledger/service/observability/logging.module';
 import { buildDashboard } from '../../dashboard/build';
 
 const fields = (errors: ValidationError[], prefix = ''): { field: string; message: string }[] =>
@@ -22,16 +25,30 @@ const fields = (errors: ValidationError[], prefix = ''): { field: string; messag
     ...fields(e.children ?? [], `${prefix}${e.property}.`),
   ]);
 
+/**
+ * `logger`: false (tests: no line at all), the lowest level of Nest's names (`['error', 'warn']`:
+ * warn and above), or a LoggerService of the caller's for Nest's lines; unset, LEDGER_LOG_LEVEL.
+ * Lines are JSON (pino) on stdout, or on `logDestination`.
+ */
 export async function createLedgerApp(
   config: LedgerConfig,
-  options: { logger?: false | ('error' | 'warn' | 'log')[] | LoggerService } = {},
+  options: { logger?: false | ('error' | 'warn' | 'log' | 'debug')[] | LoggerService; logDestination?: DestinationStream } = {},
 ): Promise<INestApplication> {
   ensureDashboard(config.dashboard.dir);
-  const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(config), {
-    logger: options.logger ?? ['error', 'warn', 'log'],
+  const { logger } = options;
+  const level = logger === false ? 'silent' : Array.isArray(logger) ? pinoLevelOf(logger) : config.logging.level;
+  const own = {
+    ...config,
+    logging: { ...config.logging, level, ...(options.logDestination ? { destination: options.logDestination } : {}) },
+  };
+  const pinoForNest = logger === undefined || Array.isArray(logger);
+  const app = await NestFactory.create<NestExpressApplication>(LedgerModule.forRoot(own), {
+    logger: pinoForNest ? undefined : logger,
+    bufferLogs: pinoForNest,
     bodyParser: false,
   });
-  return configureLedgerApp(app, config);
+  if (pinoForNest) useLedgerLogger(app);
+  return configureLedgerApp(app, own);
 }
 
 /** The HTTP edge of an application of LedgerModule (created with `bodyParser: false`). */
@@ -42,6 +59,7 @@ export function configureLedgerApp(app: NestExpressApplication, config: LedgerCo
   // mode's is the data's): a body that is not JSON is then that event's rejection. JSON is read not
   // strict: a body that is JSON but no object or array (`""`, `1`) is read, so the access guard
   // answers before the route's validation refuses it (401 first, then 400).
+  app.use(noteArrival); // first: an event's lag to its charge counts from here, before its body is read
   app.useBodyParser('text', { type: readsAsText, limit: config.maxBodyBytes });
   app.useBodyParser('json', { limit: config.maxBodyBytes, strict: false });
   app.useBodyParser('text', { type: 'application/x-ndjson', limit: config.maxBodyBytes });

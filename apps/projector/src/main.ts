@@ -6,6 +6,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, readConfig } from '@ledger/service/config';
 import { FinanceProjections } from '@ledger/service/projections/finance-projections.service';
+import { useLedgerLogger } from '@ledger/service/observability/logging.module';
 import { ProjectorModule } from './projector.module';
 
 async function main(): Promise<void> {
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const port = process.env.PROJECTOR_PORT;
   if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError('PROJECTOR_PORT', `must be a port number, got "${port}"`);
   const log = new Logger('projector');
-  const app = await NestFactory.create(ProjectorModule.forRoot(config), { logger: ['error', 'warn', 'log'] });
+  const app = await NestFactory.create(ProjectorModule.forRoot(config), { bufferLogs: true });
+  useLedgerLogger(app);
   app.enableShutdownHooks();
   if (port !== undefined) {
     await app.listen(Number(port), config.host);

@@ -5,7 +5,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AccessModule } from '@ledger/service/access/access.module';
 import { LedgerConfig } from '@ledger/service/config';
 import { ConfigModule } from '@ledger/service/config.module';
+import { LoggingModule } from '@ledger/service/observability/logging.module';
 import { ObservabilityModule } from '@ledger/service/observability/observability.module';
+import { TracingModule } from '@ledger/service/observability/tracing.module';
 import { ProjectionsModule } from '@ledger/service/projections/projections.module';
 import { StoreModule } from '@ledger/service/store/store.module';
 
@@ -16,7 +18,15 @@ export class ProjectorModule {
     const own = { ...config, projections: { ...config.projections, enabled: true } };
     return {
       module: ProjectorModule,
-      imports: [ConfigModule.forRoot(own), StoreModule, AccessModule, ProjectionsModule, ObservabilityModule],
+      imports: [
+        ConfigModule.forRoot(own),
+        LoggingModule.forRoot(own.logging),
+        TracingModule.forRoot(own.tracing),
+        StoreModule,
+        AccessModule,
+        ProjectionsModule,
+        ObservabilityModule,
+      ],
     };
   }
 }

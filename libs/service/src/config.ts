@@ -9,6 +9,7 @@ import { HoldsConfig, readHoldsConfig } from './holds/holds-config';
 import { DashboardConfig, readDashboardConfig } from './dashboard/dashboard-config';
 import { ConfigError, Env, isProduction, readChoice, readInt } from './kit/env';
 import { NotificationConfig, readNotificationConfig } from './notifications/notification-config';
+import { LoggingConfig, readLoggingConfig, readTracingConfig, TracingConfig } from './observability/observability-config';
 import { ProcessConfig, readProcessConfig } from './process/process-config';
 import { ProjectionConfig, readProjectionConfig } from './projections/projection-config';
 
@@ -44,6 +45,10 @@ export interface LedgerConfig {
   kafka?: KafkaConfig;
   /** The built dashboard page (dashboard/dashboard-config.ts). */
   dashboard: DashboardConfig;
+  /** JSON log lines: LEDGER_LOG_LEVEL (observability/observability-config.ts). */
+  logging: LoggingConfig;
+  /** OpenTelemetry traces: LEDGER_TRACING, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME (observability/observability-config.ts). */
+  tracing: TracingConfig;
 }
 
 function readStore(env: Env): StorageConfig {
@@ -150,5 +155,7 @@ export function readConfig(env: Env = globalThis.process.env): LedgerConfig {
     projections: readProjectionConfig(env, process.instanceId),
     ...(kafka ? { kafka } : {}),
     dashboard: readDashboardConfig(env),
+    logging: readLoggingConfig(env),
+    tracing: readTracingConfig(env),
   };
 }

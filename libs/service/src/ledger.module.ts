@@ -14,7 +14,9 @@ import { FinanceModule } from './finance/finance.module';
 import { HoldsModule } from './holds/holds.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { LoggingModule } from './observability/logging.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { TracingModule } from './observability/tracing.module';
 import { ProcessModule } from './process/process.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { ReadingModule } from './reading/reading.module';
@@ -29,6 +31,8 @@ export class LedgerModule {
       module: LedgerModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config.logging),
+        TracingModule.forRoot(config.tracing),
         CqrsModule.forRoot(),
         StoreModule,
         AccessModule,

@@ -1,7 +1,9 @@
-// A small counter set of the Kafka ingest, rendered as Prometheus text and as one log line.
+// A small counter set of the Kafka ingest, in the metrics registry and as one log line.
 // Counters only move when a batch is done (appended, dead letters sent, offsets committed), so
 // a batch retried after a store outage is counted once; a redelivered batch counts again (as
 // duplicates, which is what the ledger answered).
+
+import { MetricsRegistry } from '../kit/metrics-registry';
 
 export interface PartitionLag {
   topic: string;
@@ -72,41 +74,34 @@ export class IngestMetrics {
     return { ...this.of(topic) };
   }
 
-  /** Prometheus text exposition format (version 0.0.4). */
-  render(lag: PartitionLag[] | undefined): string {
-    const out: string[] = [];
-    const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-    const family = (name: string, type: 'counter' | 'gauge', help: string, samples: [Record<string, string | number>, number][]) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) {
-        const l = Object.entries({ group: this.groupId, ...labels })
-          .map(([k, v]) => `${k}="${esc(String(v))}"`)
-          .join(',');
-        out.push(`${name}{${l}} ${value}`);
-      }
-    };
-    const perTopic = (key: keyof TopicCounters): [Record<string, string>, number][] =>
-      [...this.topics].map(([topic, c]) => [{ topic }, c[key]]);
-    family('ledger_kafka_messages_consumed_total', 'counter', 'Kafka records processed and committed.', perTopic('consumed'));
-    family('ledger_kafka_events_accepted_total', 'counter', 'Usage events the ledger recorded.', perTopic('accepted'));
-    family('ledger_kafka_events_duplicate_total', 'counter', 'Usage events already recorded (same source and id).', perTopic('duplicates'));
-    family('ledger_kafka_events_dead_lettered_total', 'counter', 'Records sent to the dead-letter topic.', perTopic('deadLettered'));
-    family('ledger_kafka_batches_total', 'counter', 'Batches processed and committed.', perTopic('batches'));
-    family('ledger_kafka_batch_retries_total', 'counter', 'Batches left for a retry after a store or dead-letter failure.', [
-      [{}, this.retries],
-    ]);
-    family('ledger_kafka_consumer_up', 'gauge', '1 while the consumer runs.', [[{}, this.up]]);
-    family('ledger_kafka_consumer_restarts_total', 'counter', 'Consumers started again after a crash kafkajs did not survive.', [
-      [{}, this.restarts],
-    ]);
-    if (lag)
-      family(
-        'ledger_kafka_consumer_lag',
-        'gauge',
-        'Records not yet committed by the group: high watermark minus committed offset.',
-        lag.map((p) => [{ topic: p.topic, partition: p.partition }, p.lag]),
-      );
-    return out.join('\n') + '\n';
+  /**
+   * The counters and the per-partition lag as prom-client metrics of `registry`, read at each
+   * scrape (the consumer counts in plain numbers on its path; nothing is done per record for
+   * metrics). `lag` is asked at the scrape too (cached by the consumer).
+   */
+  register(registry: MetricsRegistry, lag: () => Promise<PartitionLag[] | undefined>): void {
+    const group = this.groupId;
+    const perTopic = (name: string, help: string, key: keyof TopicCounters) =>
+      registry.counterFrom(name, help, () => [...this.topics].map(([topic, c]) => ({ labels: { group, topic }, value: c[key] })), [
+        'group',
+        'topic',
+      ]);
+    const one = (name: string, help: string, value: () => number, kind: 'gauge' | 'counterFrom' = 'counterFrom') =>
+      registry[kind](name, help, () => [{ labels: { group }, value: value() }], ['group']);
+    perTopic('ledger_kafka_messages_consumed_total', 'Kafka records processed and committed.', 'consumed');
+    perTopic('ledger_kafka_events_accepted_total', 'Usage events the ledger recorded.', 'accepted');
+    perTopic('ledger_kafka_events_duplicate_total', 'Usage events already recorded (same source and id).', 'duplicates');
+    perTopic('ledger_kafka_events_dead_lettered_total', 'Records sent to the dead-letter topic.', 'deadLettered');
+    perTopic('ledger_kafka_batches_total', 'Batches processed and committed.', 'batches');
+    one('ledger_kafka_batch_retries_total', 'Batches left for a retry after a store or dead-letter failure.', () => this.retries);
+    one('ledger_kafka_consumer_up', '1 while the consumer runs.', () => this.up, 'gauge');
+    one('ledger_kafka_consumer_restarts_total', 'Consumers started again after a crash kafkajs did not survive.', () => this.restarts);
+    registry.gauge(
+      'ledger_kafka_consumer_lag',
+      'Records not yet committed by the group: high watermark minus committed offset.',
+      async () => ((await lag()) ?? []).map((p) => ({ labels: { group, topic: p.topic, partition: p.partition }, value: p.lag })),
+      ['group', 'topic', 'partition'],
+    );
   }
 
   /** One line for the log. */

@@ -1,5 +1,5 @@
 import { UnreadableEvent } from '../usage/usage-event';
-import { eventOfRecord } from './kafka-binding';
+import { eventOfRecord, traceparentOf } from './kafka-binding';
 
 const event = { specversion: '1.0', id: 'e1', source: 'renderer', type: 'render.completed', subject: 'acct_1', data: { jobId: 'j' } };
 const value = Buffer.from(JSON.stringify(event));
@@ -48,5 +48,20 @@ describe('the event of a usage record', () => {
     ['content-type twice', { 'content-type': ['application/cloudevents+json', 'application/cloudevents+json'] }, value, ['content-type']],
   ])('%s: unreadable, naming the headers', (_name, headers, v, fields) => {
     expect(reasons(eventOfRecord({ value: v, headers }))).toEqual(fields);
+  });
+});
+
+describe('the trace context of a usage record', () => {
+  const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  it('is its traceparent header, or ce_traceparent (the CloudEvents distributed-tracing extension, binary mode)', () => {
+    expect(traceparentOf({ headers: { traceparent: Buffer.from(tp) } })).toBe(tp);
+    expect(traceparentOf({ headers: { ce_traceparent: tp, ce_id: 'e1' } })).toBe(tp);
+    expect(traceparentOf({ headers: { traceparent: [Buffer.from(tp), Buffer.from('00-other')] } })).toBe(tp);
+  });
+  it('is none without the header, or with a value that is no traceparent', () => {
+    expect(traceparentOf({ headers: undefined })).toBeUndefined();
+    expect(traceparentOf({ headers: { ce_id: 'e1' } })).toBeUndefined();
+    expect(traceparentOf({ headers: { traceparent: 'not-a-trace' } })).toBeUndefined();
+    expect(traceparentOf({ headers: { traceparent: tp.toUpperCase() } })).toBeUndefined(); // W3C: lower-case hex only
   });
 });

@@ -54,6 +54,25 @@ export function eventOfRecord(message: Pick<KafkaMessage, 'headers' | 'value'>):
   }
 }
 
+/**
+ * The W3C trace context a record carries: its `traceparent` header (what OpenTelemetry's Kafka
+ * propagation writes) or, in binary mode, `ce_traceparent` (the CloudEvents distributed-tracing
+ * extension). The value in a structured event's JSON is not read here: that would parse every
+ * record twice. Only headers that look like a traceparent (version-trace-span-flags) are taken.
+ */
+export function traceparentOf(message: Pick<KafkaMessage, 'headers'>): string | undefined {
+  const headers = message.headers;
+  if (!headers) return undefined;
+  for (const name of ['traceparent', 'ce_traceparent']) {
+    const raw = headers[name];
+    const value = (Array.isArray(raw) ? raw[0] : raw)?.toString().trim();
+    if (value && TRACEPARENT.test(value)) return value;
+  }
+  return undefined;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 /** Headers by lower-cased name, each value as UTF-8 text (not UTF-8: with U+FFFD, which the binding refuses); absent values skipped. */
 function headerValuesOf(headers: IHeaders | undefined): HeaderValues {
   const out = new Map<string, string[]>();

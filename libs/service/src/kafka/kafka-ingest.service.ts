@@ -5,17 +5,19 @@
 // and /metrics say it is down meanwhile and count the restarts. Nothing is lost by it: offsets are
 // committed only after the append, so the new member starts where the group's commits stand.
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import { LOG_CONTEXT, LogContext } from '../kit/log-context';
 import { MetricsRegistry } from '../kit/metrics-registry';
+import { TRACING, Tracing } from '../kit/tracing';
 import { UsageIngest } from '../usage/usage-ingest';
-import { IngestMetrics } from './ingest-metrics';
+import { IngestMetrics, PartitionLag } from './ingest-metrics';
 import { KAFKA_CONFIG, KafkaConfig } from './kafka-config';
 import { UsageConsumer, UsageConsumerOptions } from './usage-consumer';
 
-/** What the service needs of a consumer: start it, stop it, its metrics text. */
+/** What the service needs of a consumer: start it, stop it, its lag per partition (for /metrics). */
 export interface RestartableConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
-  renderMetrics(): Promise<string>;
+  lag(): Promise<PartitionLag[] | undefined>;
 }
 
 export type ConsumerFactory = (options: UsageConsumerOptions) => RestartableConsumer;
@@ -49,11 +51,13 @@ export class KafkaIngestService implements OnApplicationBootstrap, OnModuleDestr
     private readonly ingest: UsageIngest,
     registry: MetricsRegistry,
     @Optional() @Inject(CONSUMER_FACTORY) factory?: ConsumerFactory,
+    @Optional() @Inject(LOG_CONTEXT) private readonly logContext?: LogContext,
+    @Optional() @Inject(TRACING) private readonly tracing?: Tracing,
   ) {
     this.metrics = new IngestMetrics(config.groupId);
     this.factory = factory ?? ((o) => new UsageConsumer(o));
-    // The consumer's counters and lag are their own Prometheus text: one source of the registry.
-    registry.addSource('kafka-ingest', () => this.renderMetrics());
+    // The consumer's counters (its own numbers) and lag, read at each scrape.
+    this.metrics.register(registry, () => this.consumer?.lag() ?? Promise.resolve(undefined));
     registry.addHealth('kafka', () => ({ ok: this.metrics.up === 1, ...this.health() }));
   }
 
@@ -77,15 +81,13 @@ export class KafkaIngestService implements OnApplicationBootstrap, OnModuleDestr
     return { up: this.metrics.up === 1, restarts: this.metrics.restarts, lastCrash: this.metrics.lastCrash ?? null };
   }
 
-  renderMetrics(): Promise<string> {
-    return this.consumer ? this.consumer.renderMetrics() : Promise.resolve(this.metrics.render(undefined));
-  }
-
   private async startConsumer(): Promise<void> {
     const consumer = this.factory({
       config: this.config,
       ingest: this.ingest,
       metrics: this.metrics,
+      logContext: this.logContext,
+      tracing: this.tracing,
       onFatal: (err) => void this.crash(consumer, err),
     });
     this.consumer = consumer;

@@ -11,10 +11,14 @@
 // after a backoff. A crash between 1 and 3 redelivers the batch: the ledger answers
 // `duplicate` for what it already has, so every event takes effect once.
 import { Logger } from '@nestjs/common';
+import { Context, Link, SpanKind, trace } from '@opentelemetry/api';
 import { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Partitioners, Producer } from 'kafkajs';
+import { LogContext, NO_LOG_CONTEXT } from '../kit/log-context';
+import { inSpan, MAX_IDS_PER_SPAN, Tracing, TRACING_OFF } from '../kit/tracing';
+import { Arrival } from '../usage/arrival';
 import { EventResult, UsageIngestPort } from '../usage/usage-ingest';
 import { deadLetterOf } from './dead-letter';
-import { eventOfRecord } from './kafka-binding';
+import { eventOfRecord, traceparentOf } from './kafka-binding';
 import { IngestMetrics, PartitionLag } from './ingest-metrics';
 import { connectionHint, createKafka, describeSecurity } from './kafka-client';
 import { KafkaConfig } from './kafka-config';
@@ -30,6 +34,10 @@ export interface UsageConsumerOptions {
   onFatal?: (err: Error) => void;
   /** Name in the log (several members in one process). */
   name?: string;
+  /** Puts the batch's topic, partition and offsets in every line logged while it is handled. */
+  logContext?: LogContext;
+  /** A batch's span, child of its first record's `traceparent` (linked to the others'). */
+  tracing?: Tracing;
 }
 
 /** The provenance stored with every event a Kafka record caused (shown on entries). */
@@ -163,11 +171,6 @@ export class UsageConsumer {
     return this.stopping;
   }
 
-  /** Prometheus text of the counters and the per-partition lag. */
-  async renderMetrics(): Promise<string> {
-    return this.metrics.render(await this.lag());
-  }
-
   /** Per partition: high watermark minus the group's committed offset (undefined when Kafka does not answer). */
   lag(): Promise<PartitionLag[] | undefined> {
     const now = Date.now();
@@ -205,12 +208,39 @@ export class UsageConsumer {
     this.log.log(line);
   }
 
-  private async onBatch(p: EachBatchPayload): Promise<void> {
+  private onBatch(p: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = p.batch;
+    if (messages.length === 0 || !p.isRunning() || p.isStale()) return Promise.resolve();
+    const offsets = `${messages[0].offset}..${messages[messages.length - 1].offset}`;
+    const { logContext = NO_LOG_CONTEXT, tracing = TRACING_OFF } = this.options;
+    return logContext.run({ topic, partition, offsets }, () => {
+      if (!tracing.enabled) return this.handleBatch(p, offsets);
+      // The first record's traceparent is the batch's parent; the others' are links (a batch serves many traces).
+      let parent: Context | undefined;
+      const links: Link[] = [];
+      for (const m of messages.slice(0, MAX_IDS_PER_SPAN)) {
+        const context = tracing.contextOf(traceparentOf(m));
+        if (context && !parent) parent = context;
+        else if (context) links.push({ context: trace.getSpanContext(context)! });
+      }
+      const attributes = {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.batch.message_count': messages.length,
+        'ledger.kafka.offsets': offsets,
+      };
+      return inSpan(tracing, `process ${topic}`, { kind: SpanKind.CONSUMER, attributes, links, parent }, () =>
+        this.handleBatch(p, offsets),
+      );
+    });
+  }
+
+  private async handleBatch(p: EachBatchPayload, offsets: string): Promise<void> {
     const { batch } = p;
     const { topic, partition, messages } = batch;
-    if (messages.length === 0 || !p.isRunning() || p.isStale()) return;
     const key = `${topic}[${partition}]`;
-    const range = `${key} ${messages[0].offset}..${messages[messages.length - 1].offset}`;
+    const range = `${key} ${offsets}`;
 
     // Long batches keep the membership alive (kafkajs throttles to heartbeatInterval).
     const beat = setInterval(() => p.heartbeat().catch((err) => this.log.debug(`heartbeat: ${err.message}`)), 1000);
@@ -243,12 +273,13 @@ export class UsageConsumer {
     const results: EventResult[] = [];
     for (let from = 0; from < messages.length; from += ingest.maxBatch) {
       const chunk = messages.slice(from, from + ingest.maxBatch);
-      const answer = await ingest.ingest(chunk.map(eventOfRecord), (i): KafkaProvenance => ({
-        via: 'kafka',
-        topic,
-        partition,
-        offset: chunk[i].offset,
-      }));
+      // The record's timestamp (the producer's, or the broker's with LogAppendTime) is when it reached the ledger's log of record.
+      const arrival: Arrival = { source: 'kafka', receivedAtMs: (i) => Number(chunk[i].timestamp) };
+      const answer = await ingest.ingest(
+        chunk.map(eventOfRecord),
+        (i): KafkaProvenance => ({ via: 'kafka', topic, partition, offset: chunk[i].offset }),
+        arrival,
+      );
       if (!answer.ok) throw new Error(`ingest refused ${chunk.length} records: ${answer.failure.message}`);
       results.push(...answer.value);
     }

@@ -1,72 +1,71 @@
-// A tiny metrics registry: any module adds gauges and counters (or a whole block of Prometheus
-// text it renders itself), GET /metrics renders them all in the Prometheus text format 0.0.4.
+// The metrics of one Nest application, on prom-client: any module adds gauges read at each scrape,
+// counters and histograms; GET /metrics renders them all in the Prometheus text format 0.0.4.
+// One prom-client Registry per application, never the global one: tests run several applications
+// in one process, and each must show its own counters. Also the parts of GET /health a module adds.
 import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 export type Labels = Record<string, string | number>;
 export type Sample = { labels?: Labels; value: number | bigint };
 
-interface Family {
-  name: string;
-  type: 'gauge' | 'counter';
-  help: string;
-  /** Read at each scrape. */
-  collect(): Sample[] | Promise<Sample[]>;
+type Reading = number | bigint | Sample[];
+
+/** A prom-client `collect` that sets the metric to what `read` gives; one whose source is down (the store) shows no sample rather than failing the scrape. */
+function readAtScrape<M extends { reset(): void }>(
+  read: () => Reading | Promise<Reading>,
+  put: (m: M, labels: Labels, value: number) => void,
+) {
+  return async function (this: M): Promise<void> {
+    this.reset();
+    let v: Reading;
+    try {
+      v = await read();
+    } catch {
+      return;
+    }
+    if (typeof v === 'number' || typeof v === 'bigint') put(this, {}, Number(v));
+    else for (const s of v) put(this, s.labels ?? {}, Number(s.value));
+  };
 }
-
-/** A counter this process increments; read at each scrape. */
-export class Counter {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-
-  inc(by = 1, labels: Labels = {}): void {
-    const key = JSON.stringify(labels);
-    const v = this.values.get(key);
-    if (v) v.value += by;
-    else this.values.set(key, { labels, value: by });
-  }
-
-  samples(): Sample[] {
-    return this.values.size === 0 ? [{ value: 0 }] : [...this.values.values()].map((v) => ({ labels: v.labels, value: v.value }));
-  }
-}
-
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 /** One part of GET /health: whether it is well, and what it says of itself. */
 export type HealthPart = { ok: boolean } & Record<string, unknown>;
 
 @Injectable()
 export class MetricsRegistry {
-  private readonly families = new Map<string, Family>();
-  private readonly sources = new Map<string, () => string | Promise<string>>();
+  /** The application's own prom-client registry: modules may add any prom-client metric to it. */
+  readonly registry = new Registry();
   private readonly healthParts = new Map<string, () => HealthPart>();
 
-  /** A gauge read by `collect` at every scrape (one value, or samples with labels). */
-  gauge(name: string, help: string, collect: () => number | bigint | Sample[] | Promise<number | bigint | Sample[]>): void {
-    this.add({
-      name,
-      type: 'gauge',
-      help,
-      collect: async () => {
-        const v = await collect();
-        return typeof v === 'number' || typeof v === 'bigint' ? [{ value: v }] : v;
-      },
-    });
+  constructor() {
+    // The process's CPU, memory (RSS, heap), event loop lag, GC and handles, under prom-client's names.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
   }
 
-  /** A counter; increment the returned handle. */
-  counter(name: string, help: string): Counter {
-    const c = new Counter();
-    this.add({ name, type: 'counter', help, collect: () => c.samples() });
-    return c;
+  /** A gauge read by `collect` at every scrape (one value, or samples with the labels of `labelNames`). */
+  gauge(name: string, help: string, collect: () => Reading | Promise<Reading>, labelNames: string[] = []): void {
+    this.remove(name);
+    new Gauge({ name, help, labelNames, registers: [this.registry], collect: readAtScrape(collect, (g, labels, v) => g.set(labels, v)) });
   }
 
-  /** A block of Prometheus text rendered by its owner (e.g. the Kafka ingest's own counters), under a unique key. */
-  addSource(key: string, render: () => string | Promise<string>): void {
-    this.sources.set(key, render);
+  /** A counter its owner counts in its own numbers (the Kafka consumer's), read by `collect` at every scrape. */
+  counterFrom(name: string, help: string, collect: () => Reading | Promise<Reading>, labelNames: string[] = []): void {
+    this.remove(name);
+    new Counter({ name, help, labelNames, registers: [this.registry], collect: readAtScrape(collect, (c, labels, v) => c.inc(labels, v)) });
+  }
+
+  /** A counter this process increments (with the labels of `labelNames`, if any). */
+  counter<L extends string = never>(name: string, help: string, labelNames: L[] = []): Counter<L> {
+    this.remove(name);
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A histogram with its buckets (upper bounds, in the unit of its name). */
+  histogram<L extends string = never>(name: string, help: string, buckets: number[], labelNames: L[] = []): Histogram<L> {
+    this.remove(name);
+    return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
   }
 
   /** A part of GET /health (the Kafka consumer): `ok: false` makes the whole `degraded`. */
@@ -79,42 +78,12 @@ export class MetricsRegistry {
     return Object.fromEntries([...this.healthParts].map(([k, part]) => [k, part()]));
   }
 
-  /** Forgets a family or a source (a module shutting down). */
-  remove(nameOrKey: string): void {
-    this.families.delete(nameOrKey);
-    this.sources.delete(nameOrKey);
+  /** Forgets a metric (a module shutting down, or one registered again). */
+  remove(name: string): void {
+    this.registry.removeSingleMetric(name);
   }
 
-  async render(): Promise<string> {
-    const out: string[] = [];
-    for (const f of this.families.values()) {
-      let samples: Sample[];
-      try {
-        samples = await f.collect();
-      } catch {
-        continue; // a gauge whose source is down (the store) is left out rather than failing the scrape
-      }
-      out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
-      for (const s of samples) {
-        const labels = Object.entries(s.labels ?? {});
-        const l = labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(',')}}` : '';
-        out.push(`${f.name}${l} ${s.value.toString()}`);
-      }
-    }
-    let text = out.length ? out.join('\n') + '\n' : '';
-    for (const render of this.sources.values()) {
-      try {
-        const block = await render();
-        text += block.endsWith('\n') || block === '' ? block : block + '\n';
-      } catch {
-        // one failing source must not hide the others
-      }
-    }
-    return text;
-  }
-
-  private add(f: Family): void {
-    if (!NAME.test(f.name)) throw new Error(`invalid metric name ${f.name}`);
-    this.families.set(f.name, f);
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

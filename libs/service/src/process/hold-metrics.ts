@@ -15,13 +15,17 @@ export class HoldMetrics implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.metrics.gauge('ledger_holds_open', 'Holds placed and not yet captured, released or expired, per wallet.', async () =>
-      (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.open })),
+    this.metrics.gauge(
+      'ledger_holds_open',
+      'Holds placed and not yet captured, released or expired, per wallet.',
+      async () => (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.open })),
+      ['wallet'],
     );
     this.metrics.gauge(
       'ledger_holds_held_microcredits',
       'Credits reserved by open holds, per wallet, in millionths of a credit.',
       async () => (await this.byWallet()).map((r) => ({ labels: { wallet: r.wallet }, value: r.held })),
+      ['wallet'],
     );
   }
 

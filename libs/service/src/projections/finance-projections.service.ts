@@ -46,7 +46,10 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
       'Events of the log applied to the finance read models by this process.',
     );
     const batches = metrics.counter('ledger_projection_batches_total', 'Batch transactions committed by this process.');
-    const failures = metrics.counter('ledger_projection_batch_failures_total', 'Batch transactions rolled back (retried), by reason.');
+    const failures = metrics.counter('ledger_projection_batch_failures_total', 'Batch transactions rolled back (retried), by reason.', [
+      'reason',
+    ]);
+    for (const reason of ['lease_lost', 'checkpoint_moved', 'error']) failures.inc({ reason }, 0); // shown from the start: rate() needs the zero
     let lastError = '';
     this.projector = new Projector({
       db,
@@ -65,9 +68,7 @@ export class FinanceProjections implements OnModuleInit, OnApplicationBootstrap,
         lastError = '';
       },
       onError: (err) => {
-        failures.inc(1, {
-          reason: err instanceof LeaseLost ? 'lease_lost' : err instanceof CheckpointMoved ? 'checkpoint_moved' : 'error',
-        });
+        failures.inc({ reason: err instanceof LeaseLost ? 'lease_lost' : err instanceof CheckpointMoved ? 'checkpoint_moved' : 'error' });
         const message = (err as Error).message ?? String(err);
         if (message !== lastError) this.log.warn(`batch not applied, retrying: ${message}`);
         lastError = message;

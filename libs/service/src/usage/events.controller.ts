@@ -1,6 +1,7 @@
 // POST /v1/events: a JSON array of CloudEvents, NDJSON, or one of the CloudEvents HTTP binding's
 // content modes (http-binding.ts); every event gets its own answer, in the same shape for every mode.
-import { Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Inject, Optional, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import { Caller } from '@ledger/domain';
 import { CallerOf } from '../access/caller';
 import { KeyRateGuard } from '../access/rate-limit.guard';
@@ -21,6 +22,8 @@ import {
 import { randomUUID } from 'crypto';
 import { Request, Response } from 'express';
 import { unwrap } from '../kit/http-errors';
+import { inSpan, TRACING, Tracing, TRACING_OFF } from '../kit/tracing';
+import { httpArrival } from './arrival';
 import { requestIdOf } from '../kit/input-limits';
 import { RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, UsageEnvelopeDto } from './envelope.dto';
 import { EventsAnsweredDto, EventsRejectedDto } from './events.dto';
@@ -33,7 +36,10 @@ const ERROR = { $ref: '#/components/schemas/Error' };
 @ApiExtraModels(UsageEnvelopeDto, RenderCompletedDto, RenderFailedDto, StreamingSessionEndedDto, EventsRejectedDto)
 @Controller('v1/events')
 export class EventsController {
-  constructor(private readonly usage: UsageIngest) {}
+  constructor(
+    private readonly usage: UsageIngest,
+    @Optional() @Inject(TRACING) private readonly tracing: Tracing = TRACING_OFF,
+  ) {}
 
   @Post()
   @UseGuards(KeyRateGuard)
@@ -65,12 +71,20 @@ export class EventsController {
   @ApiResponse({ status: 429, schema: ERROR, description: 'rate_limited: see Retry-After' })
   async post(@Req() req: Request, @Res() res: Response, @CallerOf() caller?: Caller): Promise<void> {
     const raws = eventsOfRequest(req);
-    // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what).
-    const requestId = requestIdOf(req.headers['x-request-id'], randomUUID);
+    // A missing, longer than 128 or unprintable x-request-id is replaced (the answer's header says by what); the
+    // logging middleware has done so already (req.id), the same way.
+    const requestId = typeof req.id === 'string' ? req.id : requestIdOf(req.headers['x-request-id'], randomUUID);
     res.setHeader('x-request-id', requestId);
-    const results: EventResult[] = unwrap(
-      await this.usage.ingest(raws, (index) => ({ via: 'http', requestId, index, ...(caller ? { keyId: caller.keyId } : {}) })),
+    const arrival = httpArrival(req);
+    const span = {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': 'POST', 'http.route': '/v1/events', 'ledger.request_id': requestId },
+      parent: this.tracing.contextOf(typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined),
+    };
+    const answer = await inSpan(this.tracing, 'POST /v1/events', span, () =>
+      this.usage.ingest(raws, (index) => ({ via: 'http', requestId, index, ...(caller ? { keyId: caller.keyId } : {}) }), arrival),
     );
+    const results: EventResult[] = unwrap(answer);
     // Each rejected event is named by its place in the batch too: one that is not even JSON has no id.
     const rejected = results.flatMap((r, index) => (r.status === 'rejected' ? [{ index, ...r }] : []));
     if (rejected.length === 0) {
