@@ -17,7 +17,7 @@
 //   BENCH_EVENTS=200000 node -r ./deploy/register.js bench/kafka-e2e.ts
 import { ChildProcess, spawn } from 'child_process';
 import { join } from 'path';
-import { Admin, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
+import { Admin, EachBatchPayload, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
 import { PgClient, SqlEventStore } from '@ledger/event-store';
 import { eventCount, LedgerSimulator } from './lib/charges';
 import { peakRss } from './lib/http';
@@ -76,9 +76,17 @@ async function committed(admin: Admin, groupId: string): Promise<number> {
   return sum;
 }
 
-/** The bare consumer: reads every record of both topics, does nothing with them. */
-async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; count: number }> {
-  const consumer = kafka.consumer({ groupId: `${run}-bare`, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 500 });
+/**
+ * A kafkajs consumer of its own group on both topics, from the beginning, at the ingestor's
+ * concurrency: `handle` each batch, then resolve and commit it; until `total` records.
+ */
+async function consumeAll(
+  kafka: Kafka,
+  group: string,
+  total: number,
+  handle: (batch: EachBatchPayload['batch']) => Promise<void>,
+): Promise<{ ms: number; count: number }> {
+  const consumer = kafka.consumer({ groupId: `${run}-${group}`, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 500 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.renders, topics.streaming], fromBeginning: true });
   let count = 0;
@@ -93,6 +101,7 @@ async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; 
     eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
       if (!first) first = now();
       if (batch.messages.length === 0) return;
+      await handle(batch);
       count += batch.messages.length;
       resolveOffset(batch.messages[batch.messages.length - 1].offset);
       await commitOffsetsIfNecessary({
@@ -109,6 +118,9 @@ async function bareConsumer(kafka: Kafka, total: number): Promise<{ ms: number; 
   return { ms: last - first, count };
 }
 
+/** The bare consumer: reads every record of both topics, does nothing with them. */
+const bareConsumer = (kafka: Kafka, total: number) => consumeAll(kafka, 'bare', total, async () => undefined);
+
 /**
  * The floor of "consume and store": each batch's records INSERTed raw into `raw_usage` of the same
  * database (one statement per batch: the values as one jsonb document, read with
@@ -118,45 +130,19 @@ async function rawInsertConsumer(kafka: Kafka, url: string, total: number): Prom
   const db = PgClient.connect(url);
   await db.query(`CREATE TABLE IF NOT EXISTS raw_usage (topic text NOT NULL, part int NOT NULL, "offset" bigint NOT NULL, value jsonb NOT NULL,
     PRIMARY KEY (topic, part, "offset"))`);
-  const consumer = kafka.consumer({ groupId: `${run}-raw`, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 500 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.renders, topics.streaming], fromBeginning: true });
-  let count = 0;
-  let first = 0;
-  let last = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: CONCURRENCY,
-    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-      if (!first) first = now();
-      if (batch.messages.length === 0) return;
-      let doc = '';
-      for (const m of batch.messages) doc += `${doc ? ',' : ''}{"o":${m.offset},"v":${m.value!.toString()}}`;
-      await db.query(
-        `INSERT INTO raw_usage (topic, part, "offset", value) SELECT $1, $2, x.o, x.v FROM jsonb_to_recordset($3::jsonb) AS x(o bigint, v jsonb)`,
-        [batch.topic, batch.partition, `[${doc}]`],
-      );
-      count += batch.messages.length;
-      resolveOffset(batch.messages[batch.messages.length - 1].offset);
-      await commitOffsetsIfNecessary({
-        topics: [
-          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] },
-        ],
-      });
-      last = now();
-      if (count >= total) done();
-    },
+  const r = await consumeAll(kafka, 'raw', total, async (batch) => {
+    let doc = '';
+    for (const m of batch.messages) doc += `${doc ? ',' : ''}{"o":${m.offset},"v":${m.value!.toString()}}`;
+    await db.query(
+      `INSERT INTO raw_usage (topic, part, "offset", value) SELECT $1, $2, x.o, x.v FROM jsonb_to_recordset($3::jsonb) AS x(o bigint, v jsonb)`,
+      [batch.topic, batch.partition, `[${doc}]`],
+    );
   });
-  await Promise.race([finished, sleep(600_000)]);
-  await consumer.disconnect();
   const [{ n }] = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM raw_usage`);
   await db.query(`DROP TABLE raw_usage`);
   await db.close();
-  if (Number(n) !== count) throw new Error(`raw INSERT floor: ${count} records consumed but ${n} rows in raw_usage`);
-  return { ms: last - first, count };
+  if (Number(n) !== r.count) throw new Error(`raw INSERT floor: ${r.count} records consumed but ${n} rows in raw_usage`);
+  return r;
 }
 
 function startIngestor(url: string, profile: boolean, group: string, extra: Record<string, string> = {}): ChildProcess {

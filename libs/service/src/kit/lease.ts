@@ -153,28 +153,27 @@ export class LeasedLoop {
 
   /** A pause only stop() cuts short: wake() (an append) does not, so events gather into the next batch. */
   private gather(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.stopGather = finish;
-    }).then(() => {
+    return this.pause(ms, (finish) => (this.stopGather = finish)).then(() => {
       this.stopGather = undefined;
     });
   }
 
+  /** A pause wake() and stop() cut short. */
   private sleep(ms: number): Promise<void> {
+    return this.pause(ms, (finish) => (this.wakeUp = finish)).then(() => {
+      this.wakeUp = undefined;
+    });
+  }
+
+  /** Resolves after `ms`, or when the function handed to `expose` is called. */
+  private pause(ms: number, expose: (finish: () => void) => void): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(finish, ms);
       function finish() {
         clearTimeout(timer);
         resolve();
       }
-      this.wakeUp = finish;
-    }).then(() => {
-      this.wakeUp = undefined;
+      expose(finish);
     });
   }
 
