@@ -32,10 +32,11 @@ export interface SqlEventStoreOptions {
   /** close() closes the client too (default true). */
   ownsClient?: boolean;
   /**
-   * How many of its own latest events this store keeps in memory for readAll (default 30,000;
+   * How many of its own latest events this store keeps in memory for readAll (default 10,000;
    * 0: none). Readers in the same process then skip reading back and parsing what it just wrote,
-   * as long as they are no further behind: the projections let events gather for up to a few
-   * hundred ms (LEDGER_PROJECTION_GATHER_MS), and fall further behind under a burst.
+   * as long as they are no further behind. 30,000 was tried with the projections' gathering: the
+   * memory benchmark's peak RSS with a million accounts touched went from under to over 1 GiB
+   * (1,090 MiB in bench/RESULTS.md), so it stays at 10,000.
    */
   recentEvents?: number;
   /** Test hook: runs inside every append transaction, after the writes, just before COMMIT. */
@@ -136,7 +137,7 @@ export class SqlEventStore implements EventStore, LogImportTarget {
   ) {
     this.schema = checkSchemaName(options.schema ?? 'ledger');
     this.writerLock = `pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey('append', this.schema)})`;
-    this.recent = new RecentEvents(options.recentEvents ?? 30_000);
+    this.recent = new RecentEvents(options.recentEvents ?? 10_000);
   }
 
   /**
