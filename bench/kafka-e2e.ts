@@ -190,7 +190,7 @@ async function openAccountsIn(url: string): Promise<number> {
 }
 
 /** CPU per event (µs) of the ingestor, PostgreSQL and the broker between its first and last commit. */
-export interface CpuPerEvent {
+interface CpuPerEvent {
   ingestor: number;
   postgres: number;
   broker: number;
