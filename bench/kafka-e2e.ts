@@ -31,6 +31,7 @@ import {
   postgresCpuMs,
   processCpuMs,
 } from './lib/services';
+import { profileNote, profilesIn } from './lib/profile';
 import { envInt, fmt, log, now, percentile, perSecond, ResultRow, writeResult } from './lib/report';
 import { accounts, CLOCK_AT, topicOf, UsageEvent, usageEvents } from './lib/workload';
 
@@ -40,7 +41,7 @@ const ACCOUNTS = envInt('BENCH_KAFKA_ACCOUNTS', 10_000);
 const PARTITIONS = envInt('BENCH_KAFKA_PARTITIONS', 6);
 /** Offered load of the latency run; 0: half the ingestor's measured sustained rate. */
 const RATE_SETTING = envInt('BENCH_LATENCY_RATE', 0);
-const CONCURRENCY = 3; // the ingestor's default KAFKA_CONCURRENCY: the floors consume as it does
+const CONCURRENCY = 24; // the ingestor's default KAFKA_CONCURRENCY: the floors consume as it does
 const SECONDS = envInt('BENCH_LATENCY_SECONDS', 20);
 const DB = 'ledger_bench_kafka';
 const DB2 = 'ledger_bench_kafka_nopm';
@@ -145,8 +146,10 @@ async function rawInsertConsumer(kafka: Kafka, url: string, total: number): Prom
   return r;
 }
 
+const PROFILE_DIR = join(ROOT, 'bench/.work/profiles', run);
+
 function startIngestor(url: string, profile: boolean, group: string, extra: Record<string, string> = {}): ChildProcess {
-  const prof = profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.work/profiles/kafka'] : [];
+  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...nodeFlagsOf('ingestor'), ...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: ROOT,
     env: {
@@ -204,7 +207,7 @@ async function drain(
   group: string,
   child: ChildProcess,
   startedAt: number,
-): Promise<{ rate: number; withStart: number; cpu?: CpuPerEvent }> {
+): Promise<{ rate: number; withStart: number; cpu?: CpuPerEvent; window?: { fromMs: number; toMs: number; events: number } }> {
   let first: { t: number; c: number; cpu: ReturnType<typeof cpuNow> } | undefined;
   for (;;) {
     const c = await committed(admin, group);
@@ -220,6 +223,8 @@ async function drain(
   return {
     rate: first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN,
     withStart: perSecond(EVENTS, doneAt - startedAt),
+    // The drain in the ingestor's CPU profile: its clock starts about when it was spawned.
+    window: first ? { fromMs: first.t - startedAt, toMs: doneAt - startedAt, events: n } : undefined,
     cpu:
       first && cpu && n > 0
         ? {
@@ -278,7 +283,7 @@ async function main(): Promise<void> {
 
     const startedAt = now();
     ingestor = startIngestor(url, process.env.BENCH_PROFILE === '1', `${run}-ledger`);
-    const { rate: ingestRate, withStart, cpu } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
+    const { rate: ingestRate, withStart, cpu, window: drained } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
     const [{ n: stored }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.events WHERE metadata ? 'event'`);
     const [{ n: keys }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.dedupe`);
     log(
@@ -361,12 +366,15 @@ async function main(): Promise<void> {
     }
     const offeredMs = now() - t0;
     stopAt = now();
+    const offeredWindow = { fromMs: t0 - startedAt, toMs: stopAt - startedAt };
     observing = false;
     await observer;
     const missing = sentAt.size;
     const rss = ingestor.pid ? peakRss(ingestor.pid) : undefined;
     await producer.disconnect();
     await stop(ingestor);
+    const profiles = profilesIn(PROFILE_DIR);
+    const profile = profiles[profiles.length - 1];
 
     // c. The same backlog into a second database by an ingestor without the process managers
     // (LEDGER_PROCESS=false: another running copy has them), to show what they cost here.
@@ -464,6 +472,17 @@ async function main(): Promise<void> {
               ? ` Without the process managers: ingestor ${fmt(noPm.cpu.ingestor, 1)} µs, PostgreSQL ${fmt(noPm.cpu.postgres, 1)} µs, broker ${fmt(noPm.cpu.broker, 1)} µs.`
               : '')
           : 'CPU per event: not measured (no commit seen).',
+        ...(profile && drained
+          ? [
+              profileNote("the ingestor's main thread while it drained the backlog", profile, drained.events, drained),
+              profileNote(
+                `the ingestor's main thread during the latency run (${fmt(offeredRate)} events/s offered)`,
+                profile,
+                offered.length,
+                offeredWindow,
+              ),
+            ]
+          : []),
       ],
     });
     for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);

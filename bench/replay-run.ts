@@ -7,7 +7,8 @@
 import { execFileSync, spawn } from 'child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import { basename, join } from 'path';
+import { profileNote, profilesIn } from './lib/profile';
 import { GlobalPosition, PgClient, PgliteClient, SqlClient } from '@ledger/event-store';
 import { databaseUrl, dropDatabase, freshDatabase } from './lib/services';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
@@ -18,6 +19,7 @@ const BATCH = envInt('BENCH_REPLAY_BATCH', 100_000);
 const ROOT = join(__dirname, '..');
 const TARGET = 100_000;
 const DB = 'ledger_bench_replay';
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const COMMAND = `BENCH_REPLAY_EVENTS=${EVENTS} node -r ./deploy/register.js bench/replay-run.ts  (runs: node -r ./deploy/register.js bench/replay/bench-replay.ts --events ${EVENTS} --stores pglite,postgres)`;
 
 interface Rebuild {
@@ -55,6 +57,7 @@ function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[
         'pglite,postgres',
         '--runs',
         '1',
+        ...(PROFILE ? ['--profile'] : []),
       ],
       {
         cwd: tree,
@@ -106,6 +109,33 @@ async function bareRead(client: SqlClient, schema: string): Promise<{ events: nu
   return { events, ms: now() - t };
 }
 
+/**
+ * The rebuilds' CPU profiles (bench-replay --profile): one process per rebuild, in the order of
+ * --stores, each with its main thread (reading the log, writing the read models) and its fold
+ * thread. Node names them CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile.
+ */
+function rebuildProfiles(tree: string, rebuilds: Rebuild[]): string[] {
+  const byPid = new Map<string, string[]>();
+  for (const f of profilesIn(join(tree, 'bench', 'replay', '.data', 'profiles'))) {
+    const pid = basename(f).split('.')[3];
+    byPid.set(pid, [...(byPid.get(pid) ?? []), f]);
+  }
+  return [...byPid.values()].flatMap((files, i) => {
+    const r = rebuilds[i];
+    if (!r) return [];
+    return files.map((f) => {
+      const thread = basename(f).split('.')[4] === '0' ? 'main thread (the reader, the statements)' : 'fold thread';
+      return profileNote(
+        `the ${r.store === 'pglite' ? 'PGlite' : 'PostgreSQL'} rebuild's ${thread}, the whole process`,
+        f,
+        r.events,
+        {},
+        'log event',
+      );
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const tree = privateTree();
   const url = await freshDatabase(databaseUrl(), DB);
@@ -150,6 +180,7 @@ async function measure(tree: string, url: string): Promise<void> {
       verdict: r.eventsPerSecond >= TARGET ? 'met' : 'missed',
     });
   }
+  notes.push(...rebuildProfiles(tree, rebuilds));
   notes.push(
     "What is rebuilt: every table of the finance read models (accounts, balances, lots, entries, usage by day and by month, periods, invoices and their lines), as `npm run replay` does. The process managers' own tables (process_deadlines, the notification states) are projections of the log too but are not in this figure: they are rebuilt by resetting their checkpoints, not by the replay command.",
   );

@@ -26,7 +26,7 @@ describe('kafka configuration (readConfig)', () => {
       clientId: 'ledger',
       groupId: 'ledger-ingestor',
       topics: { renders: 'usage.renders', streaming: 'usage.streaming', deadLetter: 'usage.dead-letter' },
-      concurrency: 3,
+      concurrency: 24,
       maxBytesPerPartition: 1048576,
       sessionTimeoutMs: 30000,
       fromBeginning: true,

@@ -9,13 +9,18 @@ export class FoldThread {
   private readonly worker: Worker;
   private readonly waiting: { resolve(s: Exclude<Sealed, { error: string }>): void; reject(err: Error): void }[] = [];
   private failure?: Error;
+  private readonly exited: Promise<void>;
 
   constructor(schema: string) {
     // From TypeScript sources (ts-node, jest) the worker loads them the same way: deploy/register.js.
     const ts = __filename.endsWith('.ts');
     this.worker = new Worker(join(__dirname, `fold-worker.${ts ? 'ts' : 'js'}`), {
       workerData: { foldWorker: true, schema },
-      execArgv: ts ? ['-r', join(__dirname, '..', '..', '..', '..', 'deploy', 'register.js')] : [],
+      // The process's profiling flags too (node --cpu-prof profiles each thread it is given to).
+      execArgv: [
+        ...process.execArgv.filter((a) => a.startsWith('--cpu-prof')),
+        ...(ts ? ['-r', join(__dirname, '..', '..', '..', '..', 'deploy', 'register.js')] : []),
+      ],
     });
     this.worker.on('message', (m: Sealed) => {
       const w = this.waiting.shift();
@@ -24,7 +29,12 @@ export class FoldThread {
       else w.resolve(m);
     });
     this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(new Error(`fold worker exited (${code})`)));
+    this.exited = new Promise((resolve) =>
+      this.worker.on('exit', (code) => {
+        this.fail(new Error(`fold worker exited (${code})`));
+        resolve();
+      }),
+    );
   }
 
   post(page: RawPage): void {
@@ -41,9 +51,13 @@ export class FoldThread {
     });
   }
 
+  /** Asks the worker to end on its own, and stops it after a second if it has not. */
   async close(): Promise<void> {
     this.failure ??= new Error('fold worker closed');
-    await this.worker.terminate();
+    this.worker.postMessage({ close: true } satisfies FoldRequest);
+    const timer = setTimeout(() => void this.worker.terminate(), 1000);
+    await this.exited;
+    clearTimeout(timer);
   }
 
   private fail(err: Error): void {
