@@ -17,7 +17,7 @@ import { InProcessLedger, openAccounts, startLedger } from './lib/ledger';
 import { call, callJson, peakRss, pool, startService } from './lib/http';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
 import { nodeFlagsOf } from './lib/services';
-import { profileNote, profilesIn } from './lib/profile';
+import { profileFigures, profileNote, profilesIn } from './lib/profile';
 
 const BENCH = 'http-ingest';
 const EVENTS = envInt('BENCH_HTTP_EVENTS', 100_000);
@@ -175,6 +175,10 @@ async function main(): Promise<void> {
   log(BENCH, `raw INSERT into PGlite: ${fmt(rawRate)} events/s (${raw.counts.accepted} rows)`);
   if (raw.counts.accepted !== EVENTS) throw new Error(`raw INSERT floor: ${raw.counts.accepted} rows for ${EVENTS} events`);
 
+  const file = profilesIn(PROFILE_DIR)[0];
+  // The POSTs were the service's last work before it stopped: the window is their time and the stop's.
+  const what = 'the service (one thread: Nest, HTTP, the ledger, its projections and PGlite) while it answered the POSTs';
+  const profile = file ? profileFigures(what, file, EVENTS, { lastMs: http.ms + http.stopMs }) : undefined;
   const workload = `${fmt(EVENTS)} usage events (${fmt(http.counts.duplicate)} duplicates, ~3 % late) on ${fmt(ACCOUNTS)} accounts; POST /v1/events, JSON arrays of ${BATCH}, ${CONCURRENCY} connections`;
   const rows: ResultRow[] = [
     {
@@ -190,15 +194,10 @@ async function main(): Promise<void> {
   writeResult({
     bench: BENCH,
     rows,
-    raw: { http, inProcess: inproc, rawInsert: raw, httpRate, inRate, caughtUpRate, rawRate },
+    raw: { http, inProcess: inproc, rawInsert: raw, httpRate, inRate, caughtUpRate, rawRate, profile },
     notes: [
       `HTTP answers: ${JSON.stringify(http.counts)}; in process: ${JSON.stringify(inproc.counts)}. Peak RSS of the service: ${http.peakRss ? fmt(http.peakRss / 2 ** 20) + ' MiB' : 'n/a'}.`,
-      ...profilesIn(PROFILE_DIR).map((f) =>
-        // The POSTs were the service's last work before it stopped: the window is their time and the stop's.
-        profileNote('the service (one thread: Nest, HTTP, the ledger, its projections and PGlite)', f, EVENTS, {
-          lastMs: http.ms + http.stopMs,
-        }),
-      ),
+      ...(profile ? [profileNote(profile)] : []),
     ],
   });
   for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);

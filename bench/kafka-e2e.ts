@@ -1,6 +1,8 @@
 // Benchmark 1: end to end through Kafka. The standalone ingestor (apps/ingestor/src/main.ts, its
 // own process) consumes topics of this run from the real broker, validates, charges and appends
-// to PostgreSQL, then commits its offsets; the process managers run in it as they do in service.
+// to PostgreSQL, then commits its offsets; the process managers run in it, and the finance
+// projector runs beside it in a process of its own (apps/projector), as docker-compose and the
+// chart deploy them (the ingestor with LEDGER_PROJECTOR=off).
 //
 //  a. Throughput: BENCH_EVENTS events are produced first (a backlog on 6 partitions per topic);
 //     then two floors read all of them, each in a group of its own: a bare kafkajs consumer that
@@ -13,6 +15,8 @@
 //     measured sustained rate (BENCH_LATENCY_RATE overrides it) for BENCH_LATENCY_SECONDS; for
 //     each event, from the producer's send to the moment its charge is in the log (so its balance
 //     is readable), seen by polling the log every 20 ms.
+//  c. The same with an ingestor without its process managers (LEDGER_PROCESS=false), on a second
+//     database: its drain of the same records and its latency at the same offered load.
 //
 //   BENCH_EVENTS=200000 node -r ./deploy/register.js bench/kafka-e2e.ts
 import { ChildProcess, spawn } from 'child_process';
@@ -31,7 +35,7 @@ import {
   postgresCpuMs,
   processCpuMs,
 } from './lib/services';
-import { profileNote, profilesIn } from './lib/profile';
+import { profileFigures, profileNote, profilesIn } from './lib/profile';
 import { envInt, fmt, log, now, percentile, perSecond, ResultRow, writeResult } from './lib/report';
 import { accounts, CLOCK_AT, topicOf, UsageEvent, usageEvents } from './lib/workload';
 
@@ -148,6 +152,29 @@ async function rawInsertConsumer(kafka: Kafka, url: string, total: number): Prom
 
 const PROFILE_DIR = join(ROOT, 'bench/.work/profiles', run);
 
+/**
+ * The finance projector as deployed (docker-compose, the chart): its own process on the ingestor's
+ * database, so the ingestor runs with LEDGER_PROJECTOR=off and its process managers. It shares
+ * the 2 cores; its CPU is counted beside the ingestor's.
+ */
+function startProjector(url: string): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlagsOf('projector'), '-r', './deploy/register.js', 'apps/projector/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      LEDGER_STORE: 'postgres',
+      LEDGER_SCHEMA: 'ledger',
+      LEDGER_PROCESS: 'false',
+      LEDGER_SIMULATION: 'true',
+      LEDGER_SIMULATION_START: CLOCK_AT,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[projector] ${d}`));
+  return child;
+}
+
 function startIngestor(url: string, profile: boolean, group: string, extra: Record<string, string> = {}): ChildProcess {
   const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...nodeFlagsOf('ingestor'), ...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
@@ -167,6 +194,7 @@ function startIngestor(url: string, profile: boolean, group: string, extra: Reco
       LEDGER_SIMULATION: 'true',
       LEDGER_SIMULATION_START: CLOCK_AT,
       KAFKA_METRICS_LOG_MS: '0',
+      LEDGER_PROJECTOR: 'off',
       ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -192,47 +220,149 @@ async function openAccountsIn(url: string): Promise<number> {
   return opened;
 }
 
-/** CPU per event (µs) of the ingestor, PostgreSQL and the broker between its first and last commit. */
+/** CPU per event (µs) of the ingestor, the projector beside it, PostgreSQL and the broker between the ingestor's first and last commit. */
 interface CpuPerEvent {
   ingestor: number;
+  projector: number;
   postgres: number;
   broker: number;
 }
 
-const cpuNow = (pid: number) => ({ ingestor: processCpuMs(pid), postgres: postgresCpuMs(), broker: brokerCpuMs() });
+const cpuTotal = (c: CpuPerEvent) => c.ingestor + c.projector + c.postgres + c.broker;
+
+const cpuNow = (ingestor: ChildProcess, projector: ChildProcess) => ({
+  ingestor: processCpuMs(ingestor.pid!),
+  projector: processCpuMs(projector.pid!),
+  postgres: postgresCpuMs(),
+  broker: brokerCpuMs(),
+});
 
 /** Waits until the group committed the whole backlog: events/s between its first and last commit, and with start-up. */
 async function drain(
   admin: Admin,
   group: string,
   child: ChildProcess,
+  projector: ChildProcess,
   startedAt: number,
+  total = EVENTS,
 ): Promise<{ rate: number; withStart: number; cpu?: CpuPerEvent; window?: { fromMs: number; toMs: number; events: number } }> {
   let first: { t: number; c: number; cpu: ReturnType<typeof cpuNow> } | undefined;
+  const cpuNowOf = () => cpuNow(child, projector);
   for (;;) {
     const c = await committed(admin, group);
-    if (c > 0 && !first) first = { t: now(), c, cpu: cpuNow(child.pid!) };
-    if (c >= EVENTS) break;
+    if (c > 0 && !first) first = { t: now(), c, cpu: cpuNowOf() };
+    if (c >= total) break;
     if (child.exitCode !== null) throw new Error(`the ingestor exited (${child.exitCode})`);
     if (now() - startedAt > 900_000) throw new Error(`the ingestor committed ${c} of ${EVENTS} in 15 minutes`);
     await sleep(100);
   }
   const doneAt = now();
-  const cpu = first ? cpuNow(child.pid!) : undefined;
-  const n = first ? EVENTS - first.c : 0;
+  const cpu = first ? cpuNowOf() : undefined;
+  const n = first ? total - first.c : 0;
   return {
-    rate: first && doneAt > first.t ? perSecond(EVENTS - first.c, doneAt - first.t) : NaN,
-    withStart: perSecond(EVENTS, doneAt - startedAt),
+    rate: first && doneAt > first.t ? perSecond(n, doneAt - first.t) : NaN,
+    withStart: perSecond(total, doneAt - startedAt),
     // The drain in the ingestor's CPU profile: its clock starts about when it was spawned.
     window: first ? { fromMs: first.t - startedAt, toMs: doneAt - startedAt, events: n } : undefined,
     cpu:
       first && cpu && n > 0
         ? {
             ingestor: ((cpu.ingestor - first.cpu.ingestor) * 1000) / n,
+            projector: ((cpu.projector - first.cpu.projector) * 1000) / n,
             postgres: ((cpu.postgres - first.cpu.postgres) * 1000) / n,
             broker: ((cpu.broker - first.cpu.broker) * 1000) / n,
           }
         : undefined,
+  };
+}
+
+interface Latency {
+  /** Sorted, ms. */
+  latencies: number[];
+  offered: number;
+  offeredRate: number;
+  missing: number;
+  startedAt: number;
+  stoppedAt: number;
+}
+
+/**
+ * Offers `rate` events/s for SECONDS to the topics and times each from its send until its charge
+ * is in the log `pg` reads (after position `head`), polling every 20 ms.
+ */
+async function latencyRun(pg: PgClient, producer: Producer, head: bigint, rate: number, idPrefix: string, seed: number): Promise<Latency> {
+  let after = head;
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let observing = true;
+  let stopAt = Infinity;
+  const observer = (async () => {
+    while (observing || sentAt.size > 0) {
+      const rows = await pg.query<{ p: string; id: string | null }>(
+        `SELECT global_position::text AS p, metadata->'event'->>'id' AS id FROM ledger.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 50000`,
+        [String(after)],
+      );
+      const seenAt = now();
+      for (const r of rows) {
+        after = BigInt(r.p);
+        const sent = r.id === null ? undefined : sentAt.get(r.id);
+        if (sent !== undefined) {
+          latencies.push(seenAt - sent);
+          sentAt.delete(r.id!);
+        }
+      }
+      if (!observing && rows.length === 0) await sleep(100);
+      if (!observing && now() - stopAt > 60_000) break;
+      await sleep(20);
+    }
+  })();
+  const offered = [...usageEvents({ accounts: ACCOUNTS, events: rate * SECONDS, idPrefix, seed })];
+  const seen = new Set<string>();
+  const tick = 10; // ms
+  const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+  const t0 = now();
+  let sent = 0;
+  while (sent < offered.length) {
+    const due = Math.min(offered.length, Math.floor(((now() - t0) / tick + 1) * perTick));
+    if (due > sent) {
+      const slice = offered.slice(sent, due);
+      const at = now();
+      // Duplicates cause no new ledger event: only the first sending of an id is timed.
+      for (const e of slice)
+        if (!seen.has(e.id)) {
+          seen.add(e.id);
+          sentAt.set(e.id, at);
+        }
+      await produce(producer, slice);
+      sent = due;
+    }
+    const next = t0 + (sent / perTick) * tick;
+    await sleep(Math.max(0, next - now()));
+  }
+  const offeredMs = now() - t0;
+  stopAt = now();
+  observing = false;
+  await observer;
+  return {
+    latencies: latencies.sort((x, y) => x - y),
+    offered: offered.length,
+    offeredRate: perSecond(offered.length, offeredMs),
+    missing: sentAt.size,
+    startedAt: t0,
+    stoppedAt: stopAt,
+  };
+}
+
+function latencyFigures(l: Latency) {
+  const s = l.latencies;
+  return {
+    offeredRate: l.offeredRate,
+    timed: s.length,
+    missing: l.missing,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s[s.length - 1],
   };
 }
 
@@ -260,6 +390,7 @@ async function main(): Promise<void> {
   });
   const pg = PgClient.connect(url);
   let ingestor: ChildProcess | undefined;
+  let projector: ChildProcess | undefined;
   try {
     // Accounts: opened through the store with the events the ledger writes.
     const opened = await openAccountsIn(url);
@@ -283,7 +414,8 @@ async function main(): Promise<void> {
 
     const startedAt = now();
     ingestor = startIngestor(url, process.env.BENCH_PROFILE === '1', `${run}-ledger`);
-    const { rate: ingestRate, withStart, cpu, window: drained } = await drain(admin, `${run}-ledger`, ingestor, startedAt);
+    projector = startProjector(url);
+    const { rate: ingestRate, withStart, cpu, window: drained } = await drain(admin, `${run}-ledger`, ingestor, projector, startedAt);
     const [{ n: stored }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.events WHERE metadata ? 'event'`);
     const [{ n: keys }] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM ledger.dedupe`);
     log(
@@ -315,94 +447,67 @@ async function main(): Promise<void> {
     );
 
     // b. Latency at a fixed offered load.
-    let after = BigInt(head);
-    const sentAt = new Map<string, number>();
-    const latencies: number[] = [];
-    let observing = true;
-    let stopAt = Infinity;
-    const observer = (async () => {
-      while (observing || sentAt.size > 0) {
-        const rows = await pg.query<{ p: string; id: string | null }>(
-          `SELECT global_position::text AS p, metadata->'event'->>'id' AS id FROM ledger.events WHERE global_position > $1::bigint ORDER BY global_position LIMIT 50000`,
-          [String(after)],
-        );
-        const seenAt = now();
-        for (const r of rows) {
-          after = BigInt(r.p);
-          const sent = r.id === null ? undefined : sentAt.get(r.id);
-          if (sent !== undefined) {
-            latencies.push(seenAt - sent);
-            sentAt.delete(r.id!);
-          }
-        }
-        if (!observing && rows.length === 0) await sleep(100);
-        if (!observing && now() - stopAt > 60_000) break;
-        await sleep(20);
-      }
-    })();
     const RATE = RATE_SETTING > 0 ? RATE_SETTING : Math.max(100, Math.round(ingestRate / 2));
-    const offered = [...usageEvents({ accounts: ACCOUNTS, events: RATE * SECONDS, idPrefix: `${run}-b`, seed: 7 })];
-    const seen = new Set<string>();
-    const tick = 10; // ms
-    const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
-    const t0 = now();
-    let sent = 0;
-    while (sent < offered.length) {
-      const due = Math.min(offered.length, Math.floor(((now() - t0) / tick + 1) * perTick));
-      if (due > sent) {
-        const slice = offered.slice(sent, due);
-        const at = now();
-        // Duplicates cause no new ledger event: only the first sending of an id is timed.
-        for (const e of slice)
-          if (!seen.has(e.id)) {
-            seen.add(e.id);
-            sentAt.set(e.id, at);
-          }
-        await produce(producer, slice);
-        sent = due;
-      }
-      const next = t0 + (sent / perTick) * tick;
-      await sleep(Math.max(0, next - now()));
-    }
-    const offeredMs = now() - t0;
-    stopAt = now();
-    const offeredWindow = { fromMs: t0 - startedAt, toMs: stopAt - startedAt };
-    observing = false;
-    await observer;
-    const missing = sentAt.size;
+    const lat = await latencyRun(pg, producer, BigInt(head), RATE, `${run}-b`, 7);
+    const offeredWindow = { fromMs: lat.startedAt - startedAt, toMs: lat.stoppedAt - startedAt };
     const rss = ingestor.pid ? peakRss(ingestor.pid) : undefined;
-    await producer.disconnect();
     await stop(ingestor);
+    await stop(projector);
     const profiles = profilesIn(PROFILE_DIR);
     const profile = profiles[profiles.length - 1];
+    const profileFigs =
+      profile && drained
+        ? [
+            profileFigures("the ingestor's main thread while it drained the backlog", profile, drained.events, drained),
+            profileFigures(
+              `the ingestor's main thread during the latency run (${fmt(lat.offeredRate)} events/s offered)`,
+              profile,
+              lat.offered,
+              offeredWindow,
+            ),
+          ]
+        : [];
 
     // c. The same backlog into a second database by an ingestor without the process managers
     // (LEDGER_PROCESS=false: another running copy has them), to show what they cost here.
-    let noPm: { rate: number; withStart: number; cpu?: CpuPerEvent } | undefined;
+    // Then the same latency run on it, at the same offered load.
+    let noPm: { rate: number; withStart: number; cpu?: CpuPerEvent; latency?: Latency } | undefined;
     if (process.env.BENCH_KAFKA_NO_PM !== '0') {
       const url2 = await freshDatabase(databaseUrl(), DB2);
+      const pg2 = PgClient.connect(url2);
       try {
         await openAccountsIn(url2);
         const t2 = now();
         const second = startIngestor(url2, false, `${run}-ledger-nopm`, { LEDGER_PROCESS: 'false' });
+        const secondProjector = startProjector(url2);
         try {
-          noPm = await drain(admin, `${run}-ledger-nopm`, second, t2);
+          // The backlog and the records of the latency run above.
+          noPm = await drain(admin, `${run}-ledger-nopm`, second, secondProjector, t2, EVENTS + lat.offered);
+          const [{ head: head2 }] = await pg2.query<{ head: string }>(
+            `SELECT coalesce(max(global_position), 0)::text AS head FROM ledger.events`,
+          );
+          noPm.latency = await latencyRun(pg2, producer, BigInt(head2), RATE, `${run}-c`, 8);
         } finally {
           await stop(second);
+          await stop(secondProjector);
         }
-        log(BENCH, `ingestor without process managers: ${fmt(noPm.rate)} events/s sustained`);
+        log(
+          BENCH,
+          `ingestor without process managers: ${fmt(noPm.rate)} events/s sustained; latency p50 ${fmt(percentile(noPm.latency.latencies, 50))} ms, p99 ${fmt(percentile(noPm.latency.latencies, 99))} ms`,
+        );
       } finally {
+        await pg2.close();
         await dropDatabase(databaseUrl(), DB2);
       }
     }
+    await producer.disconnect();
 
-    const sorted = latencies.sort((a, b) => a - b);
+    const { latencies: sorted, offeredRate, missing } = lat;
     const p50 = percentile(sorted, 50);
     const p99 = percentile(sorted, 99);
-    const offeredRate = perSecond(offered.length, offeredMs);
     log(
       BENCH,
-      `latency at ${fmt(offeredRate)} events/s offered: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms (${latencies.length} timed, ${missing} not seen)`,
+      `latency at ${fmt(offeredRate)} events/s offered: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms (${sorted.length} timed, ${missing} not seen)`,
     );
 
     const workload = `${fmt(EVENTS)} usage events (renders and streaming sessions, ~2 % duplicates, ~3 % late) on ${fmt(ACCOUNTS)} accounts (mixed plans, hot accounts), 2 topics x ${PARTITIONS} partitions; ingestor on PostgreSQL`;
@@ -431,7 +536,7 @@ async function main(): Promise<void> {
         : []),
       {
         what: 'Event-to-balance latency through Kafka at a fixed offered load',
-        workload: `${fmt(offered.length)} events offered at ${fmt(offeredRate)} events/s (${RATE_SETTING > 0 ? 'BENCH_LATENCY_RATE' : "half the ingestor's sustained rate above"}) for ${SECONDS} s to the caught-up ingestor; from the producer's send to the charge in the log (log polled every 20 ms)`,
+        workload: `${fmt(lat.offered)} events offered at ${fmt(offeredRate)} events/s (${RATE_SETTING > 0 ? 'BENCH_LATENCY_RATE' : "half the ingestor's sustained rate above"}) for ${SECONDS} s to the caught-up ingestor; from the producer's send to the charge in the log (log polled every 20 ms)`,
         figure: `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`,
         limit: 'target p99 < 250 ms at 50 % of the measured sustained throughput',
         ratio: `p99 = ${fmt((p99 / 250) * 100)} % of 250 ms`,
@@ -439,6 +544,18 @@ async function main(): Promise<void> {
         verdict: p99 < 250 && offeredRate >= RATE * 0.95 && missing === 0 ? 'met' : 'missed',
       },
     ];
+    if (noPm?.latency) {
+      const l = latencyFigures(noPm.latency);
+      rows.push({
+        what: 'Event-to-balance latency through Kafka, the ingestor without its process managers (LEDGER_PROCESS=false)',
+        workload: `${fmt(noPm.latency.offered)} events offered at ${fmt(l.offeredRate)} events/s, the same rate as above, to that ingestor caught up`,
+        figure: `p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms`,
+        limit: `the default ingestor above: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`,
+        ratio: `p99 = ${fmt((l.p99 / 250) * 100)} % of 250 ms`,
+        command: COMMAND,
+        verdict: 'n/a',
+      });
+    }
     writeResult({
       bench: BENCH,
       rows,
@@ -456,38 +573,30 @@ async function main(): Promise<void> {
         withStart,
         recordedUsage: Number(keys),
         ledgerEvents: Number(stored),
-        latency: { offeredRate, timed: latencies.length, missing, p50, p90: percentile(sorted, 90), p99, max: sorted[sorted.length - 1] },
+        latency: latencyFigures(lat),
         ingestorPeakRss: rss,
-        noProcessManagers: noPm,
+        noProcessManagers: noPm && { ...noPm, latency: noPm.latency && latencyFigures(noPm.latency) },
         cpuPerEventUs: cpu,
+        profiles: profileFigs,
       },
       notes: [
         `Producer: ${fmt(perSecond(EVENTS, produceMs))} events/s into the broker (acks all). Ingestor with its start-up (TypeScript compile, Nest, group join): ${fmt(withStart)} events/s.`,
-        `Recorded: ${fmt(Number(keys))} usage events (the rest were duplicates), ${fmt(Number(stored))} ledger events. Latency: ${latencies.length} events timed, ${missing} never seen within 60 s after the load stopped; p90 ${fmt(percentile(sorted, 90))} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms.`,
+        `Recorded: ${fmt(Number(keys))} usage events (the rest were duplicates), ${fmt(Number(stored))} ledger events. Latency: ${sorted.length} events timed, ${missing} never seen within 60 s after the load stopped; p90 ${fmt(percentile(sorted, 90))} ms, max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms.`,
         `The ingestor's process managers (deadline and notification projections, in the same process) were still behind when its last offset was committed: they caught up ${projectionsMs === undefined ? 'not within 180 s' : `${fmt(projectionsMs)} ms later`}; the latency run started after that.`,
         `Peak RSS of the ingestor: ${rss ? fmt(rss / 2 ** 20) + ' MiB' : 'n/a'}. The broker (JVM), PostgreSQL, the ingestor and this producer share the 2 cores.`,
         cpu
-          ? `CPU per usage event while the ingestor drained the backlog (from /proc, between its first and its last commit): ingestor ${fmt(cpu.ingestor, 1)} µs, PostgreSQL ${fmt(cpu.postgres, 1)} µs, broker ${fmt(cpu.broker, 1)} µs: ${fmt(((cpu.ingestor + cpu.postgres + cpu.broker) * ingestRate) / 1e6, 2)} cores busy at ${fmt(ingestRate)} events/s.` +
+          ? `CPU per usage event while the ingestor drained the backlog (from /proc, between its first and its last commit): ingestor ${fmt(cpu.ingestor, 1)} µs, the projector beside it ${fmt(cpu.projector, 1)} µs, PostgreSQL ${fmt(cpu.postgres, 1)} µs, broker ${fmt(cpu.broker, 1)} µs: ${fmt((cpuTotal(cpu) * ingestRate) / 1e6, 2)} cores busy at ${fmt(ingestRate)} events/s.` +
             (noPm?.cpu
-              ? ` Without the process managers: ingestor ${fmt(noPm.cpu.ingestor, 1)} µs, PostgreSQL ${fmt(noPm.cpu.postgres, 1)} µs, broker ${fmt(noPm.cpu.broker, 1)} µs.`
+              ? ` Without the process managers: ingestor ${fmt(noPm.cpu.ingestor, 1)} µs, projector ${fmt(noPm.cpu.projector, 1)} µs, PostgreSQL ${fmt(noPm.cpu.postgres, 1)} µs, broker ${fmt(noPm.cpu.broker, 1)} µs.`
               : '')
           : 'CPU per event: not measured (no commit seen).',
-        ...(profile && drained
-          ? [
-              profileNote("the ingestor's main thread while it drained the backlog", profile, drained.events, drained),
-              profileNote(
-                `the ingestor's main thread during the latency run (${fmt(offeredRate)} events/s offered)`,
-                profile,
-                offered.length,
-                offeredWindow,
-              ),
-            ]
-          : []),
+        ...profileFigs.map((f) => profileNote(f)),
       ],
     });
     for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
   } finally {
     await stop(ingestor);
+    await stop(projector);
     await pg.close();
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
     await admin.disconnect();

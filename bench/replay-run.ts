@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { basename, join } from 'path';
-import { profileNote, profilesIn } from './lib/profile';
+import { ProfileFigures, profileFigures, profileNote, profilesIn } from './lib/profile';
 import { GlobalPosition, PgClient, PgliteClient, SqlClient } from '@ledger/event-store';
 import { databaseUrl, dropDatabase, freshDatabase } from './lib/services';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
@@ -114,7 +114,7 @@ async function bareRead(client: SqlClient, schema: string): Promise<{ events: nu
  * --stores, each with its main thread (reading the log, writing the read models) and its fold
  * thread. Node names them CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile.
  */
-function rebuildProfiles(tree: string, rebuilds: Rebuild[]): string[] {
+function rebuildProfiles(tree: string, rebuilds: Rebuild[]): (ProfileFigures & { store: string; thread: 'main' | 'fold' })[] {
   const byPid = new Map<string, string[]>();
   for (const f of profilesIn(join(tree, 'bench', 'replay', '.data', 'profiles'))) {
     const pid = basename(f).split('.')[3];
@@ -124,14 +124,9 @@ function rebuildProfiles(tree: string, rebuilds: Rebuild[]): string[] {
     const r = rebuilds[i];
     if (!r) return [];
     return files.map((f) => {
-      const thread = basename(f).split('.')[4] === '0' ? 'main thread (the reader, the statements)' : 'fold thread';
-      return profileNote(
-        `the ${r.store === 'pglite' ? 'PGlite' : 'PostgreSQL'} rebuild's ${thread}, the whole process`,
-        f,
-        r.events,
-        {},
-        'log event',
-      );
+      const thread = basename(f).split('.')[4] === '0' ? ('main' as const) : ('fold' as const);
+      const what = `the ${r.store === 'pglite' ? 'PGlite' : 'PostgreSQL'} rebuild's ${thread === 'main' ? 'main thread (the reader, the statements)' : 'fold thread'}, the whole process`;
+      return { ...profileFigures(what, f, r.events), store: r.store, thread };
     });
   });
 }
@@ -151,6 +146,7 @@ async function measure(tree: string, url: string): Promise<void> {
   const { rebuilds } = await runReplayBench(tree, url);
   const rows: ResultRow[] = [];
   const notes: string[] = [];
+  const bareRates: Record<string, number> = {};
   for (const r of rebuilds) {
     let limit = 'target 100,000 events/s';
     let ratio = `${fmt((r.eventsPerSecond / TARGET) * 100)} % of target`;
@@ -161,6 +157,7 @@ async function measure(tree: string, url: string): Promise<void> {
       try {
         const bare = await bareRead(client, schema);
         const bareRate = perSecond(bare.events, bare.ms);
+        bareRates[r.store] = bareRate;
         limit += `; the same log read by the projector's reader (SqlLogReader, pages of ${fmt(BATCH)}), doing nothing: ${fmt(bareRate)} events/s`;
         ratio += `; ${fmt((r.eventsPerSecond / bareRate) * 100)} % of the bare read`;
         log(BENCH, `${r.store}: bare read ${fmt(bare.events)} events in ${fmt(bare.ms)} ms (${fmt(bareRate)}/s)`);
@@ -180,14 +177,15 @@ async function measure(tree: string, url: string): Promise<void> {
       verdict: r.eventsPerSecond >= TARGET ? 'met' : 'missed',
     });
   }
-  notes.push(...rebuildProfiles(tree, rebuilds));
+  const profiles = rebuildProfiles(tree, rebuilds);
+  notes.push(...profiles.map((f) => profileNote(f, 'log event')));
   notes.push(
     "What is rebuilt: every table of the finance read models (accounts, balances, lots, entries, usage by day and by month, periods, invoices and their lines), as `npm run replay` does. The process managers' own tables (process_deadlines, the notification states) are projections of the log too but are not in this figure: they are rebuilt by resetting their checkpoints, not by the replay command.",
   );
   notes.push(
     "Measured by bench/replay (the projections developer's benchmark, reused as it is), run from a private copy of this commit (git archive HEAD) on a database of its own (ledger_bench_replay), so the log is generated afresh each run (PGlite and PostgreSQL) and no work in progress in the tree or other run can meet it.",
   );
-  writeResult({ bench: BENCH, rows, notes, raw: { rebuilds } });
+  writeResult({ bench: BENCH, rows, notes, raw: { rebuilds, profiles, bareRates } });
   for (const r of rows) log(BENCH, `${r.what}: ${r.figure} | ${r.limit} | ${r.ratio}`);
 }
 

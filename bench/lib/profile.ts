@@ -97,33 +97,52 @@ export function profilesIn(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-/**
- * A note for RESULTS.md: where `what`'s time went in this run, per usage event: the CPU of each
- * part (self time of its functions) divided by `events`, the parts of 3 % or more of the window,
- * and the busiest functions. Sampling (node --cpu-prof, 1 ms) costs the measured process a few %.
- */
-export function profileNote(what: string, file: string, events: number, window: Window = {}, unit = 'usage event'): string {
-  const s = summarise(file, 6, window);
-  const perEvent = (ms: number) => `${fmt((ms * 1000) / events, 1)} µs`;
-  const busy = s.parts.filter((p) => p.name !== 'idle').reduce((sum, p) => sum + p.ms, 0);
-  const shown = s.parts.filter((p) => p.share >= 0.03);
-  const rest = s.parts.filter((p) => p.share < 0.03 && p.name !== 'idle').reduce((sum, p) => sum + p.ms, 0);
-  return (
-    `Profile of ${what} (node --cpu-prof, ${fmt(s.wallMs / 1000, 1)} s, ${fmt(events)} ${unit}s): ` +
-    `${perEvent(busy)} of CPU per ${unit} on this thread, ${fmt((busy / s.wallMs) * 100)} % of its time busy. ` +
-    `Per event: ${shown.map((p) => `${p.name} ${perEvent(p.ms)} (${fmt(p.share * 100)} %)`).join(', ')}; the rest ${perEvent(rest)}. ` +
-    `Busiest functions: ${s.functions
-      .filter((f) => !f.name.startsWith('(idle)'))
-      .map((f) => `${f.name} ${fmt(f.share * 100, 1)} %`)
-      .join(', ')}.`
-  );
+/** A profile's figures per event: CPU busy on its thread (start-up compile left out), and each part's. */
+export interface ProfileFigures {
+  what: string;
+  events: number;
+  wallMs: number;
+  /** CPU per event on the thread, without idle time and without the TypeScript compile of the start-up. */
+  busyUs: number;
+  busyShare: number;
+  parts: { name: string; us: number; share: number }[];
+  functions: { name: string; share: number }[];
 }
 
-/** One line: the parts of at least minShare, largest first. */
-export function partsLine(s: ProfileSummary, minShare = 0.02): string {
-  const shown = s.parts.filter((p) => p.share >= minShare);
-  const rest = s.parts.filter((p) => p.share < minShare).reduce((sum, p) => sum + p.share, 0);
-  return [...shown.map((p) => `${p.name} ${(p.share * 100).toFixed(1)} %`), `the rest ${(rest * 100).toFixed(1)} %`].join('; ');
+const STARTUP = 'package: typescript';
+
+export function profileFigures(what: string, file: string, events: number, window: Window = {}): ProfileFigures {
+  const s = summarise(file, 7, window);
+  const work = s.parts.filter((p) => p.name !== 'idle' && p.name !== STARTUP);
+  const busyMs = work.reduce((sum, p) => sum + p.ms, 0);
+  return {
+    what,
+    events,
+    wallMs: s.wallMs,
+    busyUs: (busyMs * 1000) / events,
+    busyShare: busyMs / s.wallMs,
+    parts: s.parts.map((p) => ({ name: p.name, us: (p.ms * 1000) / events, share: p.share })),
+    functions: s.functions.filter((f) => f.name !== '(idle)').map((f) => ({ name: f.name, share: f.share })),
+  };
+}
+
+/**
+ * A note for RESULTS.md: where `what`'s time went in this run, per event: the CPU of each part
+ * (self time of its functions) divided by the events, the parts of 3 % or more of the window, and
+ * the busiest functions. Sampling (node --cpu-prof, 1 ms) costs the measured process a few %.
+ */
+export function profileNote(f: ProfileFigures, unit = 'usage event'): string {
+  const us = (x: number) => `${fmt(x, 1)} µs`;
+  const shown = f.parts.filter((p) => p.share >= 0.03);
+  const rest = f.parts.filter((p) => p.share < 0.03 && p.name !== 'idle').reduce((sum, p) => sum + p.us, 0);
+  const compile = f.parts.find((p) => p.name === STARTUP);
+  return (
+    `Profile of ${f.what} (node --cpu-prof, ${fmt(f.wallMs / 1000, 1)} s, ${fmt(f.events)} ${unit}s): ` +
+    `${us(f.busyUs)} of CPU per ${unit} on this thread, busy ${fmt(f.busyShare * 100)} % of the time` +
+    `${compile && compile.share >= 0.01 ? ` (leaving out the start-up's TypeScript compile, ${fmt(compile.share * 100)} %)` : ''}. ` +
+    `Per ${unit}: ${shown.map((p) => `${p.name} ${us(p.us)} (${fmt(p.share * 100)} %)`).join(', ')}; the rest ${us(rest)}. ` +
+    `Busiest functions: ${f.functions.map((x) => `${x.name} ${fmt(x.share * 100, 1)} %`).join(', ')}.`
+  );
 }
 
 if (require.main === module) {

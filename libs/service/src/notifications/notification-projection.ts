@@ -2,6 +2,7 @@
 // notifications.ts) over the log and records what it decides in an outbox table, with the
 // manager's per-account state, in the same transaction as its checkpoint. Ids are deterministic
 // (`<streamId>:<streamVersion>:<kind>`), and the insert ignores an id already there.
+import { Turns } from '../kit/take-turns';
 import { Inject, Injectable } from '@nestjs/common';
 import { AccountEvent, decodeAccountEvent, isAccountEventType } from '@ledger/domain';
 import {
@@ -100,7 +101,9 @@ export class NotificationProjectionHandler implements ProjectionHandler {
     this.pending = undefined;
     const s = this.schema;
     const byAccount = new Map<string, { r: RecordedEvent; e: AccountEvent }[]>();
+    const turns = new Turns();
     for (const r of events) {
+      await turns.tick();
       if (!isAccountEventType(r.type) || IGNORED.has(r.type)) continue;
       const accountId = accountOfStream(r.streamId);
       if (!accountId) continue;
@@ -129,49 +132,38 @@ export class NotificationProjectionHandler implements ProjectionHandler {
     }
     const after = new Map<string, NotificationState>();
 
-    const out = {
-      id: [] as string[],
-      pos: [] as string[],
-      ord: [] as number[],
-      acct: [] as string[],
-      kind: [] as string[],
-      body: [] as string[],
-    };
-    const st = { acct: [] as string[], state: [] as string[] };
+    // The rows as one jsonb document each: a text[] parameter of JSON would be escaped by the
+    // driver character by character (a tenth of this projection's time in the Kafka benchmark).
+    const out: { id: string; pos: string; ord: number; acct: string; kind: string; body: Notification }[] = [];
+    const st: { acct: string; state: unknown }[] = [];
     for (const [accountId, list] of byAccount) {
       let state = states.get(accountId) ?? initialNotificationState();
       for (const { r, e } of list) {
+        await turns.tick();
         const told: Notification[] = decideNotifications(
           { accountId, streamId: r.streamId, streamVersion: r.streamVersion, event: e },
           state,
           this.settings,
         );
-        told.forEach((n, i) => {
-          out.id.push(n.id);
-          out.pos.push(String(r.globalPosition));
-          out.ord.push(i);
-          out.acct.push(accountId);
-          out.kind.push(n.kind);
-          out.body.push(JSON.stringify(n));
-        });
+        told.forEach((n, i) => out.push({ id: n.id, pos: String(r.globalPosition), ord: i, acct: accountId, kind: n.kind, body: n }));
         state = evolveNotifications(state, e, this.settings);
       }
-      st.acct.push(accountId);
-      st.state.push(JSON.stringify(encodeNotificationState(state)));
+      st.push({ acct: accountId, state: encodeNotificationState(state) });
       after.set(accountId, state);
     }
-    if (out.id.length)
+    if (out.length)
       await tx.query(
         `INSERT INTO ${s}.notification_outbox (id, position, ordinal, account_id, kind, body)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::jsonb[])
+       SELECT x.id, x.pos, x.ord, x.acct, x.kind, x.body
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, pos bigint, ord int, acct text, kind text, body jsonb)
        ON CONFLICT (id) DO NOTHING`,
-        [out.id, out.pos, out.ord, out.acct, out.kind, out.body],
+        [JSON.stringify(out)],
       );
     await tx.query(
       `INSERT INTO ${s}.notification_accounts (account_id, state)
-       SELECT * FROM unnest($1::text[], $2::jsonb[])
+       SELECT x.acct, x.state FROM jsonb_to_recordset($1::jsonb) AS x(acct text, state jsonb)
        ON CONFLICT (account_id) DO UPDATE SET state = excluded.state`,
-      [st.acct, st.state],
+      [JSON.stringify(st)],
     );
     this.pending = after;
   }
