@@ -13,6 +13,7 @@ import { join } from 'path';
 import { BenchResult, fmt, log, readResult, RESULTS_DIR, ResultRow } from './lib/report';
 import { databaseUrl, kafkaBrokers, postgresVersion } from './lib/services';
 import { BEFORE_BASE, prepareBefore } from './lib/before';
+import { ceilingLines } from './lib/ceilings';
 
 const ROOT = join(__dirname, '..');
 
@@ -29,16 +30,31 @@ interface Bench {
   env?: Record<string, string>;
 }
 
+/**
+ * The benchmarks of the throughput targets run their ledger processes under node --cpu-prof (1 ms
+ * sampling, a few % of a process's time), before and after alike, and put what the profiles say
+ * in their notes; BENCH_PROFILE=0 runs them without.
+ */
+const PROFILED = { BENCH_PROFILE: process.env.BENCH_PROFILE ?? '1' };
+
 const BENCHES: Bench[] = [
-  { name: 'kafka-e2e', title: '1. End to end through Kafka', file: 'bench/kafka-e2e.ts', needs: ['postgres', 'kafka'], before: true },
+  {
+    name: 'kafka-e2e',
+    title: '1. End to end through Kafka',
+    file: 'bench/kafka-e2e.ts',
+    needs: ['postgres', 'kafka'],
+    before: true,
+    env: PROFILED,
+  },
   { name: 'store-append', title: '2. Store appends', file: 'bench/store-append.ts', needs: ['postgres'], before: true },
-  { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true },
+  { name: 'http-ingest', title: '3. HTTP ingest on PGlite', file: 'bench/http-ingest.ts', needs: [], before: true, env: PROFILED },
   {
     name: 'replay',
     title: '4. Replay',
     file: 'bench/replay-run.ts',
     needs: ['postgres'],
     requires: ['bench/replay/bench-replay.ts', 'libs/service/src/projections/log-reader.ts'],
+    env: PROFILED,
   },
   { name: 'memory', title: '5. Memory', file: 'bench/memory.ts', needs: ['postgres'] },
   { name: 'holds', title: '6. Hold round trip', file: 'bench/holds.ts', needs: [] },
@@ -233,6 +249,7 @@ function render(runs: Run[], facts: string[], beforeDescription?: string): strin
     }
     lines.push('');
   }
+  lines.push(...ceilingLines(Object.fromEntries(after.map((r) => [r.bench.name, r.result]))));
   lines.push(...OPTIMISATIONS, '');
   lines.push('## Notes per benchmark', '');
   for (const r of after) {
