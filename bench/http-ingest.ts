@@ -130,11 +130,9 @@ async function rawInsert(bodies: string[]): Promise<{ ms: number; counts: Counts
 /** The in-process side and the floor run in clean processes of their own too (this file with --in-process / --raw-insert). */
 function inProcessChild(
   side: '--in-process' | '--raw-insert' = '--in-process',
-  profile = false,
 ): Promise<{ ms: number; caughtUpMs?: number; counts: Counts }> {
-  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.work/profiles/http${side}`] : [];
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...nodeFlagsOf('ledger'), ...prof, '-r', './deploy/register.js', __filename, side], {
+    const c = spawn(process.execPath, [...nodeFlagsOf('ledger'), '-r', './deploy/register.js', __filename, side], {
       cwd: join(__dirname, '..'),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -163,7 +161,7 @@ async function main(): Promise<void> {
   const http = await overHttp(bodies, process.env.BENCH_PROFILE === '1');
   const httpRate = perSecond(EVENTS, http.ms);
   log(BENCH, `HTTP: ${fmt(httpRate)} events/s ${JSON.stringify(http.counts)}`);
-  const inproc = await inProcessChild('--in-process', process.env.BENCH_PROFILE === '1');
+  const inproc = await inProcessChild();
   const inRate = perSecond(EVENTS, inproc.ms);
   const caughtUpRate = perSecond(EVENTS, inproc.caughtUpMs!);
   log(

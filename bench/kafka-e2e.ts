@@ -152,6 +152,16 @@ async function rawInsertConsumer(kafka: Kafka, url: string, total: number): Prom
 
 const PROFILE_DIR = join(ROOT, 'bench/.work/profiles', run);
 
+/** What every ledger process of this bench runs with: the database, on the bench's simulated clock. */
+const ledgerEnv = (url: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  DATABASE_URL: url,
+  LEDGER_STORE: 'postgres',
+  LEDGER_SCHEMA: 'ledger',
+  LEDGER_SIMULATION: 'true',
+  LEDGER_SIMULATION_START: CLOCK_AT,
+});
+
 /**
  * The finance projector as deployed (docker-compose, the chart): its own process on the ingestor's
  * database, so the ingestor runs with LEDGER_PROJECTOR=off and its process managers. It shares
@@ -160,15 +170,7 @@ const PROFILE_DIR = join(ROOT, 'bench/.work/profiles', run);
 function startProjector(url: string): ChildProcess {
   const child = spawn(process.execPath, [...nodeFlagsOf('projector'), '-r', './deploy/register.js', 'apps/projector/src/main.ts'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      LEDGER_STORE: 'postgres',
-      LEDGER_SCHEMA: 'ledger',
-      LEDGER_PROCESS: 'false',
-      LEDGER_SIMULATION: 'true',
-      LEDGER_SIMULATION_START: CLOCK_AT,
-    },
+    env: { ...ledgerEnv(url), LEDGER_PROCESS: 'false' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[projector] ${d}`));
@@ -180,10 +182,7 @@ function startIngestor(url: string, profile: boolean, group: string, extra: Reco
   const child = spawn(process.execPath, [...nodeFlagsOf('ingestor'), ...prof, '-r', './deploy/register.js', 'apps/ingestor/src/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env,
-      DATABASE_URL: url,
-      LEDGER_STORE: 'postgres',
-      LEDGER_SCHEMA: 'ledger',
+      ...ledgerEnv(url),
       KAFKA_BROKERS: kafkaBrokers(),
       KAFKA_TOPIC_RENDERS: topics.renders,
       KAFKA_TOPIC_STREAMING: topics.streaming,
@@ -191,8 +190,6 @@ function startIngestor(url: string, profile: boolean, group: string, extra: Reco
       KAFKA_GROUP_ID: group,
       KAFKA_CLIENT_ID: group,
       KAFKA_FROM_BEGINNING: 'true',
-      LEDGER_SIMULATION: 'true',
-      LEDGER_SIMULATION_START: CLOCK_AT,
       KAFKA_METRICS_LOG_MS: '0',
       LEDGER_PROJECTOR: 'off',
       ...extra,
