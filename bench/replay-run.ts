@@ -10,14 +10,15 @@ import { tmpdir } from 'os';
 import { basename, join } from 'path';
 import { ProfileFigures, profileFigures, profileNote, profilesIn } from './lib/profile';
 import { GlobalPosition, PgClient, PgliteClient, SqlClient } from '@ledger/event-store';
-import { databaseUrl, dropDatabase, freshDatabase } from './lib/services';
+import { databaseUrl, dropDatabase, freshDatabase, postgresCpuMs } from './lib/services';
 import { envInt, fmt, log, now, perSecond, ResultRow, writeResult } from './lib/report';
 
 const BENCH = 'replay';
 const EVENTS = envInt('BENCH_REPLAY_EVENTS', 1_000_000);
 const BATCH = envInt('BENCH_REPLAY_BATCH', 100_000);
 const ROOT = join(__dirname, '..');
-const TARGET = 100_000;
+/** The issue's floors: 100,000 events/s on PostgreSQL, 70,000 on PGlite, or half the bare read. */
+const FIXED_TARGET: Record<string, number> = { postgres: 100_000, pglite: 70_000 };
 const DB = 'ledger_bench_replay';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const COMMAND = `BENCH_REPLAY_EVENTS=${EVENTS} node -r ./deploy/register.js bench/replay-run.ts  (runs: node -r ./deploy/register.js bench/replay/bench-replay.ts --events ${EVENTS} --stores pglite,postgres)`;
@@ -28,6 +29,8 @@ interface Rebuild {
   seconds: number;
   eventsPerSecond: number;
   peakRssMb: number;
+  /** PostgreSQL's own CPU during the PostgreSQL rebuild (from /proc), µs per log event. */
+  postgresUs?: number;
 }
 
 /**
@@ -42,7 +45,11 @@ function privateTree(): string {
   return dir;
 }
 
-/** Runs bench/replay/bench-replay.ts and reads its "<store> run <n>: rebuilt ..." lines. */
+/**
+ * Runs bench/replay/bench-replay.ts and reads its "<store> run <n>: rebuilt ..." lines. The
+ * server's CPU is read when the PostgreSQL log is ready (bench-replay prints that just before
+ * it starts the rebuild) and when the rebuild's line comes: the server's own share of it.
+ */
 function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[]; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -66,9 +73,13 @@ function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[
       },
     );
     let output = '';
+    let pgAtStart: number | undefined;
+    let pgAtEnd: number | undefined;
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
       process.stderr.write(d);
+      if (pgAtStart === undefined && /PostgreSQL: (generated \d+ events in|reusing)/.test(output)) pgAtStart = postgresCpuMs();
+      if (pgAtEnd === undefined && /postgres run \d+: rebuilt/.test(output)) pgAtEnd = postgresCpuMs();
     });
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`bench/replay/bench-replay.ts exited ${code}`));
@@ -85,6 +96,8 @@ function runReplayBench(tree: string, url: string): Promise<{ rebuilds: Rebuild[
             peakRssMb: Number(m[5]),
           });
       }
+      const pg = rebuilds.find((r) => r.store === 'postgres');
+      if (pg && pgAtStart !== undefined && pgAtEnd !== undefined) pg.postgresUs = ((pgAtEnd - pgAtStart) * 1000) / pg.events;
       if (rebuilds.length === 0)
         return reject(new Error(`no "rebuilt" line in the output of bench/replay/bench-replay.ts: ${output.slice(-1000)}`));
       resolve({ rebuilds, output });
@@ -148,8 +161,10 @@ async function measure(tree: string, url: string): Promise<void> {
   const notes: string[] = [];
   const bareRates: Record<string, number> = {};
   for (const r of rebuilds) {
-    let limit = 'target 100,000 events/s';
-    let ratio = `${fmt((r.eventsPerSecond / TARGET) * 100)} % of target`;
+    const fixed = FIXED_TARGET[r.store] ?? 100_000;
+    let target = fixed;
+    let limit = `target ${fmt(fixed)} events/s or half the bare read`;
+    let ratio = `${fmt((r.eventsPerSecond / fixed) * 100)} % of ${fmt(fixed)}/s`;
     try {
       const client: SqlClient =
         r.store === 'pglite' ? await PgliteClient.open(join(tree, 'bench', 'replay', '.data', `pglite-${EVENTS}`)) : PgClient.connect(url);
@@ -158,6 +173,7 @@ async function measure(tree: string, url: string): Promise<void> {
         const bare = await bareRead(client, schema);
         const bareRate = perSecond(bare.events, bare.ms);
         bareRates[r.store] = bareRate;
+        target = Math.min(fixed, bareRate / 2);
         limit += `; the same log read by the projector's reader (SqlLogReader, pages of ${fmt(BATCH)}), doing nothing: ${fmt(bareRate)} events/s`;
         ratio += `; ${fmt((r.eventsPerSecond / bareRate) * 100)} % of the bare read`;
         log(BENCH, `${r.store}: bare read ${fmt(bare.events)} events in ${fmt(bare.ms)} ms (${fmt(bareRate)}/s)`);
@@ -174,11 +190,16 @@ async function measure(tree: string, url: string): Promise<void> {
       limit,
       ratio,
       command: COMMAND,
-      verdict: r.eventsPerSecond >= TARGET ? 'met' : 'missed',
+      verdict: r.eventsPerSecond >= target ? 'met' : 'missed',
     });
   }
   const profiles = rebuildProfiles(tree, rebuilds);
   notes.push(...profiles.map((f) => profileNote(f, 'log event')));
+  const pg = rebuilds.find((r) => r.postgresUs !== undefined);
+  if (pg?.postgresUs !== undefined)
+    notes.push(
+      `PostgreSQL's own CPU during the PostgreSQL rebuild (from /proc, the server's processes, from the log being ready to the rebuild's end): ${fmt(pg.postgresUs, 1)} µs per log event.`,
+    );
   notes.push(
     "What is rebuilt: every table of the finance read models (accounts, balances, lots, entries, usage by day and by month, periods, invoices and their lines), as `npm run replay` does. The process managers' own tables (process_deadlines, the notification states) are projections of the log too but are not in this figure: they are rebuilt by resetting their checkpoints, not by the replay command.",
   );

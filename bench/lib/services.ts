@@ -109,6 +109,21 @@ export function cpuMsOf(pick: (comm: string, cmdline: string, pid: number) => bo
   return total;
 }
 
+/**
+ * CPU of the children `pid` has waited for (cutime + cstime): PostgreSQL's backends that have
+ * ended, whose own /proc entries are gone, so a window in which connections close still
+ * counts their work.
+ */
+function reapedChildrenMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** The parent process id of `pid` (from /proc), or undefined. */
 function parentOf(pid: number): number | undefined {
   try {
@@ -121,7 +136,8 @@ function parentOf(pid: number): number | undefined {
 
 /**
  * CPU of the PostgreSQL cluster the benchmarks use (the server on DATABASE_URL's port: its
- * postmaster and every process it started), not of other clusters on the machine.
+ * postmaster and every process it started, the ended ones too), not of other clusters on the
+ * machine.
  */
 export function postgresCpuMs(): number {
   const port = new URL(databaseUrl()).port || '5432';
@@ -131,7 +147,9 @@ export function postgresCpuMs(): number {
     return false;
   });
   if (postmaster === undefined) return cpuMsOf((comm) => comm === 'postgres'); // a server started otherwise: all of them
-  return cpuMsOf((comm, _l, pid) => comm === 'postgres' && (pid === postmaster || parentOf(pid) === postmaster));
+  return (
+    cpuMsOf((comm, _l, pid) => comm === 'postgres' && (pid === postmaster || parentOf(pid) === postmaster)) + reapedChildrenMs(postmaster)
+  );
 }
 
 /** CPU of the Kafka broker (a JVM running kafka) and of one process. */
