@@ -31,6 +31,9 @@ interface Rebuild {
   peakRssMb: number;
   /** PostgreSQL's own CPU during the PostgreSQL rebuild (from /proc), µs per log event. */
   postgresUs?: number;
+  /** The store's fixed target and the one it is judged by (the lower of it and half the bare read). */
+  fixedTarget?: number;
+  target?: number;
 }
 
 /**
@@ -183,6 +186,8 @@ async function measure(tree: string, url: string): Promise<void> {
     } catch (err) {
       notes.push(`${r.store}: the bare read could not run: ${(err as Error).message}`);
     }
+    r.fixedTarget = fixed;
+    r.target = target;
     rows.push({
       what: `Replay: the finance read models (every table the projector writes) rebuilt from the log (${r.store === 'pglite' ? 'PGlite' : 'PostgreSQL'})`,
       workload: `${fmt(r.events)} events of bench/replay/synthetic-log.ts (accounts on mixed plans, usage, expiries, period ends, renewals), rebuilt in a child process`,

@@ -80,9 +80,10 @@ function replay(r: Results): string[] {
   const x = r.replay?.raw as Raw;
   if (!x?.rebuilds) return [];
   return (x.rebuilds as Raw[]).flatMap((b) => {
+    // bench/replay-run.ts sets each rebuild's target (the lower of its fixed one and half the bare read).
     const bare = x.bareRates?.[b.store];
-    const fixed = b.store === 'pglite' ? 70_000 : 100_000;
-    const target = bare ? Math.min(fixed, bare / 2) : fixed;
+    const fixed = b.fixedTarget as number;
+    const target = b.target as number;
     if (b.eventsPerSecond >= target) return [];
     const threads = ((x.profiles ?? []) as (ProfileFigures & { store: string; thread: string })[]).filter((p) => p.store === b.store);
     const main = threads.find((t) => t.thread === 'main');

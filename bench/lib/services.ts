@@ -91,17 +91,15 @@ export function nodeFlagsOf(script: string): string[] {
  * from the sum: read before and after while the processes measured still run.
  */
 export function cpuMsOf(pick: (comm: string, cmdline: string, pid: number) => boolean): number {
-  const tick = 100; // USER_HZ on Linux
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const stat = statOf(Number(entry));
+      if (!stat) continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (!pick(comm, cmdline, Number(entry))) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / tick; // utime + stime
+      if (!pick(stat.comm, cmdline, Number(entry))) continue;
+      total += ticksMs(stat.fields[11], stat.fields[12]); // utime + stime
     } catch {
       // gone meanwhile
     }
@@ -109,29 +107,33 @@ export function cpuMsOf(pick: (comm: string, cmdline: string, pid: number) => bo
   return total;
 }
 
+/** /proc/<pid>/stat: the process name and the fields after it (fields[0] is its state), or undefined once it is gone. */
+function statOf(pid: number): { comm: string; fields: string[] } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks (USER_HZ, 100 on Linux) to ms. */
+const ticksMs = (...ticks: string[]): number => (ticks.reduce((sum, t) => sum + Number(t), 0) * 1000) / 100;
+
 /**
  * CPU of the children `pid` has waited for (cutime + cstime): PostgreSQL's backends that have
  * ended, whose own /proc entries are gone, so a window in which connections close still
  * counts their work.
  */
 function reapedChildrenMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
+  const stat = statOf(pid);
+  return stat ? ticksMs(stat.fields[13], stat.fields[14]) : 0;
 }
 
 /** The parent process id of `pid` (from /proc), or undefined. */
 function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  const stat = statOf(pid);
+  return stat ? Number(stat.fields[1]) : undefined;
 }
 
 /**
